@@ -1,0 +1,95 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{KeyTypeArg, PasswordArgs};
+
+const AFTER: &str = "EXAMPLES:
+  Renew the server certificate before it expires, keeping subject and SANs:
+    chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
+      --ca-chain chain/ca-bundle.crt --renew chain/server.crt -o renewed
+  Issue a client certificate from an openssl-made CA with an encrypted key:
+    chainsmith issue --profile client --ca ca.crt --ca-key ca.key \\
+      --ca-key-password-file ca.pass --cn gateway --name gateway -o out
+
+FILES WRITTEN:
+  NAME.crt             the new certificate
+  NAME.key             its key (0600), unless --key keeps an existing one
+  NAME-fullchain.crt   the certificate followed by its CA chain (root left out)
+
+EXIT CODES:
+  0  all files written
+  2  usage or I/O error, a CA that cannot issue, or a key that does not match; nothing is written";
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER)]
+pub struct IssueArgs {
+    /// The issuing CA certificate
+    #[arg(long, value_name = "CERT")]
+    pub ca: PathBuf,
+    /// The issuing CA's private key (PKCS#8, PKCS#1 or SEC1 PEM; encrypted PKCS#8 too)
+    #[arg(long, value_name = "KEY")]
+    pub ca_key: PathBuf,
+    /// The CA's own chain (its issuers), used for NAME-fullchain.crt
+    #[arg(long, value_name = "BUNDLE")]
+    pub ca_chain: Option<PathBuf>,
+    /// What to issue
+    #[arg(long, value_enum, default_value_t = Profile::Server)]
+    pub profile: Profile,
+    /// Subject alternative name (DNS, wildcard, IPv4, IPv6); repeat for more
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+    /// Common name [default: the first DNS SAN]
+    #[arg(long)]
+    pub cn: Option<String>,
+    /// Days the certificate is valid (clamped to the CA's notAfter) [default: 397, intermediate 1825]
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// pathLenConstraint for --profile intermediate
+    #[arg(long, default_value_t = 0)]
+    pub pathlen: u8,
+    /// Copy subject and SANs from this expiring certificate (it must be issued by --ca)
+    #[arg(long, value_name = "OLD.crt")]
+    pub renew: Option<PathBuf>,
+    /// Keep this existing private key instead of generating a new one
+    #[arg(long, value_name = "EXISTING.key")]
+    pub key: Option<PathBuf>,
+    /// Key algorithm of a new key [default: the CA's own key type]
+    #[arg(long, value_enum, conflicts_with = "key")]
+    pub key_type: Option<KeyTypeArg>,
+    /// Base name of the files written [default: the profile name, or OLD's file name with --renew]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output directory
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+    /// Encrypt the new key (PKCS#8, PBES2 AES-256) with --password-*
+    #[arg(long, conflicts_with = "key")]
+    pub encrypt_key: bool,
+
+    /// Read the CA key's password from the first line of FILE
+    #[arg(long, value_name = "FILE", help_heading = "CA key password", conflicts_with_all = ["ca_key_password_env", "ca_key_password_stdin"])]
+    pub ca_key_password_file: Option<PathBuf>,
+    /// Read the CA key's password from the environment variable VAR
+    #[arg(long, value_name = "VAR", help_heading = "CA key password", conflicts_with = "ca_key_password_stdin")]
+    pub ca_key_password_env: Option<String>,
+    /// Read the CA key's password from standard input
+    #[arg(long, help_heading = "CA key password")]
+    pub ca_key_password_stdin: bool,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// A TLS server leaf: serverAuth, CA:FALSE
+    Server,
+    /// A TLS client leaf: clientAuth, CA:FALSE
+    Client,
+    /// A subordinate CA: CA:TRUE with --pathlen
+    Intermediate,
+}

@@ -1,0 +1,126 @@
+//! Command-line definitions (clap derive). Each subcommand's arguments live
+//! in a file of their own; shared groups live here.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub mod generate;
+pub mod issue;
+
+pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chainsmith",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (crypto: aws-lc-rs)"),
+    about = "Prepare and check X.509 CA chains for the gateways, servers and pods that consume them",
+    propagate_version = true,
+    help_expected = true,
+    after_help = EXIT_CODES,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a root -> intermediate -> server chain with every derived file
+    Generate(generate::GenerateArgs),
+    /// Issue one certificate from an existing CA (the rotation path)
+    Issue(issue::IssueArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Print nothing but errors and requested output
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more about what is being done (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colour (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where a password comes from. Never a plain argument.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Password (never a plain argument)")]
+pub struct PasswordArgs {
+    /// Read the password from the first line of FILE
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["password_env", "password_stdin"])]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from the environment variable VAR
+    #[arg(long, value_name = "VAR", conflicts_with = "password_stdin")]
+    pub password_env: Option<String>,
+    /// Read the password from the first line of standard input
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+impl PasswordArgs {
+    pub fn source(&self) -> crate::secret::PasswordSource {
+        crate::secret::PasswordSource {
+            file: self.password_file.clone(),
+            env: self.password_env.clone(),
+            stdin: self.password_stdin,
+        }
+    }
+    pub fn given(&self) -> bool {
+        self.password_file.is_some() || self.password_env.is_some() || self.password_stdin
+    }
+}
+
+/// Key algorithms `generate` and `issue` can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    #[value(name = "ec-p256")]
+    EcP256,
+    #[value(name = "ec-p384")]
+    EcP384,
+    #[value(name = "ed25519")]
+    Ed25519,
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+    #[value(name = "rsa-3072")]
+    Rsa3072,
+    #[value(name = "rsa-4096")]
+    Rsa4096,
+}
+
+impl From<KeyTypeArg> for crate::pki::keys::KeyType {
+    fn from(k: KeyTypeArg) -> Self {
+        use crate::pki::keys::KeyType;
+        match k {
+            KeyTypeArg::EcP256 => KeyType::EcP256,
+            KeyTypeArg::EcP384 => KeyType::EcP384,
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+            KeyTypeArg::Rsa2048 => KeyType::Rsa(2048),
+            KeyTypeArg::Rsa3072 => KeyType::Rsa(3072),
+            KeyTypeArg::Rsa4096 => KeyType::Rsa(4096),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

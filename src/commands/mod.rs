@@ -1,0 +1,4 @@
+//! One module per subcommand. Each takes typed options, calls `pki` (and
+//! `lint`), and prints only through `report::Printer`.
+pub mod generate;
+pub mod issue;

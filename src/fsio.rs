@@ -1,0 +1,182 @@
+//! Atomic, all-or-nothing output. Every file is written to a temporary file
+//! in its target directory and renamed into place only once all of them are
+//! complete; keys get mode 0600; nothing is overwritten without `force`.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::WriteError;
+
+/// Who may read a file once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Certificates and other public material: 0644.
+    Public,
+    /// Private keys, PFX files and anything with a secret: 0600.
+    Secret,
+}
+
+/// One file to write.
+pub struct OutFile {
+    pub path: PathBuf,
+    pub bytes: zeroize::Zeroizing<Vec<u8>>,
+    pub mode: Mode,
+}
+
+/// A set of files written together: either all land or none does.
+#[derive(Default)]
+pub struct WriteSet {
+    files: Vec<OutFile>,
+}
+
+impl WriteSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>, mode: Mode) {
+        self.files.push(OutFile {
+            path: path.into(),
+            bytes: zeroize::Zeroizing::new(bytes.into()),
+            mode,
+        });
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|f| f.path.as_path())
+    }
+
+    /// Fail before writing anything if a target exists and `force` is off.
+    pub fn check_clobber(&self, force: bool) -> Result<(), WriteError> {
+        if force {
+            return Ok(());
+        }
+        for f in &self.files {
+            if f.path.symlink_metadata().is_ok() {
+                return Err(WriteError::Exists {
+                    path: f.path.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Write every file. On any failure, temporary files are removed and files
+    /// this call already renamed into a fresh place are removed again.
+    pub fn commit(self, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+        self.check_clobber(force)?;
+        let mut staged = Vec::with_capacity(self.files.len());
+        for f in &self.files {
+            let dir = parent_dir(&f.path);
+            std::fs::create_dir_all(dir).map_err(|source| WriteError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            // tempfile creates the file 0600 from the start, so a key is never
+            // readable by others, whatever the umask.
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".chainsmith-")
+                .suffix(".tmp")
+                .tempfile_in(dir)
+                .map_err(|source| WriteError::Io {
+                    path: f.path.clone(),
+                    source,
+                })?;
+            let io = |source| WriteError::Io {
+                path: f.path.clone(),
+                source,
+            };
+            tmp.write_all(&f.bytes).map_err(io)?;
+            tmp.as_file().sync_all().map_err(io)?;
+            set_mode(tmp.path(), f.mode).map_err(io)?;
+            staged.push(tmp);
+        }
+        let mut done: Vec<PathBuf> = Vec::with_capacity(staged.len());
+        for (tmp, f) in staged.into_iter().zip(&self.files) {
+            let result = if force {
+                tmp.persist(&f.path).map(|_| ())
+            } else {
+                tmp.persist_noclobber(&f.path).map(|_| ())
+            };
+            if let Err(e) = result {
+                if !force {
+                    for p in &done {
+                        let _ = std::fs::remove_file(p);
+                    }
+                }
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    return Err(WriteError::Exists {
+                        path: f.path.clone(),
+                    });
+                }
+                return Err(WriteError::Io {
+                    path: f.path.clone(),
+                    source: e.error,
+                });
+            }
+            done.push(f.path.clone());
+        }
+        if let Some(first) = done.first() {
+            // Make the renames durable.
+            if let Ok(d) = std::fs::File::open(parent_dir(first)) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(done)
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: Mode) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let bits = match mode {
+        Mode::Public => 0o644,
+        Mode::Secret => 0o600,
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(bits))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: Mode) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_clobber_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.crt"), "old").unwrap();
+        let mut set = WriteSet::new();
+        set.add(dir.path().join("a.crt"), b"new".to_vec(), Mode::Public);
+        set.add(dir.path().join("b.crt"), b"new".to_vec(), Mode::Public);
+        let err = set.commit(false).unwrap_err();
+        assert!(matches!(err, WriteError::Exists { .. }));
+        assert!(!dir.path().join("a.crt").exists());
+        assert_eq!(std::fs::read(dir.path().join("b.crt")).unwrap(), b"old");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_are_0600_and_public_0644() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = WriteSet::new();
+        set.add(dir.path().join("k.key"), b"k".to_vec(), Mode::Secret);
+        set.add(dir.path().join("c.crt"), b"c".to_vec(), Mode::Public);
+        set.commit(false).unwrap();
+        let m = |n: &str| std::fs::metadata(dir.path().join(n)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(m("k.key"), 0o600);
+        assert_eq!(m("c.crt"), 0o644);
+    }
+}

@@ -1,0 +1,23 @@
+//! chainsmith prepares and checks X.509 CA chains for API gateways, web
+//! servers and Kubernetes pods. `run` dispatches one parsed command line.
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod exit;
+pub mod fsio;
+pub mod pki;
+pub mod report;
+pub mod secret;
+
+use cli::{Cli, Command};
+pub use exit::ExitStatus;
+
+/// Run one command. `Ok` carries the exit status for normal outcomes
+/// (including lint findings); `Err` is a usage, I/O or failed-work error.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let global = cli.global;
+    match cli.command {
+        Command::Generate(args) => commands::generate::run(args, &global),
+        Command::Issue(args) => commands::issue::run(args, &global),
+    }
+}

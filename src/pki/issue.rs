@@ -1,0 +1,276 @@
+//! Certificate parameters for rcgen: subjects, SANs, profiles, serials and
+//! validity clamping. Signing itself is rcgen's.
+use std::net::IpAddr;
+
+use ::time::{Duration, OffsetDateTime};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyUsagePurpose, SanType, SerialNumber,
+};
+
+/// Subject attributes, all optional but the CN.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub locality: Option<String>,
+    pub org: Option<String>,
+    pub org_unit: Option<String>,
+    pub cn: String,
+}
+
+impl Subject {
+    pub fn to_dn(&self) -> DistinguishedName {
+        let mut dn = DistinguishedName::new();
+        let attrs = [
+            (DnType::CountryName, &self.country),
+            (DnType::StateOrProvinceName, &self.state),
+            (DnType::LocalityName, &self.locality),
+            (DnType::OrganizationName, &self.org),
+            (DnType::OrganizationalUnitName, &self.org_unit),
+        ];
+        for (ty, v) in attrs {
+            if let Some(v) = v {
+                dn.push(ty, v.as_str());
+            }
+        }
+        dn.push(DnType::CommonName, self.cn.as_str());
+        dn
+    }
+}
+
+/// What kind of certificate to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Root,
+    Intermediate { pathlen: u8 },
+    Server,
+    Client,
+}
+
+/// A SAN as given on the command line: IPv4/IPv6 literals become IP SANs,
+/// everything else a DNS name (wildcards included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SanSpec {
+    Dns(String),
+    Ip(IpAddr),
+}
+
+impl SanSpec {
+    pub fn parse(s: &str) -> Result<SanSpec, String> {
+        let t = s.trim();
+        let unbracketed = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(t);
+        if let Ok(ip) = unbracketed.parse::<IpAddr>() {
+            return Ok(SanSpec::Ip(ip));
+        }
+        let dns = t.strip_prefix("DNS:").unwrap_or(t).trim_end_matches('.').to_ascii_lowercase();
+        validate_dns(&dns).map_err(|why| format!("invalid SAN `{s}`: {why}"))?;
+        Ok(SanSpec::Dns(dns))
+    }
+
+    fn to_rcgen(&self) -> Result<SanType, String> {
+        Ok(match self {
+            SanSpec::Ip(ip) => SanType::IpAddress(*ip),
+            SanSpec::Dns(d) => SanType::DnsName(
+                d.as_str()
+                    .try_into()
+                    .map_err(|_| format!("invalid SAN `{d}`: not ASCII"))?,
+            ),
+        })
+    }
+}
+
+impl std::fmt::Display for SanSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SanSpec::Dns(d) => f.write_str(d),
+            SanSpec::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+fn validate_dns(d: &str) -> Result<(), &'static str> {
+    if d.is_empty() {
+        return Err("empty name");
+    }
+    if d.len() > 253 {
+        return Err("longer than 253 characters");
+    }
+    for (i, label) in d.split('.').enumerate() {
+        if label == "*" && i == 0 {
+            continue;
+        }
+        if label.is_empty() || label.len() > 63 {
+            return Err("a label is empty or longer than 63 characters");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err("only letters, digits, '-', '_' and a leading '*.' are allowed (use punycode for IDNs)");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label starts or ends with '-'");
+        }
+    }
+    if d.starts_with("*.") && d.matches('.').count() < 2 {
+        return Err("a wildcard needs at least two labels after '*.'");
+    }
+    Ok(())
+}
+
+/// Parse and deduplicate SANs, keeping their order.
+pub fn parse_sans(sans: &[String]) -> Result<Vec<SanSpec>, String> {
+    let mut out: Vec<SanSpec> = Vec::new();
+    for s in sans {
+        let spec = SanSpec::parse(s)?;
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
+    Ok(out)
+}
+
+/// The default CN: the first DNS SAN, else the first IP.
+pub fn default_cn(sans: &[SanSpec]) -> Option<String> {
+    sans.iter()
+        .find_map(|s| match s {
+            SanSpec::Dns(d) => Some(d.clone()),
+            SanSpec::Ip(_) => None,
+        })
+        .or_else(|| sans.first().map(|s| s.to_string()))
+}
+
+/// A random positive serial of 128 bits (RFC 5280 allows up to 20 octets).
+pub fn random_serial() -> Result<SerialNumber, String> {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b).map_err(|_| "random number generator failed".to_owned())?;
+    b[0] &= 0x7f; // positive
+    b[0] |= 0x40; // and a full 16 octets, never zero
+    Ok(SerialNumber::from_slice(&b))
+}
+
+/// How far back notBefore is set, to tolerate clock skew between hosts.
+pub const BACKDATE: Duration = Duration::minutes(5);
+
+/// The validity of a new certificate: `days` from now, clamped so it never
+/// outlives its issuer. Returns (notBefore, notAfter, clamped?).
+pub fn validity(
+    now: OffsetDateTime,
+    days: u32,
+    issuer_not_after: Option<OffsetDateTime>,
+) -> (OffsetDateTime, OffsetDateTime, bool) {
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let not_before = now - BACKDATE;
+    let wanted = now + Duration::days(i64::from(days));
+    match issuer_not_after {
+        Some(limit) if wanted > limit => (not_before, limit, true),
+        _ => (not_before, wanted, false),
+    }
+}
+
+/// Parameters for one certificate.
+pub fn params(
+    profile: Profile,
+    subject: &Subject,
+    sans: &[SanSpec],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    rsa_key: bool,
+) -> Result<CertificateParams, String> {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = subject.to_dn();
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p.serial_number = Some(random_serial()?);
+    p.use_authority_key_identifier_extension = true;
+    p.subject_alt_names = sans.iter().map(SanSpec::to_rcgen).collect::<Result<_, _>>()?;
+    match profile {
+        Profile::Root => {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        }
+        Profile::Intermediate { pathlen } => {
+            p.is_ca = IsCa::Ca(BasicConstraints::Constrained(pathlen));
+            p.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::CrlSign,
+            ];
+        }
+        Profile::Server | Profile::Client => {
+            p.is_ca = IsCa::ExplicitNoCa;
+            p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            if rsa_key {
+                // RSA key transport (TLS 1.2 RSA kx); meaningless for EC and EdDSA keys.
+                p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+            }
+            p.extended_key_usages = vec![if profile == Profile::Server {
+                ExtendedKeyUsagePurpose::ServerAuth
+            } else {
+                ExtendedKeyUsagePurpose::ClientAuth
+            }];
+        }
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sans_are_detected() {
+        assert_eq!(SanSpec::parse("10.0.0.1").unwrap(), SanSpec::Ip("10.0.0.1".parse().unwrap()));
+        assert_eq!(SanSpec::parse("::1").unwrap(), SanSpec::Ip("::1".parse().unwrap()));
+        assert_eq!(SanSpec::parse("[::1]").unwrap(), SanSpec::Ip("::1".parse().unwrap()));
+        assert_eq!(SanSpec::parse("*.Example.com").unwrap(), SanSpec::Dns("*.example.com".into()));
+        assert!(SanSpec::parse("*.com").is_err());
+        assert!(SanSpec::parse("a..b").is_err());
+        assert!(SanSpec::parse("bad name").is_err());
+        assert!(SanSpec::parse("").is_err());
+    }
+
+    #[test]
+    fn serial_is_positive_and_16_octets() {
+        for _ in 0..32 {
+            let s = random_serial().unwrap().to_bytes();
+            assert_eq!(s.len(), 16);
+            assert!(s[0] & 0x80 == 0 && s[0] != 0);
+        }
+    }
+
+    #[test]
+    fn validity_is_clamped_to_issuer() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1000);
+        let limit = now + Duration::days(10);
+        let (_, na, clamped) = validity(now, 397, Some(limit));
+        assert!(clamped);
+        assert_eq!(na, limit);
+        let (nb, na, clamped) = validity(now, 5, Some(limit));
+        assert!(!clamped && na < limit && nb < now);
+    }
+}
+
+/// Copy a subject DN (DER) into rcgen's form, keeping attribute order and
+/// PrintableString/UTF8String types, so a renewed certificate has the same
+/// subject bytes as the old one.
+pub fn dn_from_der(name_der: &[u8]) -> Result<DistinguishedName, String> {
+    use x509_parser::prelude::FromDer;
+    let (_, name) = x509_parser::x509::X509Name::from_der(name_der).map_err(|e| format!("subject: {e}"))?;
+    let mut dn = DistinguishedName::new();
+    for attr in name.iter_attributes() {
+        let arcs: Vec<u64> = attr
+            .attr_type()
+            .iter()
+            .ok_or("subject attribute OID too large")?
+            .collect();
+        let value = attr.as_str().map_err(|_| "subject attribute is not a string".to_owned())?;
+        let v = if attr.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::PrintableString {
+            rcgen::string::PrintableString::try_from(value)
+                .map(rcgen::DnValue::PrintableString)
+                .unwrap_or_else(|_| rcgen::DnValue::Utf8String(value.to_owned()))
+        } else {
+            rcgen::DnValue::Utf8String(value.to_owned())
+        };
+        dn.push(DnType::from_oid(&arcs), v);
+    }
+    Ok(dn)
+}

@@ -1,0 +1,541 @@
+//! Read any certificate input: PEM with many blocks (and text around them),
+//! DER, concatenated DER, PKCS#7 (PEM or DER) and PKCS#12. Every certificate
+//! remembers where it came from. Hostile bytes give problems, never panics.
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::der;
+use super::model::Cert;
+use crate::error::LoadError;
+
+/// Inputs larger than this are refused before they are read.
+pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
+/// PEM files with more blocks than this stop being read (the rest is reported).
+pub const MAX_PEM_BLOCKS: usize = 50_000;
+
+/// Where a certificate or key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The path as given (or `-` / a label for non-file inputs).
+    pub path: Arc<str>,
+    /// 0-based index of the PEM block or DER element in the file.
+    pub index: usize,
+    /// 1-based line of the PEM BEGIN line; None for binary inputs.
+    pub line: Option<usize>,
+    /// Position inside a container (PKCS#7 or PKCS#12), 0-based.
+    pub inner: Option<usize>,
+    pub container: Container,
+}
+
+impl Source {
+    pub fn new(path: &Arc<str>, index: usize, line: Option<usize>, container: Container) -> Self {
+        Source {
+            path: Arc::clone(path),
+            index,
+            line,
+            inner: None,
+            container,
+        }
+    }
+
+    /// `path:line` (or `path` for binary inputs), for messages.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(l) => format!("{}:{l}", self.path),
+            None => self.path.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Pem,
+    Der,
+    Pkcs7,
+    Pkcs12,
+}
+
+/// The overall format of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pem,
+    Der,
+    Pkcs7Der,
+    Pkcs12,
+    Empty,
+    Unknown,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pem => "PEM",
+            Format::Der => "DER",
+            Format::Pkcs7Der => "PKCS#7 (DER)",
+            Format::Pkcs12 => "PKCS#12",
+            Format::Empty => "empty",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+/// A private key block found in an input. The bytes are never printed.
+pub struct KeyBlock {
+    pub source: Source,
+    /// The PEM label (`PRIVATE KEY`, `RSA PRIVATE KEY`, ...), or `PKCS#12 key bag`.
+    pub label: String,
+    /// The DER inside the block (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8).
+    pub der: Zeroizing<Vec<u8>>,
+    pub encrypted: bool,
+}
+
+impl std::fmt::Debug for KeyBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyBlock")
+            .field("source", &self.source)
+            .field("label", &self.label)
+            .field("encrypted", &self.encrypted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something wrong or notable found while reading, for the linter to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A PEM block is cut, has bad base64, or an END has no BEGIN.
+    MalformedPem { line: usize, reason: String },
+    /// Non-PEM text before, between or after blocks; `line` is where a run starts.
+    TextOutsidePem { line: usize },
+    /// A block decoded, but the DER is not an X.509 certificate.
+    BadCertificate { index: usize, line: Option<usize>, reason: String },
+    /// CRLF line endings.
+    Crlf,
+    /// A PKCS#7 with no certificates.
+    EmptyPkcs7 { line: Option<usize> },
+    /// PKCS#12 that could not be opened (no password given, wrong password...).
+    Pkcs12Unread { reason: String },
+    /// Reading stopped early (too many blocks).
+    Truncated { reason: String },
+}
+
+/// Everything read from one input.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub path: Arc<str>,
+    pub format: Format,
+    pub certs: Vec<Cert>,
+    pub keys: Vec<KeyBlock>,
+    pub problems: Vec<Problem>,
+    /// Labels of PEM blocks that are neither certificates nor keys (CRLs, parameters).
+    pub other_blocks: Vec<(usize, String)>,
+    /// The encryption OIDs seen in a PKCS#12 file, for the CS4xx rules.
+    pub pkcs12_algorithms: Vec<String>,
+}
+
+impl LoadedFile {
+    fn new(path: Arc<str>, format: Format) -> Self {
+        LoadedFile {
+            path,
+            format,
+            certs: Vec::new(),
+            keys: Vec::new(),
+            problems: Vec::new(),
+            other_blocks: Vec::new(),
+            pkcs12_algorithms: Vec::new(),
+        }
+    }
+
+    /// True when nothing usable came out of the file.
+    pub fn is_unreadable(&self) -> bool {
+        self.certs.is_empty() && self.keys.is_empty()
+    }
+}
+
+/// Options for reading.
+#[derive(Default)]
+pub struct LoadOptions<'a> {
+    /// Password for PKCS#12 inputs; without one they are skipped with a problem.
+    pub pkcs12_password: Option<&'a str>,
+}
+
+/// Read a file (or `-` for standard input) and load it.
+pub fn load_path(path: &Path, opts: &LoadOptions<'_>) -> Result<LoadedFile, LoadError> {
+    let name = path.display().to_string();
+    let bytes = read_limited(path)?;
+    Ok(load_bytes(&name, &bytes, opts))
+}
+
+/// Read a file's bytes with the size limit applied (`-` is standard input).
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let name = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
+    let mut buf = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(io)?;
+    } else {
+        let file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if meta.is_dir() {
+            return Err(io(std::io::Error::other("is a directory")));
+        }
+        if meta.len() > MAX_INPUT_BYTES {
+            return Err(LoadError::TooLarge {
+                path: name,
+                size: meta.len(),
+                limit: MAX_INPUT_BYTES,
+            });
+        }
+        file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf).map_err(io)?;
+    }
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: name,
+            size: buf.len() as u64,
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(buf)
+}
+
+/// Load certificates and keys from bytes. Never fails: what cannot be read
+/// becomes a `Problem`, and a file with nothing readable has no certificates.
+pub fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFile {
+    let path: Arc<str> = Arc::from(name);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return LoadedFile::new(path, Format::Empty);
+    }
+    if memfind(bytes, b"-----BEGIN ").is_some() {
+        return load_pem(path, bytes);
+    }
+    if bytes.first() == Some(&der::SEQUENCE) {
+        if der::looks_like_pkcs12(bytes) {
+            return load_pkcs12(path, bytes, opts);
+        }
+        if let Some(certs) = der::pkcs7_certificates(bytes) {
+            let mut out = LoadedFile::new(path.clone(), Format::Pkcs7Der);
+            if certs.is_empty() {
+                out.problems.push(Problem::EmptyPkcs7 { line: None });
+            }
+            for (i, c) in certs.iter().enumerate() {
+                let mut src = Source::new(&path, 0, None, Container::Pkcs7);
+                src.inner = Some(i);
+                push_cert(&mut out, c, src);
+            }
+            return out;
+        }
+        return load_der(path, bytes);
+    }
+    let mut out = LoadedFile::new(path, Format::Unknown);
+    out.problems.push(Problem::BadCertificate {
+        index: 0,
+        line: None,
+        reason: "not PEM, DER, PKCS#7 or PKCS#12".to_owned(),
+    });
+    out
+}
+
+fn push_cert(out: &mut LoadedFile, der_bytes: &[u8], source: Source) {
+    let (index, line) = (source.index, source.line);
+    match Cert::parse(der_bytes, source) {
+        Ok(c) => out.certs.push(c),
+        Err(reason) => out.problems.push(Problem::BadCertificate { index, line, reason }),
+    }
+}
+
+/// One DER certificate, or several concatenated.
+fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
+    let mut out = LoadedFile::new(path.clone(), Format::Der);
+    let mut rest = bytes;
+    let mut index = 0;
+    while !rest.is_empty() {
+        match der::read(rest) {
+            Some((tlv, after)) if tlv.tag == der::SEQUENCE => {
+                push_cert(&mut out, tlv.raw, Source::new(&path, index, None, Container::Der));
+                rest = after;
+                index += 1;
+            }
+            _ => {
+                // Not a full DER element: either junk or a truncated certificate.
+                let reason = if index == 0 {
+                    "not PEM, DER, PKCS#7 or PKCS#12 (truncated or malformed DER)".to_owned()
+                } else {
+                    format!("{} bytes of trailing data after {index} certificate(s)", rest.len())
+                };
+                out.problems.push(Problem::BadCertificate {
+                    index,
+                    line: None,
+                    reason,
+                });
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFile {
+    let mut out = LoadedFile::new(path.clone(), Format::Pkcs12);
+    out.pkcs12_algorithms = super::pkcs12::encryption_algorithms(bytes);
+    let Some(password) = opts.pkcs12_password else {
+        out.problems.push(Problem::Pkcs12Unread {
+            reason: "PKCS#12 needs a password (--password-file, --password-env or --password-stdin); skipped".to_owned(),
+        });
+        return out;
+    };
+    match super::pkcs12::read(bytes, password) {
+        Ok(contents) => {
+            for (i, c) in contents.certs.iter().enumerate() {
+                let mut src = Source::new(&path, 0, None, Container::Pkcs12);
+                src.inner = Some(i);
+                push_cert(&mut out, c, src);
+            }
+            for (i, k) in contents.keys.into_iter().enumerate() {
+                let mut src = Source::new(&path, 0, None, Container::Pkcs12);
+                src.inner = Some(i);
+                out.keys.push(KeyBlock {
+                    source: src,
+                    label: "PKCS#12 key bag".to_owned(),
+                    der: k,
+                    encrypted: false,
+                });
+            }
+        }
+        Err(e) => out.problems.push(Problem::Pkcs12Unread {
+            reason: e.to_string(),
+        }),
+    }
+    out
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Labels whose DER is a certificate.
+fn is_cert_label(label: &str) -> bool {
+    matches!(label, "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE")
+}
+
+fn is_key_label(label: &str) -> bool {
+    label.ends_with("PRIVATE KEY")
+}
+
+struct OpenBlock {
+    label: String,
+    begin_line: usize,
+    text: String,
+}
+
+fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
+    let mut out = LoadedFile::new(path.clone(), Format::Pem);
+    let text = String::from_utf8_lossy(bytes);
+    if bytes.windows(2).any(|w| w == b"\r\n") {
+        out.problems.push(Problem::Crlf);
+    }
+    let mut open: Option<OpenBlock> = None;
+    let mut index = 0usize;
+    let mut in_text_run = false;
+    for (n, raw_line) in text.split('\n').enumerate() {
+        let line_no = n + 1;
+        let line = raw_line.trim();
+        if index >= MAX_PEM_BLOCKS {
+            out.problems.push(Problem::Truncated {
+                reason: format!("more than {MAX_PEM_BLOCKS} PEM blocks; the rest was not read"),
+            });
+            return out;
+        }
+        let begin = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"));
+        let end = line
+            .strip_prefix("-----END ")
+            .and_then(|l| l.strip_suffix("-----"));
+        if let Some(label) = begin {
+            if let Some(b) = open.take() {
+                out.problems.push(Problem::MalformedPem {
+                    line: b.begin_line,
+                    reason: format!(
+                        "PEM block `{}` starting here is cut: a new BEGIN comes at line {line_no} before its END",
+                        b.label
+                    ),
+                });
+                index += 1;
+            }
+            open = Some(OpenBlock {
+                label: label.to_owned(),
+                begin_line: line_no,
+                text: format!("{line}\n"),
+            });
+            in_text_run = false;
+            continue;
+        }
+        if let Some(label) = end {
+            match open.take() {
+                Some(mut b) if b.label == label => {
+                    b.text.push_str(line);
+                    b.text.push('\n');
+                    finish_block(&mut out, &path, index, b);
+                    index += 1;
+                }
+                Some(b) => {
+                    out.problems.push(Problem::MalformedPem {
+                        line: b.begin_line,
+                        reason: format!(
+                            "PEM block `{}` ends with a mismatched `END {label}` at line {line_no}",
+                            b.label
+                        ),
+                    });
+                    index += 1;
+                }
+                None => out.problems.push(Problem::MalformedPem {
+                    line: line_no,
+                    reason: format!("`END {label}` without a matching BEGIN"),
+                }),
+            }
+            in_text_run = false;
+            continue;
+        }
+        match open.as_mut() {
+            Some(b) => {
+                b.text.push_str(line);
+                b.text.push('\n');
+            }
+            None => {
+                if line.is_empty() {
+                    continue;
+                }
+                if !in_text_run {
+                    out.problems.push(Problem::TextOutsidePem { line: line_no });
+                    in_text_run = true;
+                }
+            }
+        }
+    }
+    if let Some(b) = open {
+        out.problems.push(Problem::MalformedPem {
+            line: b.begin_line,
+            reason: format!("PEM block `{}` is cut: no END line before the end of the file", b.label),
+        });
+    }
+    out
+}
+
+fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBlock) {
+    let parsed = match pem::parse(b.text.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            out.problems.push(Problem::MalformedPem {
+                line: b.begin_line,
+                reason: format!("PEM block `{}` does not decode: {}", b.label, pem_reason(&e)),
+            });
+            return;
+        }
+    };
+    let source = Source::new(path, index, Some(b.begin_line), Container::Pem);
+    let label = b.label.as_str();
+    if is_cert_label(label) {
+        let contents = parsed.contents();
+        // TRUSTED CERTIFICATE carries OpenSSL's auxiliary trust data after the certificate.
+        let cert_der = match (label, der::read(contents)) {
+            ("TRUSTED CERTIFICATE", Some((tlv, _))) => tlv.raw,
+            _ => contents,
+        };
+        push_cert(out, cert_der, source);
+    } else if label == "PKCS7" || label == "CERTIFICATE CHAIN" {
+        match der::pkcs7_certificates(parsed.contents()) {
+            Some(certs) => {
+                if certs.is_empty() {
+                    out.problems.push(Problem::EmptyPkcs7 {
+                        line: Some(b.begin_line),
+                    });
+                }
+                for (i, c) in certs.iter().enumerate() {
+                    let mut src = source.clone();
+                    src.container = Container::Pkcs7;
+                    src.inner = Some(i);
+                    push_cert(out, c, src);
+                }
+            }
+            None => out.problems.push(Problem::BadCertificate {
+                index,
+                line: Some(b.begin_line),
+                reason: "PKCS7 block is not a PKCS#7 SignedData with certificates".to_owned(),
+            }),
+        }
+    } else if is_key_label(label) {
+        let encrypted = label.starts_with("ENCRYPTED")
+            || parsed.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED"));
+        out.keys.push(KeyBlock {
+            source,
+            label: b.label.clone(),
+            der: Zeroizing::new(parsed.into_contents()),
+            encrypted,
+        });
+    } else {
+        out.other_blocks.push((b.begin_line, b.label));
+    }
+}
+
+fn pem_reason(e: &pem::PemError) -> String {
+    match e {
+        pem::PemError::InvalidData(_) => "bad base64".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(s: &str) -> LoadedFile {
+        load_bytes("t.pem", s.as_bytes(), &LoadOptions::default())
+    }
+
+    #[test]
+    fn empty_and_whitespace_are_empty() {
+        assert_eq!(load("").format, Format::Empty);
+        assert_eq!(load(" \n\n").format, Format::Empty);
+    }
+
+    #[test]
+    fn cut_block_is_malformed_with_its_line() {
+        let f = load("junk\n-----BEGIN CERTIFICATE-----\nMIIB\n");
+        assert!(f.problems.contains(&Problem::TextOutsidePem { line: 1 }));
+        assert!(f
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::MalformedPem { line: 2, .. })));
+    }
+
+    #[test]
+    fn end_without_begin_is_reported() {
+        let f = load("-----END CERTIFICATE-----\n");
+        assert!(matches!(f.problems[0], Problem::MalformedPem { line: 1, .. }));
+    }
+
+    #[test]
+    fn key_blocks_are_detected_not_echoed() {
+        let f = load("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        assert_eq!(f.keys.len(), 1);
+        let dbg = format!("{:?}", f.keys[0]);
+        assert!(!dbg.contains("AAAA") && !dbg.contains("[0, 0, 0]"));
+    }
+
+    #[test]
+    fn hostile_bytes_do_not_panic() {
+        for input in [&[0x30u8, 0x84, 0xff, 0xff, 0xff, 0xff][..], &[0x30, 0x80, 0x00], &[0xff; 64]] {
+            let f = load_bytes("x", input, &LoadOptions::default());
+            assert!(f.certs.is_empty());
+        }
+    }
+}

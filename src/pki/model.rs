@@ -1,0 +1,578 @@
+//! One certificate, with every fact the linter, `inspect` and the chain
+//! builder need, extracted once from x509-parser into owned data.
+use std::fmt;
+use std::net::IpAddr;
+
+use ::time::OffsetDateTime;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::*;
+
+use super::load::Source;
+
+/// The part a certificate plays, from its own fields (not from a chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// A CA whose subject equals its issuer.
+    Root,
+    /// A CA issued by someone else.
+    Intermediate,
+    /// An end-entity certificate.
+    Leaf,
+    /// An end-entity certificate that names itself as issuer.
+    SelfSignedLeaf,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Root => "root",
+            Role::Intermediate => "intermediate",
+            Role::Leaf => "leaf",
+            Role::SelfSignedLeaf => "self-signed leaf",
+        }
+    }
+    pub fn is_ca(self) -> bool {
+        matches!(self, Role::Root | Role::Intermediate)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Md2,
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    pub fn is_weak(self) -> bool {
+        matches!(self, Hash::Md2 | Hash::Md5 | Hash::Sha1)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Hash::Md2 => "MD2",
+            Hash::Md5 => "MD5",
+            Hash::Sha1 => "SHA-1",
+            Hash::Sha224 => "SHA-224",
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    RsaPkcs1,
+    RsaPss,
+    Ecdsa,
+    Ed25519,
+    Ed448,
+    Dsa,
+    Other,
+}
+
+/// The signature algorithm of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigAlg {
+    pub kind: SigKind,
+    pub hash: Option<Hash>,
+    pub oid: String,
+}
+
+impl fmt::Display for SigAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = self.hash.map(Hash::name).unwrap_or("?");
+        match self.kind {
+            SigKind::RsaPkcs1 => write!(f, "RSA PKCS#1 {h}"),
+            SigKind::RsaPss => write!(f, "RSA-PSS {h}"),
+            SigKind::Ecdsa => write!(f, "ECDSA {h}"),
+            SigKind::Ed25519 => f.write_str("Ed25519"),
+            SigKind::Ed448 => f.write_str("Ed448"),
+            SigKind::Dsa => write!(f, "DSA {h}"),
+            SigKind::Other => write!(f, "unknown ({})", self.oid),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+    P521,
+    Other,
+}
+
+/// The subject public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa { bits: usize },
+    Ec { curve: Curve, bits: usize },
+    Ed25519,
+    Ed448,
+    Dsa { bits: usize },
+    Other { oid: String },
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyKind::Rsa { bits } => write!(f, "RSA-{bits}"),
+            KeyKind::Ec { curve: Curve::P256, .. } => f.write_str("EC P-256"),
+            KeyKind::Ec { curve: Curve::P384, .. } => f.write_str("EC P-384"),
+            KeyKind::Ec { curve: Curve::P521, .. } => f.write_str("EC P-521"),
+            KeyKind::Ec { bits, .. } => write!(f, "EC ({bits} bits, unnamed curve)"),
+            KeyKind::Ed25519 => f.write_str("Ed25519"),
+            KeyKind::Ed448 => f.write_str("Ed448"),
+            KeyKind::Dsa { bits } => write!(f, "DSA-{bits}"),
+            KeyKind::Other { oid } => write!(f, "unknown ({oid})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum San {
+    Dns(String),
+    Ip(IpAddr),
+    Email(String),
+    Uri(String),
+    Other(String),
+}
+
+impl fmt::Display for San {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            San::Dns(d) => write!(f, "DNS:{d}"),
+            San::Ip(ip) => write!(f, "IP:{ip}"),
+            San::Email(e) => write!(f, "email:{e}"),
+            San::Uri(u) => write!(f, "URI:{u}"),
+            San::Other(o) => f.write_str(o),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasicConstraints {
+    pub ca: bool,
+    pub path_len: Option<u32>,
+    pub critical: bool,
+}
+
+/// keyUsage bits as in RFC 5280 (bit 0 = digitalSignature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub flags: u16,
+    pub critical: bool,
+}
+
+impl KeyUsage {
+    pub const DIGITAL_SIGNATURE: u16 = 1;
+    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub const CRL_SIGN: u16 = 1 << 6;
+
+    pub fn key_cert_sign(&self) -> bool {
+        self.flags & Self::KEY_CERT_SIGN != 0
+    }
+    pub fn names(&self) -> Vec<&'static str> {
+        const NAMES: [&str; 9] = [
+            "digitalSignature",
+            "nonRepudiation",
+            "keyEncipherment",
+            "dataEncipherment",
+            "keyAgreement",
+            "keyCertSign",
+            "cRLSign",
+            "encipherOnly",
+            "decipherOnly",
+        ];
+        NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.flags & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtKeyUsage {
+    pub any: bool,
+    pub server_auth: bool,
+    pub client_auth: bool,
+    pub other: Vec<String>,
+}
+
+impl ExtKeyUsage {
+    pub fn names(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.server_auth {
+            v.push("serverAuth".to_owned());
+        }
+        if self.client_auth {
+            v.push("clientAuth".to_owned());
+        }
+        if self.any {
+            v.push("anyExtendedKeyUsage".to_owned());
+        }
+        v.extend(self.other.iter().cloned());
+        v
+    }
+}
+
+/// A parsed certificate with its source.
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub der: Vec<u8>,
+    pub source: Source,
+    pub version: u32,
+    pub subject: String,
+    pub issuer: String,
+    pub subject_raw: Vec<u8>,
+    pub issuer_raw: Vec<u8>,
+    /// Lower-case hex, no separators.
+    pub serial: String,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub key: KeyKind,
+    /// The full SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+    /// The subjectPublicKey BIT STRING content (what verifiers take).
+    pub public_key: Vec<u8>,
+    pub sig_alg: SigAlg,
+    /// Hash named by RSA-PSS parameters, when the algorithm is PSS.
+    pub tbs: std::ops::Range<usize>,
+    pub signature: Vec<u8>,
+    pub sans: Vec<San>,
+    pub basic_constraints: Option<BasicConstraints>,
+    pub key_usage: Option<KeyUsage>,
+    pub ext_key_usage: Option<ExtKeyUsage>,
+    pub ski: Option<Vec<u8>>,
+    pub aki: Option<Vec<u8>>,
+    pub duplicate_extensions: Vec<String>,
+    pub unknown_critical_extensions: Vec<String>,
+    pub sha1: [u8; 20],
+    pub sha256: [u8; 32],
+}
+
+impl Cert {
+    /// Parse one DER certificate. The error is x509-parser's reason.
+    pub fn parse(der: &[u8], source: Source) -> Result<Cert, String> {
+        let (rest, x) = X509Certificate::from_der(der).map_err(|e| describe_parse_error(&e))?;
+        if !rest.is_empty() {
+            return Err(format!("{} bytes of trailing data after the certificate", rest.len()));
+        }
+        let der = der.to_vec();
+        let tbs_raw = x.tbs_certificate.as_ref();
+        let tbs_start = offset_in(&der, tbs_raw).ok_or("certificate layout not understood")?;
+
+        let spki = x.public_key();
+        let key = key_kind(spki);
+
+        let mut sans = Vec::new();
+        let mut basic_constraints = None;
+        let mut key_usage = None;
+        let mut ext_key_usage = None;
+        let mut ski = None;
+        let mut aki = None;
+        let mut seen: Vec<String> = Vec::new();
+        let mut duplicate_extensions = Vec::new();
+        let mut unknown_critical_extensions = Vec::new();
+        for ext in x.extensions() {
+            let oid = ext.oid.to_id_string();
+            if seen.contains(&oid) {
+                if !duplicate_extensions.contains(&oid) {
+                    duplicate_extensions.push(oid.clone());
+                }
+                continue;
+            }
+            seen.push(oid.clone());
+            match ext.parsed_extension() {
+                ParsedExtension::BasicConstraints(bc) => {
+                    basic_constraints = Some(BasicConstraints {
+                        ca: bc.ca,
+                        path_len: bc.path_len_constraint,
+                        critical: ext.critical,
+                    })
+                }
+                ParsedExtension::KeyUsage(ku) => {
+                    key_usage = Some(KeyUsage {
+                        flags: ku.flags,
+                        critical: ext.critical,
+                    })
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    ext_key_usage = Some(ExtKeyUsage {
+                        any: eku.any,
+                        server_auth: eku.server_auth,
+                        client_auth: eku.client_auth,
+                        other: eku.other.iter().map(|o| o.to_id_string()).collect(),
+                    })
+                }
+                ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for gn in &san.general_names {
+                        sans.push(match gn {
+                            GeneralName::DNSName(d) => San::Dns((*d).to_owned()),
+                            GeneralName::IPAddress(b) => match ip_from_bytes(b) {
+                                Some(ip) => San::Ip(ip),
+                                None => San::Other(format!("IP:<{} bytes>", b.len())),
+                            },
+                            GeneralName::RFC822Name(e) => San::Email((*e).to_owned()),
+                            GeneralName::URI(u) => San::Uri((*u).to_owned()),
+                            other => San::Other(format!("{other}")),
+                        });
+                    }
+                }
+                ParsedExtension::UnsupportedExtension { .. } if ext.critical => {
+                    unknown_critical_extensions.push(oid)
+                }
+                _ => {}
+            }
+        }
+
+        let sha1 = digest_array::<20>(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
+        let sha256 = digest_array::<32>(&aws_lc_rs::digest::SHA256, &der);
+
+        Ok(Cert {
+            version: x.version().0 + 1,
+            subject: x.subject().to_string(),
+            issuer: x.issuer().to_string(),
+            subject_raw: x.subject().as_raw().to_vec(),
+            issuer_raw: x.issuer().as_raw().to_vec(),
+            serial: hex::encode(x.raw_serial()),
+            not_before: x.validity().not_before.to_datetime(),
+            not_after: x.validity().not_after.to_datetime(),
+            key,
+            spki: spki.raw.to_vec(),
+            public_key: spki.subject_public_key.data.to_vec(),
+            sig_alg: sig_alg(&x.signature_algorithm),
+            tbs: tbs_start..tbs_start + tbs_raw.len(),
+            signature: x.signature_value.data.to_vec(),
+            sans,
+            basic_constraints,
+            key_usage,
+            ext_key_usage,
+            ski,
+            aki,
+            duplicate_extensions,
+            unknown_critical_extensions,
+            sha1,
+            sha256,
+            source,
+            der,
+        })
+    }
+
+    pub fn tbs_bytes(&self) -> &[u8] {
+        &self.der[self.tbs.clone()]
+    }
+
+    /// Subject equals issuer (byte for byte, or by normalised name).
+    pub fn is_self_issued(&self) -> bool {
+        names_match(&self.subject_raw, &self.subject, &self.issuer_raw, &self.issuer)
+    }
+
+    /// basicConstraints CA:TRUE. A v1 self-issued certificate counts as a CA
+    /// too (that is how v1 roots work), but CS312 flags it.
+    pub fn is_ca(&self) -> bool {
+        match self.basic_constraints {
+            Some(bc) => bc.ca,
+            None => self.version == 1 && self.is_self_issued(),
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        match (self.is_ca(), self.is_self_issued()) {
+            (true, true) => Role::Root,
+            (true, false) => Role::Intermediate,
+            (false, true) => Role::SelfSignedLeaf,
+            (false, false) => Role::Leaf,
+        }
+    }
+
+    /// The value of the first CN attribute of the subject, if any.
+    pub fn common_name(&self) -> Option<String> {
+        X509Name::from_der(&self.subject_raw).ok().and_then(|(_, n)| {
+            n.iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+        })
+    }
+
+    /// A short display name: the CN, or the whole subject.
+    pub fn display_name(&self) -> String {
+        self.common_name().unwrap_or_else(|| self.subject.clone())
+    }
+
+    /// SHA-1 thumbprint in upper-case hex, as Azure shows it.
+    pub fn thumbprint(&self) -> String {
+        hex::encode_upper(self.sha1)
+    }
+
+    pub fn fingerprint(&self) -> String {
+        hex::encode(self.sha256)
+    }
+
+    /// First 12 hex digits of the SHA-256 fingerprint, for messages.
+    pub fn short_id(&self) -> String {
+        hex::encode(&self.sha256[..6])
+    }
+
+    pub fn dns_sans(&self) -> impl Iterator<Item = &str> {
+        self.sans.iter().filter_map(|s| match s {
+            San::Dns(d) => Some(d.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn to_pem(&self) -> String {
+        super::encode::pem_block("CERTIFICATE", &self.der)
+    }
+}
+
+/// Do two names match? Byte-equal DER, or equal after the light
+/// normalisation most verifiers apply (case and spacing of the string form).
+pub fn names_match(a_raw: &[u8], a: &str, b_raw: &[u8], b: &str) -> bool {
+    a_raw == b_raw || (!a.is_empty() && normalise_name(a) == normalise_name(b))
+}
+
+fn normalise_name(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+fn describe_parse_error(e: &x509_parser::nom::Err<X509Error>) -> String {
+    match e {
+        x509_parser::nom::Err::Incomplete(_) => "truncated DER".to_owned(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => {
+            format!("not a valid X.509 certificate ({e})")
+        }
+    }
+}
+
+fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (start + inner.len() <= outer.len()).then_some(start)
+}
+
+fn digest_array<const N: usize>(alg: &'static aws_lc_rs::digest::Algorithm, data: &[u8]) -> [u8; N] {
+    let d = aws_lc_rs::digest::digest(alg, data);
+    let mut out = [0u8; N];
+    out.copy_from_slice(&d.as_ref()[..N]);
+    out
+}
+
+fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
+    match b.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(b).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(b).ok()?)),
+        _ => None,
+    }
+}
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_DSA: &str = "1.2.840.10040.4.1";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_ED448: &str = "1.3.101.113";
+
+fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> KeyKind {
+    let oid = spki.algorithm.algorithm.to_id_string();
+    match oid.as_str() {
+        OID_RSA => KeyKind::Rsa {
+            bits: match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa.key_size(),
+                _ => 0,
+            },
+        },
+        OID_EC => {
+            let curve_oid = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
+            let curve = match curve_oid.as_deref() {
+                Some("1.2.840.10045.3.1.7") => Curve::P256,
+                Some("1.3.132.0.34") => Curve::P384,
+                Some("1.3.132.0.35") => Curve::P521,
+                _ => Curve::Other,
+            };
+            let bits = match curve {
+                Curve::P256 => 256,
+                Curve::P384 => 384,
+                Curve::P521 => 521,
+                // Uncompressed point: 04 || X || Y.
+                Curve::Other => spki.subject_public_key.data.len().saturating_sub(1) / 2 * 8,
+            };
+            KeyKind::Ec { curve, bits }
+        }
+        OID_ED25519 => KeyKind::Ed25519,
+        OID_ED448 => KeyKind::Ed448,
+        OID_DSA => KeyKind::Dsa {
+            bits: dsa_bits(spki).unwrap_or(0),
+        },
+        _ => KeyKind::Other { oid },
+    }
+}
+
+/// DSA size: bit length of p in the Dss-Parms.
+fn dsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
+    let params = spki.algorithm.parameters.as_ref()?;
+    let (p, _) = super::der::read(params.data)?;
+    let p = p.value.iter().skip_while(|b| **b == 0).collect::<Vec<_>>();
+    let first = **p.first()?;
+    Some((p.len() - 1) * 8 + (8 - first.leading_zeros() as usize))
+}
+
+fn sig_alg(alg: &AlgorithmIdentifier<'_>) -> SigAlg {
+    let oid = alg.algorithm.to_id_string();
+    let (kind, hash) = match oid.as_str() {
+        "1.2.840.113549.1.1.2" => (SigKind::RsaPkcs1, Some(Hash::Md2)),
+        "1.2.840.113549.1.1.4" => (SigKind::RsaPkcs1, Some(Hash::Md5)),
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (SigKind::RsaPkcs1, Some(Hash::Sha1)),
+        "1.2.840.113549.1.1.14" => (SigKind::RsaPkcs1, Some(Hash::Sha224)),
+        "1.2.840.113549.1.1.11" => (SigKind::RsaPkcs1, Some(Hash::Sha256)),
+        "1.2.840.113549.1.1.12" => (SigKind::RsaPkcs1, Some(Hash::Sha384)),
+        "1.2.840.113549.1.1.13" => (SigKind::RsaPkcs1, Some(Hash::Sha512)),
+        "1.2.840.113549.1.1.10" => (SigKind::RsaPss, pss_hash(alg)),
+        "1.2.840.10045.4.1" => (SigKind::Ecdsa, Some(Hash::Sha1)),
+        "1.2.840.10045.4.3.1" => (SigKind::Ecdsa, Some(Hash::Sha224)),
+        "1.2.840.10045.4.3.2" => (SigKind::Ecdsa, Some(Hash::Sha256)),
+        "1.2.840.10045.4.3.3" => (SigKind::Ecdsa, Some(Hash::Sha384)),
+        "1.2.840.10045.4.3.4" => (SigKind::Ecdsa, Some(Hash::Sha512)),
+        "1.3.101.112" => (SigKind::Ed25519, None),
+        "1.3.101.113" => (SigKind::Ed448, None),
+        "1.2.840.10040.4.3" => (SigKind::Dsa, Some(Hash::Sha1)),
+        "2.16.840.1.101.3.4.3.1" => (SigKind::Dsa, Some(Hash::Sha224)),
+        "2.16.840.1.101.3.4.3.2" => (SigKind::Dsa, Some(Hash::Sha256)),
+        _ => (SigKind::Other, None),
+    };
+    SigAlg { kind, hash, oid }
+}
+
+fn pss_hash(alg: &AlgorithmIdentifier<'_>) -> Option<Hash> {
+    let Some(params) = alg.parameters.as_ref() else {
+        return Some(Hash::Sha1); // RFC 4055 default
+    };
+    let params = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
+    match params.hash_algorithm_oid().to_id_string().as_str() {
+        "1.3.14.3.2.26" => Some(Hash::Sha1),
+        "2.16.840.1.101.3.4.2.1" => Some(Hash::Sha256),
+        "2.16.840.1.101.3.4.2.2" => Some(Hash::Sha384),
+        "2.16.840.1.101.3.4.2.3" => Some(Hash::Sha512),
+        _ => None,
+    }
+}

@@ -1,0 +1,107 @@
+//! Everything chainsmith prints goes through here: findings and requested
+//! output to stdout, progress, notes and errors to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// Output settings shared by every command.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: bool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Self {
+        Printer {
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color: use_color(global.color, std::io::stdout().is_terminal()),
+        }
+    }
+
+    /// Requested output (a table, a bundle, findings). A closed pipe is not an error.
+    pub fn out(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Human notes on stderr, suppressed by --quiet.
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Extra detail with -v.
+    pub fn debug(&self, text: &str) {
+        if self.verbose > 0 && !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Warnings on stderr, even with --quiet.
+    pub fn warn(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+}
+
+/// Colour decision: `always`/`never` win; `auto` needs a terminal and no NO_COLOR.
+pub fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Print a failed command's error as one line and return exit code 2.
+/// A broken pipe (`chainsmith ... | head`) exits 0, as ripgrep does.
+pub fn print_error(err: &anyhow::Error) -> ExitCode {
+    if err
+        .chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    {
+        return ExitCode::SUCCESS;
+    }
+    let msg = format!("{err:#}");
+    eprintln!("error: {}", escape(&msg.replace('\n', " ")));
+    ExitCode::from(crate::ExitStatus::Error as u8)
+}
+
+/// Escape control characters (and so terminal escape sequences) in text that
+/// came from a certificate or a file name.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_sequences() {
+        assert_eq!(escape("CN=\u{1b}[31mred"), "CN=\\u{1b}[31mred");
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("a\nb\tc"), "a\\nb\\tc");
+    }
+}
