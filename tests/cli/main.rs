@@ -1,0 +1,7 @@
+//! Integration tests: one binary, one file per subcommand.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+mod support;
+
+mod generate;
+mod issue;
