@@ -19,5 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Generate(args) => commands::generate::run(args, &global),
         Command::Issue(args) => commands::issue::run(args, &global),
+        Command::Convert(args) => commands::convert::run(args, &global),
+        Command::Bundle(args) => commands::bundle::run(args, &global),
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod bundle;
+pub mod convert;
 pub mod generate;
 pub mod issue;
 
@@ -31,6 +33,10 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Issue one certificate from an existing CA (the rotation path)
     Issue(issue::IssueArgs),
+    /// Convert between PEM, DER (.cer), PKCS#7 (.p7b) and PKCS#12 (.pfx)
+    Convert(convert::ConvertArgs),
+    /// Order any pile of certificates into a clean bundle for a named use
+    Bundle(bundle::BundleArgs),
 }
 
 /// Options every command takes.

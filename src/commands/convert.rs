@@ -1,0 +1,384 @@
+//! `convert`: PEM ↔ DER (one `.cer` per certificate), PKCS#7 and PKCS#12 →
+//! PEM (optionally with the key), and PEM → PKCS#12 with a chosen profile.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+
+use super::inputs::{Accept, PasswordCache, load_all};
+use crate::ExitStatus;
+use crate::cli::GlobalArgs;
+use crate::cli::convert::{ConvertArgs, ConvertTo};
+use crate::fsio::{Mode, WriteSet};
+use crate::pki::load::LoadedFile;
+use crate::pki::{Cert, Graph, Verifier, encode, keys, pkcs12};
+use crate::report::{Printer, escape};
+use crate::secret::PasswordSource;
+
+pub fn run(args: ConvertArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let printer = Printer::new(global);
+    check_flags(&args)?;
+    let mut passwords = PasswordCache::new(args.no_password, args.password.source());
+    let accept = Accept {
+        key_only: args.with_key,
+    };
+    let files = load_all(
+        &args.inputs,
+        &mut passwords,
+        args.password.password_stdin,
+        accept,
+        &printer,
+    )?;
+    match args.to {
+        ConvertTo::Der => to_der(&args, &files, &printer),
+        ConvertTo::Pem => to_pem(&args, &files, &printer),
+        ConvertTo::Pfx => to_pfx(&args, files, &mut passwords, &printer),
+    }
+}
+
+/// Options that only make sense for one output format are refused elsewhere.
+fn check_flags(args: &ConvertArgs) -> anyhow::Result<()> {
+    if args.to != ConvertTo::Pfx {
+        let stray = [
+            (args.key.is_some(), "--key"),
+            (!args.chain.is_empty(), "--chain"),
+            (args.name.is_some(), "--name"),
+            (args.profile.is_some(), "--profile"),
+        ];
+        if let Some((_, flag)) = stray.iter().find(|(given, _)| *given) {
+            bail!("{flag} only applies to --to pfx");
+        }
+    }
+    if args.with_key && args.to != ConvertTo::Pem {
+        bail!("--with-key only applies to --to pem (a PFX takes the key with --key)");
+    }
+    if args.out.as_deref().is_some_and(|o| o.as_os_str() == "-") {
+        bail!("-o - is not supported: leave out -o to write PEM to standard output");
+    }
+    Ok(())
+}
+
+/// Every certificate of the inputs, in input order, exact duplicates dropped.
+fn distinct_certs(files: &[LoadedFile]) -> Vec<&Cert> {
+    let mut seen = HashSet::new();
+    files
+        .iter()
+        .flat_map(|f| f.certs.iter())
+        .filter(|c| seen.insert(c.sha256))
+        .collect()
+}
+
+/// `-o` names a directory when it is one, ends with a separator, or has no
+/// certificate-file extension.
+fn names_directory(path: &Path) -> bool {
+    if path.is_dir()
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
+    {
+        return true;
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    !matches!(ext.as_deref(), Some("cer" | "der" | "crt"))
+}
+
+fn to_der(
+    args: &ConvertArgs,
+    files: &[LoadedFile],
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let out = args.out.as_deref().ok_or_else(|| {
+        anyhow!("--to der needs -o DIR (one .cer per certificate) or -o FILE.cer (one certificate)")
+    })?;
+    let certs = distinct_certs(files);
+    let mut set = WriteSet::new();
+    let mut summary = String::new();
+    if names_directory(out) {
+        let names = der_file_names(&certs);
+        for (c, n) in certs.iter().zip(&names) {
+            set.add(out.join(n), c.der.clone(), Mode::Public);
+            summary.push_str(&format!(
+                "  {n:<40} {} ({})\n",
+                escape(&c.subject),
+                c.role()
+            ));
+        }
+    } else {
+        if certs.len() != 1 {
+            bail!(
+                "{}: the inputs hold {} certificates and a .cer holds one; give -o a directory to get one file each",
+                out.display(),
+                certs.len()
+            );
+        }
+        for c in &certs {
+            set.add(out, c.der.clone(), Mode::Public);
+            summary.push_str(&format!("  {} ({})\n", escape(&c.subject), c.role()));
+        }
+    }
+    set.commit(args.force)?;
+    printer.out(&format!(
+        "wrote {} DER certificate(s) to {}\n{summary}",
+        certs.len(),
+        out.display()
+    ))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// `role-CN.cer` for each certificate, e.g. `root-My-Root-CA.cer`. Names that
+/// would collide get the start of the SHA-256 fingerprint appended.
+pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
+    let stems: Vec<String> = certs
+        .iter()
+        .map(|c| {
+            let role = c.role().as_str().replace(' ', "-");
+            let cn = c
+                .common_name()
+                .map(|cn| sanitize(&cn))
+                .filter(|s| !s.is_empty());
+            match cn {
+                Some(cn) => format!("{role}-{cn}"),
+                None => format!("{role}-{}", c.short_id()),
+            }
+        })
+        .collect();
+    stems
+        .iter()
+        .zip(certs)
+        .map(|(s, c)| {
+            if stems.iter().filter(|o| *o == s).count() > 1 {
+                format!("{s}-{}.cer", &c.short_id()[..8])
+            } else {
+                format!("{s}.cer")
+            }
+        })
+        .collect()
+}
+
+/// A file-name-safe form of a common name: letters, digits, `.`, `_` and
+/// `-` kept, `*` spelt `wildcard`, anything else one `-`.
+fn sanitize(cn: &str) -> String {
+    let mut out = String::with_capacity(cn.len());
+    for ch in cn.chars() {
+        match ch {
+            '*' => out.push_str("wildcard"),
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') => out.push(c),
+            _ => {
+                if !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+        }
+    }
+    let trimmed = out.trim_matches(|c| c == '-' || c == '.');
+    trimmed.chars().take(64).collect()
+}
+
+fn to_pem(
+    args: &ConvertArgs,
+    files: &[LoadedFile],
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let certs = distinct_certs(files);
+    let pem = encode::pem_bundle(certs.iter().copied());
+    let Some(out) = args.out.as_deref() else {
+        printer.out(&pem)?;
+        return Ok(ExitStatus::Clean);
+    };
+    let mut set = WriteSet::new();
+    if !certs.is_empty() {
+        set.add(out, pem.into_bytes(), Mode::Public);
+    }
+    let mut key_note = String::new();
+    if args.with_key {
+        let key_path = match &args.key_out {
+            Some(p) => p.clone(),
+            None => out.with_extension("key"),
+        };
+        if key_path == out {
+            bail!(
+                "{}: the key would overwrite the certificates; pass --key-out FILE",
+                out.display()
+            );
+        }
+        let key_pem = extract_key(files, &certs, printer)?;
+        set.add(&key_path, key_pem.as_bytes(), Mode::Secret);
+        key_note = format!(" and the private key to {} (0600)", key_path.display());
+    }
+    set.commit(args.force)?;
+    printer.out(&format!(
+        "wrote {} certificate(s) to {}{key_note}\n",
+        certs.len(),
+        out.display()
+    ))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// The one private key of the inputs as unencrypted PKCS#8 PEM. PKCS#8 keys
+/// (all PKCS#12 keys) are written byte for byte as they were stored.
+fn extract_key(
+    files: &[LoadedFile],
+    certs: &[&Cert],
+    printer: &Printer,
+) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let blocks: Vec<_> = files.iter().flat_map(|f| f.keys.iter()).collect();
+    let block = match blocks.as_slice() {
+        [one] => *one,
+        [] => bail!("--with-key: the inputs hold no private key"),
+        many => bail!(
+            "--with-key: the inputs hold {} private keys; give one input with one key",
+            many.len()
+        ),
+    };
+    let path = PathBuf::from(&*block.source.path);
+    let pair = keys::key_from_block(
+        &path,
+        &block.label,
+        &block.der,
+        block.encrypted,
+        &PasswordSource::default(),
+        "the key",
+    )?;
+    if !certs.iter().any(|c| keys::matches(c, &pair)) && !certs.is_empty() {
+        printer.warn(&format!(
+            "{}: the private key matches none of the certificates",
+            escape(&block.source.path)
+        ));
+    }
+    let der = match block.label.as_str() {
+        "PKCS#12 key bag" | "PRIVATE KEY" => zeroize::Zeroizing::new(block.der.to_vec()),
+        _ => keys::pkcs8_der(&pair),
+    };
+    Ok(zeroize::Zeroizing::new(encode::pem_block(
+        "PRIVATE KEY",
+        &der,
+    )))
+}
+
+fn to_pfx(
+    args: &ConvertArgs,
+    mut files: Vec<LoadedFile>,
+    passwords: &mut PasswordCache,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let out = args.out.as_deref().ok_or_else(|| {
+        anyhow!("--to pfx needs -o FILE.pfx (a PFX is never written to standard output)")
+    })?;
+    let stdin_pw = args.password.password_stdin;
+    let chain_files = load_all(
+        &args.chain,
+        passwords,
+        stdin_pw,
+        Accept { key_only: false },
+        printer,
+    )?;
+    for f in files.iter().chain(&chain_files) {
+        if let Some(k) = f.keys.first() {
+            let hint = if args.key.is_some() {
+                "it is left out"
+            } else {
+                "pass a key with --key to include one"
+            };
+            printer.warn(&format!(
+                "{}: holds a private key; {hint}",
+                escape(&k.source.location())
+            ));
+        }
+    }
+    let n_main: usize = files.iter().map(|f| f.certs.len()).sum();
+    let mut all: Vec<Cert> = files
+        .iter_mut()
+        .flat_map(|f| std::mem::take(&mut f.certs))
+        .collect();
+    all.extend(chain_files.into_iter().flat_map(|f| f.certs));
+    let graph = Graph::build(&all, &Verifier::new());
+
+    let key = match &args.key {
+        Some(p) => Some(keys::read_key(
+            p,
+            &PasswordSource::default(),
+            "the PFX's private key",
+        )?),
+        None => None,
+    };
+    let leaf = match &key {
+        Some(k) => match (0..n_main).find(|&i| keys::matches(&all[i], k)) {
+            Some(i) => i,
+            None => {
+                let bottom = leaf_candidate(&graph, n_main)
+                    .ok_or_else(|| anyhow!("no certificate in the inputs"))?;
+                let c = &all[bottom];
+                bail!(
+                    "{}: the key does not match the certificate {} ({}); refusing to write a PFX with a mismatched key",
+                    args.key.as_deref().unwrap_or(Path::new("-")).display(),
+                    escape(&c.display_name()),
+                    escape(&c.source.location())
+                );
+            }
+        },
+        None => {
+            leaf_candidate(&graph, n_main).ok_or_else(|| anyhow!("no certificate in the inputs"))?
+        }
+    };
+    let (path, _) = graph.path_up(leaf);
+    let chain: Vec<Cert> = path.iter().map(|&i| all[i].clone()).collect();
+    let on_path: HashSet<[u8; 32]> = chain.iter().map(|c| c.sha256).collect();
+    let mut left_out = HashSet::new();
+    for c in &all {
+        if !on_path.contains(&c.sha256) && left_out.insert(c.sha256) {
+            printer.info(&format!(
+                "left out {} ({}): not in the chain of {}",
+                escape(&c.display_name()),
+                escape(&c.source.location()),
+                escape(&chain[0].display_name())
+            ));
+        }
+    }
+
+    let password = passwords.get(&format!("password for {}", out.display()), true)?;
+    let profile: pkcs12::Profile = args
+        .profile
+        .unwrap_or(crate::cli::generate::PfxProfileArg::Compat)
+        .into();
+    let spec = pkcs12::PfxSpec {
+        key: key.as_ref(),
+        certs: &chain,
+        name: args.name.as_deref(),
+        profile,
+    };
+    let pfx = pkcs12::write(&spec, &password).with_context(|| format!("{}", out.display()))?;
+    let mut set = WriteSet::new();
+    let mode = if key.is_some() {
+        Mode::Secret
+    } else {
+        Mode::Public
+    };
+    set.add(out, pfx, mode);
+    set.commit(args.force)?;
+    let what = if key.is_some() { "key + " } else { "no key, " };
+    let names: Vec<String> = chain
+        .iter()
+        .map(|c| escape(&c.display_name()).into_owned())
+        .collect();
+    printer.out(&format!(
+        "wrote {} ({} profile): {what}{} certificate(s): {}\n",
+        out.display(),
+        profile.name(),
+        chain.len(),
+        names.join(" <- ")
+    ))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// The bottom of the first chain among the first `n_main` certificates: the
+/// leaf when there is one, else the lowest CA.
+fn leaf_candidate(graph: &Graph<'_>, n_main: usize) -> Option<usize> {
+    graph
+        .chains()
+        .into_iter()
+        .filter_map(|(path, _)| path.first().copied())
+        .find(|&i| i < n_main)
+}

@@ -1,0 +1,130 @@
+//! Reading the inputs of `convert` and `bundle`: every file loaded once,
+//! PKCS#12 passwords asked for only when a PKCS#12 input is present, and
+//! one-line errors that name the file.
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail};
+
+use crate::pki::load::{self, Format, LoadOptions, LoadedFile, Problem};
+use crate::report::{Printer, escape};
+use crate::secret::{Password, PasswordSource};
+
+/// One password, read at most once, from `--no-password` (empty) or a source.
+pub struct PasswordCache {
+    empty: bool,
+    source: PasswordSource,
+    value: Option<Password>,
+}
+
+impl PasswordCache {
+    pub fn new(no_password: bool, source: PasswordSource) -> Self {
+        PasswordCache {
+            empty: no_password,
+            source,
+            value: None,
+        }
+    }
+
+    /// The password; prompts on a TTY (twice when `confirm`) when no source is given.
+    pub fn get(&mut self, what: &str, confirm: bool) -> anyhow::Result<Password> {
+        if let Some(v) = &self.value {
+            return Ok(v.clone());
+        }
+        let pw = if self.empty {
+            Password::default()
+        } else {
+            self.source.read(what, confirm)?.ok_or_else(|| {
+                anyhow!(
+                    "{what}: give it with --password-file, --password-env or --password-stdin (or --no-password for an empty one)"
+                )
+            })?
+        };
+        self.value = Some(pw.clone());
+        Ok(pw)
+    }
+}
+
+/// What a caller accepts from a file.
+#[derive(Clone, Copy)]
+pub struct Accept {
+    /// A file with keys but no certificates is fine (a key-only PKCS#12).
+    pub key_only: bool,
+}
+
+/// Load every input in order. A file that is empty, unreadable, holds no
+/// certificate, or is a PKCS#12 that cannot be opened is an error naming it.
+pub fn load_all(
+    paths: &[PathBuf],
+    passwords: &mut PasswordCache,
+    stdin_password: bool,
+    accept: Accept,
+    printer: &Printer,
+) -> anyhow::Result<Vec<LoadedFile>> {
+    if stdin_password && paths.iter().any(|p| p.as_os_str() == "-") {
+        bail!("--password-stdin cannot be used with `-` (standard input) as an input");
+    }
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        out.push(load_one(path, passwords, accept, printer)?);
+    }
+    Ok(out)
+}
+
+pub fn load_one(
+    path: &Path,
+    passwords: &mut PasswordCache,
+    accept: Accept,
+    printer: &Printer,
+) -> anyhow::Result<LoadedFile> {
+    let name = path.display().to_string();
+    let bytes = load::read_limited(path)?;
+    let password = if crate::pki::der::looks_like_pkcs12(&bytes) {
+        Some(passwords.get(&format!("password for {name}"), false)?)
+    } else {
+        None
+    };
+    let opts = LoadOptions {
+        pkcs12_password: password.as_ref().map(|p| p.as_str()),
+    };
+    let file = load::load_bytes(&name, &bytes, &opts);
+    check(&file, accept, printer)?;
+    Ok(file)
+}
+
+fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Result<()> {
+    let path = escape(&file.path).into_owned();
+    if file.format == Format::Empty {
+        bail!("{path}: the file is empty");
+    }
+    for p in &file.problems {
+        if let Problem::Pkcs12Unread { reason } = p {
+            bail!("{path}: cannot open the PKCS#12 file: {reason}");
+        }
+    }
+    if file.certs.is_empty() && !(accept.key_only && !file.keys.is_empty()) {
+        let why = file.problems.iter().find_map(|p| match p {
+            Problem::BadCertificate { reason, .. } => Some(reason.clone()),
+            Problem::MalformedPem { line, reason } => Some(format!("line {line}: {reason}")),
+            Problem::EmptyPkcs7 { .. } => Some("the PKCS#7 holds no certificate".to_owned()),
+            _ => None,
+        });
+        match why {
+            Some(why) => bail!("{path}: no certificate found: {}", escape(&why)),
+            None => bail!("{path}: no certificate found (not PEM, DER, PKCS#7 or PKCS#12)"),
+        }
+    }
+    for p in &file.problems {
+        match p {
+            Problem::MalformedPem { line, reason } => {
+                printer.warn(&format!("{path}:{line}: skipped: {}", escape(reason)))
+            }
+            Problem::BadCertificate { line, reason, .. } => {
+                let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+                printer.warn(&format!("{path}{at}: skipped: {}", escape(reason)));
+            }
+            Problem::Truncated { reason } => printer.warn(&format!("{path}: {}", escape(reason))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
