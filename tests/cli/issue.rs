@@ -1,1 +1,450 @@
+//! `issue`: rotation from CAs made by chainsmith and by openssl, checked with openssl.
+use std::path::Path;
+
+use predicates::prelude::*;
+
 use crate::support::*;
+
+fn serial(dir: &Path, file: &str) -> String {
+    openssl(dir, &["x509", "-in", file, "-noout", "-serial"]).1
+}
+
+fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
+    let (ok, subj) = openssl(
+        dir,
+        &[
+            "x509", "-in", file, "-noout", "-subject", "-nameopt", "RFC2253",
+        ],
+    );
+    assert!(ok, "{subj}");
+    let (_, san) = openssl(
+        dir,
+        &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
+    );
+    (subj, san)
+}
+
+#[test]
+fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &[]);
+    let out = tmp.path().join("renewed");
+    chainsmith()
+        .args(["issue", "--ca"])
+        .arg(chain.join("intermediate.crt"))
+        .arg("--ca-key")
+        .arg(chain.join("intermediate.key"))
+        .arg("--ca-chain")
+        .arg(chain.join("ca-bundle.crt"))
+        .arg("--renew")
+        .arg(chain.join("server.crt"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let (ok, v) = openssl(
+        tmp.path(),
+        &[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "chain/root.crt",
+            "-untrusted",
+            "chain/intermediate.crt",
+            "renewed/server.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    // The old bundle still trusts the renewed certificate.
+    let (ok, v) = openssl(
+        tmp.path(),
+        &[
+            "verify",
+            "-CAfile",
+            "chain/ca-bundle.crt",
+            "renewed/server.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    assert_eq!(
+        subject_and_sans(&chain, "server.crt"),
+        subject_and_sans(&out, "server.crt")
+    );
+    assert_ne!(serial(&chain, "server.crt"), serial(&out, "server.crt"));
+    // The full chain is leaf then intermediate, without the root.
+    let full = std::fs::read_to_string(out.join("server-fullchain.crt")).unwrap();
+    assert_eq!(full.matches("BEGIN CERTIFICATE").count(), 2);
+    let (ok, v) = openssl(
+        &out,
+        &[
+            "verify",
+            "-CAfile",
+            "../chain/root.crt",
+            "-untrusted",
+            "server-fullchain.crt",
+            "server.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    // A new key, 0600, that matches the new certificate.
+    let (_, k) = openssl(&out, &["pkey", "-in", "server.key", "-pubout"]);
+    let (_, c) = openssl(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    assert_eq!(k, c);
+}
+
+#[test]
+fn renew_from_an_openssl_ca_with_pkcs1_key() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args(["issue", "--ca"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca.key"))
+        .arg("--renew")
+        .arg(fixture("openssl-ca/old-leaf.crt"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let (ok, v) = openssl(
+        tmp.path(),
+        &[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            fixture("openssl-ca/ca.crt").to_str().unwrap(),
+            "old-leaf.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    let fx = fixture("openssl-ca");
+    assert_eq!(
+        subject_and_sans(&fx, "old-leaf.crt"),
+        subject_and_sans(tmp.path(), "old-leaf.crt")
+    );
+    let (_, t) = openssl(
+        tmp.path(),
+        &["x509", "-in", "old-leaf.crt", "-noout", "-text"],
+    );
+    assert!(
+        t.contains("TLS Web Server Authentication") && t.contains("CA:FALSE"),
+        "{t}"
+    );
+    assert!(
+        t.contains("(2048 bit)"),
+        "a new key is of the CA's type by default: {t}"
+    );
+}
+
+#[test]
+fn encrypted_pkcs8_ca_key_with_password_file() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let base = || {
+        let mut c = chainsmith();
+        c.args(["issue", "--san", "new.example.com", "--ca"])
+            .arg(fixture("openssl-ca/ca.crt"))
+            .arg("--ca-key")
+            .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+            .arg("-o")
+            .arg(tmp.path());
+        c
+    };
+    // No password source and no terminal: a clear error, nothing written.
+    base().assert().code(2).stderr(
+        predicate::str::contains("encrypted")
+            .and(predicate::str::contains("--ca-key-password-file")),
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    let wrong = tmp
+        .path()
+        .join("..")
+        .join(format!("wrong-{}", std::process::id()));
+    std::fs::write(&wrong, "nope").unwrap();
+    base()
+        .arg("--ca-key-password-file")
+        .arg(&wrong)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wrong password"));
+    let _ = std::fs::remove_file(&wrong);
+    base()
+        .arg("--ca-key-password-file")
+        .arg(fixture("openssl-ca/password.txt"))
+        .assert()
+        .success();
+    let (ok, v) = openssl(
+        tmp.path(),
+        &[
+            "verify",
+            "-CAfile",
+            fixture("openssl-ca/ca.crt").to_str().unwrap(),
+            "server.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    // The password can also come from the environment or stdin.
+    let tmp2 = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args([
+            "issue",
+            "--san",
+            "env.example.com",
+            "--ca-key-password-env",
+            "CA_PW",
+            "--ca",
+        ])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .arg("-o")
+        .arg(tmp2.path())
+        .env("CA_PW", "fixture-password")
+        .assert()
+        .success();
+    let tmp3 = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args([
+            "issue",
+            "--san",
+            "stdin.example.com",
+            "--ca-key-password-stdin",
+            "--ca",
+        ])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .arg("-o")
+        .arg(tmp3.path())
+        .write_stdin("fixture-password\n")
+        .assert()
+        .success();
+}
+
+#[test]
+fn sec1_ec_ca_key_and_client_profile() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args([
+            "issue",
+            "--profile",
+            "client",
+            "--cn",
+            "gateway",
+            "--name",
+            "gw",
+            "--ca",
+        ])
+        .arg(fixture("openssl-ca/ec-ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ec-ca.key"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let (ok, v) = openssl(
+        tmp.path(),
+        &[
+            "verify",
+            "-purpose",
+            "sslclient",
+            "-CAfile",
+            fixture("openssl-ca/ec-ca.crt").to_str().unwrap(),
+            "gw.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    let (_, t) = openssl(tmp.path(), &["x509", "-in", "gw.crt", "-noout", "-text"]);
+    assert!(
+        t.contains("TLS Web Client Authentication") && t.contains("CN = gateway"),
+        "{t}"
+    );
+}
+
+#[test]
+fn keep_an_existing_key() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args(["issue", "--ca"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca.key"))
+        .arg("--renew")
+        .arg(fixture("openssl-ca/old-leaf.crt"))
+        .arg("--key")
+        .arg(fixture("openssl-ca/old-leaf.key"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kept the existing key"));
+    assert!(!tmp.path().join("old-leaf.key").exists());
+    let (_, new_pub) = openssl(
+        tmp.path(),
+        &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
+    );
+    let (_, old_pub) = openssl(
+        &fixture("openssl-ca"),
+        &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
+    );
+    assert_eq!(new_pub, old_pub);
+}
+
+#[test]
+fn intermediate_profile_respects_pathlen() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &["--pathlen", "1"]);
+    let out = tmp.path().join("sub");
+    chainsmith()
+        .args([
+            "issue",
+            "--profile",
+            "intermediate",
+            "--cn",
+            "Sub CA",
+            "--ca",
+        ])
+        .arg(chain.join("intermediate.crt"))
+        .arg("--ca-key")
+        .arg(chain.join("intermediate.key"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let (_, t) = openssl(
+        &out,
+        &["x509", "-in", "intermediate.crt", "-noout", "-text"],
+    );
+    assert!(t.contains("CA:TRUE, pathlen:0"), "{t}");
+    // A pathlen:0 CA may not issue another intermediate.
+    chainsmith()
+        .args([
+            "issue",
+            "--profile",
+            "intermediate",
+            "--cn",
+            "Too Deep",
+            "--ca",
+        ])
+        .arg(out.join("intermediate.crt"))
+        .arg("--ca-key")
+        .arg(out.join("intermediate.key"))
+        .arg("-o")
+        .arg(tmp.path().join("deeper"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pathLenConstraint is 0"));
+    assert!(!tmp.path().join("deeper").exists());
+}
+
+#[test]
+fn wrong_ca_key_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args(["issue", "--san", "x.example.com", "--ca"])
+        .arg(fixture("intermediate.crt"))
+        .arg("--ca-key")
+        .arg(fixture("root.key"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "does not match the CA certificate",
+        ));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn non_ca_issuer_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args(["issue", "--san", "x.example.com", "--ca"])
+        .arg(fixture("openssl-ca/not-a-ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/not-a-ca.key"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a CA"));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn ca_without_keycertsign_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The first certificate of this fixture is a leaf; the CA with keyUsage
+    // cRLSign only is the second block, so extract it with openssl first.
+    if !have("openssl") {
+        return;
+    }
+    let pem = std::fs::read_to_string(fixture("ca-no-keycertsign.pem")).unwrap();
+    let blocks: Vec<&str> = pem.split_inclusive("-----END CERTIFICATE-----\n").collect();
+    let ca = tmp.path().join("bad-ku-ca.crt");
+    std::fs::write(&ca, blocks[1]).unwrap();
+    chainsmith()
+        .args(["issue", "--san", "x.example.com", "--ca"])
+        .arg(&ca)
+        .arg("--ca-key")
+        .arg(fixture("root.key"))
+        .arg("-o")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("keyCertSign"));
+}
+
+#[test]
+fn renew_of_a_certificate_from_another_ca_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    chainsmith()
+        .args(["issue", "--ca"])
+        .arg(fixture("intermediate.crt"))
+        .arg("--ca-key")
+        .arg(fixture("intermediate.key"))
+        .arg("--renew")
+        .arg(fixture("openssl-ca/old-leaf.crt"))
+        .arg("-o")
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("was not issued by"));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn missing_ca_file_names_the_file() {
+    chainsmith()
+        .args([
+            "issue",
+            "--san",
+            "x.example.com",
+            "--ca",
+            "no/such/ca.crt",
+            "--ca-key",
+            "no/such/ca.key",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no/such/ca.crt").and(predicate::str::starts_with("error: ")),
+        );
+}
