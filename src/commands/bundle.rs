@@ -171,7 +171,7 @@ impl Plan<'_> {
             bail!("no certificate in the inputs");
         }
         let mut sorted_leaves = leaves.clone();
-        sorted_leaves.sort_by(|&a, &b| self.cert(a).sha256.cmp(&self.cert(b).sha256));
+        sorted_leaves.sort_by_key(|&a| self.cert(a).sha256);
         for &i in sorted_leaves.iter().chain(&cas) {
             if let Some(msg) = self.gap(i) {
                 self.broken(msg)?;

@@ -101,7 +101,7 @@ fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Result
             bail!("{path}: cannot open the PKCS#12 file: {reason}");
         }
     }
-    if file.certs.is_empty() && !(accept.key_only && !file.keys.is_empty()) {
+    if file.certs.is_empty() && (file.keys.is_empty() || !accept.key_only) {
         let why = file.problems.iter().find_map(|p| match p {
             Problem::BadCertificate { reason, .. } => Some(reason.clone()),
             Problem::MalformedPem { line, reason } => Some(format!("line {line}: {reason}")),
