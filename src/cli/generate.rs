@@ -85,9 +85,9 @@ pub struct GenerateArgs {
     /// Encrypt the private keys (PKCS#8, PBES2 AES-256) with the password
     #[arg(long, help_heading = "Keys and PFX")]
     pub encrypt_keys: bool,
-    /// PKCS#12 profile of server.pfx
-    #[arg(long, help_heading = "Keys and PFX", value_enum, default_value_t = PfxProfileArg::Compat)]
-    pub pfx_profile: PfxProfileArg,
+    /// PKCS#12 profile of server.pfx [default: compat]
+    #[arg(long, help_heading = "Keys and PFX", value_enum)]
+    pub pfx_profile: Option<PfxProfileArg>,
     /// Also put the root in server.pfx
     #[arg(long, help_heading = "Keys and PFX")]
     pub pfx_with_root: bool,

@@ -7,10 +7,12 @@ use rcgen::{Issuer, KeyPair};
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
-use crate::cli::generate::GenerateArgs;
+use crate::cli::generate::{GenerateArgs, PfxProfileArg};
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::issue::{self, Profile, Subject};
 use crate::pki::keys::{self, KeyType};
+use crate::pki::load::{Container, Source};
+use crate::pki::{Cert, pkcs12};
 use crate::report::Printer;
 
 pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -38,6 +40,12 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         None
     };
 
+    if password.is_none() && (args.pfx_with_root || args.pfx_profile.is_some()) {
+        bail!(
+            "--pfx-profile and --pfx-with-root shape server.pfx, which needs a password source (--password-file, --password-env or --password-stdin)"
+        );
+    }
+
     // Check for existing files before any slow key generation.
     let names = [
         "root.crt",
@@ -54,6 +62,9 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     let mut planned = WriteSet::new();
     for n in names {
         planned.add(out.join(n), Vec::new(), Mode::Public);
+    }
+    if password.is_some() {
+        planned.add(out.join("server.pfx"), Vec::new(), Mode::Secret);
     }
     planned.check_clobber(args.force)?;
 
@@ -176,10 +187,46 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         intermediate.der().to_vec(),
         Mode::Public,
     );
+    if let Some(pw) = &password {
+        let mut chain = vec![server.der().to_vec(), intermediate.der().to_vec()];
+        if args.pfx_with_root {
+            chain.push(root.der().to_vec());
+        }
+        let profile = args.pfx_profile.unwrap_or(PfxProfileArg::Compat).into();
+        let pfx = server_pfx(&chain, &server_key, profile, pw)?;
+        files.add(out.join("server.pfx"), pfx, Mode::Secret);
+    }
     files.commit(args.force)?;
 
-    printer.out(&summary(out))?;
+    let mut text = summary(out);
+    if password.is_some() {
+        text.push_str("  server.pfx             key + server + intermediate (0600): App Service, APIM custom domain, Windows\n");
+    }
+    printer.out(&text)?;
     Ok(ExitStatus::Clean)
+}
+
+/// server.pfx: the server key and its chain (leaf first), read back and checked.
+fn server_pfx(
+    chain_der: &[Vec<u8>],
+    key: &KeyPair,
+    profile: pkcs12::Profile,
+    password: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let name: std::sync::Arc<str> = std::sync::Arc::from("server.pfx");
+    let certs = chain_der
+        .iter()
+        .enumerate()
+        .map(|(i, der)| Cert::parse(der, Source::new(&name, i, None, Container::Der)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!("server.pfx: {e}"))?;
+    let spec = pkcs12::PfxSpec {
+        key: Some(key),
+        certs: &certs,
+        name: None,
+        profile,
+    };
+    pkcs12::write(&spec, password).context("server.pfx")
 }
 
 /// Generate the three keys; RSA keys in parallel, as they take long.

@@ -108,6 +108,11 @@ fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Result
             Problem::EmptyPkcs7 { .. } => Some("the PKCS#7 holds no certificate".to_owned()),
             _ => None,
         });
+        if !file.keys.is_empty() {
+            bail!(
+                "{path}: holds a private key but no certificate (extract it with `convert --to pem --with-key`)"
+            );
+        }
         match why {
             Some(why) => bail!("{path}: no certificate found: {}", escape(&why)),
             None => bail!("{path}: no certificate found (not PEM, DER, PKCS#7 or PKCS#12)"),
