@@ -3,5 +3,7 @@
 
 mod support;
 
+mod bundle;
+mod convert;
 mod generate;
 mod issue;

@@ -1,0 +1,633 @@
+//! `convert`, checked with openssl, keytool and Python's cryptography:
+//! tools nobody here wrote.
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use predicates::prelude::*;
+
+use crate::support::*;
+
+const PASSWORD: &str = "correct horse";
+
+fn password_file(dir: &Path) -> PathBuf {
+    let p = dir.join("pfx.pass");
+    std::fs::write(&p, format!("{PASSWORD}\n")).unwrap();
+    p
+}
+
+/// Only the error line, and no file left behind in `dir` but `keep`.
+fn assert_one_line_error(stderr: &[u8], needle: &str) {
+    let err = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got:\n{err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains(needle), "`{needle}` not in: {err}");
+}
+
+fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("apim");
+    chainsmith()
+        .args(["convert", "--to", "der"])
+        .arg(fixture("crlf-text.pem"))
+        .arg(fixture("ca-bundle.pem"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        dir_entries(&out),
+        [
+            "intermediate-Fixture-Intermediate-CA.cer",
+            "leaf-www.example.com.cer",
+            "root-Fixture-Root-CA.cer"
+        ]
+    );
+    for (cer, pem) in [
+        (
+            "intermediate-Fixture-Intermediate-CA.cer",
+            "intermediate.crt",
+        ),
+        ("leaf-www.example.com.cer", "server.crt"),
+        ("root-Fixture-Root-CA.cer", "root.crt"),
+    ] {
+        let ours = std::fs::read(out.join(cer)).unwrap();
+        // openssl reads it as DER and writes the same bytes back.
+        let back = dir.path().join("back.der");
+        let (ok, msg) = openssl(
+            dir.path(),
+            &[
+                "x509",
+                "-inform",
+                "DER",
+                "-in",
+                out.join(cer).to_str().unwrap(),
+                "-outform",
+                "DER",
+                "-out",
+                "back.der",
+            ],
+        );
+        assert!(ok, "openssl cannot read {cer}: {msg}");
+        assert_eq!(std::fs::read(&back).unwrap(), ours, "{cer}");
+        // ... and it is the DER openssl makes from the PEM source.
+        let (ok, msg) = openssl(
+            dir.path(),
+            &[
+                "x509",
+                "-in",
+                fixture(pem).to_str().unwrap(),
+                "-outform",
+                "DER",
+                "-out",
+                "ref.der",
+            ],
+        );
+        assert!(ok, "{msg}");
+        assert_eq!(
+            std::fs::read(dir.path().join("ref.der")).unwrap(),
+            ours,
+            "{cer}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(out.join("root-Fixture-Root-CA.cer")).unwrap(),
+        std::fs::read(fixture("root.der")).unwrap()
+    );
+}
+
+#[test]
+fn der_to_one_file_needs_one_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("root.cer");
+    chainsmith()
+        .args(["convert", "--to", "der"])
+        .arg(fixture("root.crt"))
+        .arg("-o")
+        .arg(&one)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&one).unwrap(),
+        std::fs::read(fixture("root.der")).unwrap()
+    );
+    let two = dir.path().join("bundle.cer");
+    let out = chainsmith()
+        .args(["convert", "--to", "der"])
+        .arg(fixture("ca-bundle.pem"))
+        .arg("-o")
+        .arg(&two)
+        .assert()
+        .code(2);
+    assert_one_line_error(&out.get_output().stderr, "bundle.cer");
+    assert!(!two.exists());
+    // Never clobbers without --force.
+    chainsmith()
+        .args(["convert", "--to", "der"])
+        .arg(fixture("intermediate.crt"))
+        .arg("-o")
+        .arg(&one)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(
+        std::fs::read(&one).unwrap(),
+        std::fs::read(fixture("root.der")).unwrap()
+    );
+}
+
+#[test]
+fn pem_from_der_and_p7b_equals_the_openssl_sources() {
+    let out = chainsmith()
+        .args(["convert", "--to", "pem"])
+        .arg(fixture("server-fullchain.p7b"))
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        std::fs::read_to_string(fixture("server-fullchain.pem")).unwrap()
+    );
+    let out = chainsmith()
+        .args(["convert", "--to", "pem"])
+        .arg(fixture("root.der"))
+        .arg(fixture("intermediate.der"))
+        .assert()
+        .success();
+    let want = std::fs::read_to_string(fixture("root.crt")).unwrap()
+        + &std::fs::read_to_string(fixture("intermediate.crt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), want);
+}
+
+/// A PFX of the fixture chain in `profile`, with the key and `--name api`.
+fn make_pfx(dir: &Path, profile: &str) -> PathBuf {
+    let pfx = dir.join(format!("{profile}.pfx"));
+    chainsmith()
+        .args([
+            "convert",
+            "--to",
+            "pfx",
+            "--profile",
+            profile,
+            "--name",
+            "api",
+        ])
+        .arg(fixture("server.crt"))
+        .arg("--key")
+        .arg(fixture("server.key"))
+        .arg("--chain")
+        .arg(fixture("ca-bundle.pem"))
+        .arg("--password-file")
+        .arg(password_file(dir))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .success();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&pfx).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    pfx
+}
+
+fn openssl_info(dir: &Path, pfx: &Path) -> String {
+    let pass = format!("file:{}", password_file(dir).display());
+    // No -legacy: OpenSSL 3's default provider must be enough.
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-info",
+            "-nodes",
+            "-in",
+            pfx.to_str().unwrap(),
+            "-passin",
+            &pass,
+        ],
+    );
+    assert!(ok, "openssl pkcs12 cannot open {}: {out}", pfx.display());
+    out
+}
+
+#[test]
+fn compat_pfx_is_3des_with_a_sha1_mac_and_opens_without_legacy() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = make_pfx(dir.path(), "compat");
+    let info = openssl_info(dir.path(), &pfx);
+    assert!(info.contains("MAC: sha1, Iteration 2048"), "{info}");
+    assert!(
+        info.contains("PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048"),
+        "{info}"
+    );
+    assert!(!info.contains("RC2") && !info.contains("AES"), "{info}");
+    assert!(info.contains("friendlyName: api"), "{info}");
+    assert_eq!(
+        info.matches("-----BEGIN CERTIFICATE-----").count(),
+        3,
+        "{info}"
+    );
+    check_key_matches_server(dir.path(), &info);
+}
+
+#[test]
+fn modern_pfx_is_aes_256_with_a_sha256_mac() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = make_pfx(dir.path(), "modern");
+    let info = openssl_info(dir.path(), &pfx);
+    assert!(info.contains("MAC: sha256"), "{info}");
+    assert!(
+        info.contains("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC"),
+        "{info}"
+    );
+    assert!(
+        !info.contains("3-KeyTripleDES") && !info.contains("RC2"),
+        "{info}"
+    );
+    check_key_matches_server(dir.path(), &info);
+}
+
+/// The key openssl extracted is the fixture's key (same public key).
+fn check_key_matches_server(dir: &Path, info: &str) {
+    let start = info
+        .find("-----BEGIN PRIVATE KEY-----")
+        .expect("no key in the PFX");
+    let end = info.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----\n".len();
+    std::fs::write(dir.join("extracted.key"), &info[start..end]).unwrap();
+    let pub_of = |key: &str| {
+        let (ok, out) = openssl(dir, &["pkey", "-in", key, "-pubout"]);
+        assert!(ok, "{out}");
+        out
+    };
+    assert_eq!(
+        pub_of("extracted.key"),
+        pub_of(fixture("server.key").to_str().unwrap())
+    );
+}
+
+#[test]
+fn both_profiles_open_with_keytool_and_python_cryptography() {
+    let dir = tempfile::tempdir().unwrap();
+    for profile in ["compat", "modern"] {
+        let pfx = make_pfx(dir.path(), profile);
+        if have("keytool") {
+            let pass = password_file(dir.path());
+            let (ok, out) = run(StdCommand::new("keytool")
+                .args(["-list", "-storetype", "PKCS12", "-keystore"])
+                .arg(&pfx)
+                .arg("-storepass:file")
+                .arg(&pass));
+            assert!(ok, "keytool cannot open the {profile} PFX: {out}");
+            assert!(
+                out.contains("api,") && out.contains("PrivateKeyEntry"),
+                "{out}"
+            );
+        }
+        if have("python3") {
+            let script = "import sys\nfrom cryptography.hazmat.primitives.serialization import pkcs12\nk, c, extra = pkcs12.load_key_and_certificates(open(sys.argv[1], 'rb').read(), sys.argv[2].encode())\nassert k is not None\nprint(c.subject.rfc4514_string(), len(extra))\n";
+            let (ok, out) = run(StdCommand::new("python3")
+                .args(["-c", script])
+                .arg(&pfx)
+                .arg(PASSWORD));
+            assert!(
+                ok,
+                "python cryptography cannot open the {profile} PFX: {out}"
+            );
+            assert!(
+                out.contains("CN=www.example.com") && out.trim_end().ends_with(" 2"),
+                "{out}"
+            );
+            let (ok, _) = run(StdCommand::new("python3")
+                .args(["-c", script])
+                .arg(&pfx)
+                .arg("wrong"));
+            assert!(!ok, "python opened the PFX with a wrong password");
+        }
+    }
+}
+
+#[test]
+fn certificate_only_pfx_opens_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("root.pfx");
+    chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(fixture("root.crt"))
+        .arg("--password-file")
+        .arg(password_file(dir.path()))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .success();
+    if have("openssl") {
+        let info = openssl_info(dir.path(), &pfx);
+        assert_eq!(
+            info.matches("-----BEGIN CERTIFICATE-----").count(),
+            1,
+            "{info}"
+        );
+        assert!(
+            !info.contains("PRIVATE KEY") && !info.contains("Shrouded Keybag"),
+            "{info}"
+        );
+        assert!(info.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "{info}");
+    }
+    if have("keytool") {
+        let (ok, out) = run(StdCommand::new("keytool")
+            .args(["-list", "-storetype", "PKCS12", "-keystore"])
+            .arg(&pfx)
+            .arg("-storepass:file")
+            .arg(password_file(dir.path())));
+        assert!(ok && out.contains("trustedCertEntry"), "{out}");
+    }
+}
+
+#[test]
+fn a_key_that_does_not_match_the_leaf_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("bad.pfx");
+    let out = chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(fixture("server.crt"))
+        .arg("--key")
+        .arg(fixture("intermediate.key"))
+        .arg("--password-file")
+        .arg(password_file(dir.path()))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .code(2);
+    assert_one_line_error(&out.get_output().stderr, "intermediate.key");
+    assert_eq!(dir_entries(dir.path()), ["pfx.pass"]);
+}
+
+#[test]
+fn an_empty_password_needs_no_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("open.pfx");
+    // No password source and no TTY: refused.
+    chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(fixture("server.crt"))
+        .arg("--key")
+        .arg(fixture("server.key"))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-password"));
+    assert!(!pfx.exists());
+    chainsmith()
+        .args(["convert", "--to", "pfx", "--no-password"])
+        .arg(fixture("server.crt"))
+        .arg("--key")
+        .arg(fixture("server.key"))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .success();
+    if have("openssl") {
+        let (ok, out) = openssl(
+            dir.path(),
+            &[
+                "pkcs12", "-info", "-nokeys", "-in", "open.pfx", "-passin", "pass:",
+            ],
+        );
+        assert!(ok && out.contains("MAC: sha1"), "{out}");
+    }
+}
+
+#[test]
+fn openssl_made_pfx_converts_back_to_its_sources() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pass = password_file(dir.path());
+    for (name, legacy) in [("default.pfx", false), ("legacy.pfx", true)] {
+        let mut args = vec![
+            "pkcs12",
+            "-export",
+            "-in",
+            fixture("server.crt").to_str().unwrap().to_owned().leak(),
+            "-inkey",
+            fixture("server.key").to_str().unwrap().to_owned().leak(),
+            "-certfile",
+            fixture("intermediate.crt")
+                .to_str()
+                .unwrap()
+                .to_owned()
+                .leak(),
+            "-passout",
+            format!("file:{}", pass.display()).leak(),
+            "-out",
+            name,
+        ];
+        if legacy {
+            args.push("-legacy");
+        }
+        let (ok, out) = openssl(dir.path(), &args);
+        assert!(ok, "{out}");
+        let pem = dir.path().join(format!("{name}.pem"));
+        chainsmith()
+            .args(["convert", "--to", "pem", "--with-key"])
+            .arg(dir.path().join(name))
+            .arg("--password-file")
+            .arg(&pass)
+            .arg("-o")
+            .arg(&pem)
+            .assert()
+            .success();
+        assert_eq!(
+            std::fs::read_to_string(&pem).unwrap(),
+            std::fs::read_to_string(fixture("server-fullchain.pem")).unwrap(),
+            "{name}"
+        );
+        let key = pem.with_extension("key");
+        assert_eq!(
+            std::fs::read(&key).unwrap(),
+            std::fs::read(fixture("server.key")).unwrap(),
+            "{name}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}
+
+#[test]
+fn corpus_pkcs12_files_open_with_their_passwords() {
+    // (file, password, certificates) from ../shared/corpus/README.md.
+    let cases = [
+        ("pyca/pkcs12/cert-rc2-key-3des.p12", "cryptography", 1),
+        ("pyca/pkcs12/cert-key-aes256cbc.p12", "cryptography", 1),
+        ("pyca/pkcs12/cert-aes256cbc-no-key.p12", "cryptography", 1),
+        ("pyca/pkcs12/cert-none-key-none.p12", "cryptography", 1),
+        ("pyca/pkcs12/name-all-pwd.p12", "password", 3),
+        ("pyca/pkcs12/no-cert-no-name-pwd.p12", "password", 2),
+        ("pyca/pkcs12/java-truststore.p12", "", 2),
+        ("pkits/ValidCertificatePathTest1EE.p12", "password", 1),
+        ("certigo/example-leaf.p12", "password", 1),
+        ("cfssl/helpers/passwordpkcs12.p12", "password", 1),
+        ("cfssl/helpers/emptypasswordpkcs12.p12", "", 1),
+        ("smallstep/nssdb-leaf.p12", "", 1),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (file, pw, n) in cases {
+        let pass = dir.path().join("p");
+        std::fs::write(&pass, pw).unwrap();
+        let out = chainsmith()
+            .args(["convert", "--to", "pem"])
+            .arg(corpus(file))
+            .arg("--password-file")
+            .arg(&pass)
+            .assert()
+            .success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert_eq!(
+            text.matches("-----BEGIN CERTIFICATE-----").count(),
+            n,
+            "{file}"
+        );
+        if file.starts_with("pyca/pkcs12/cert-") {
+            assert_eq!(
+                text,
+                std::fs::read_to_string(corpus("pyca/pkcs12/ca.pem")).unwrap(),
+                "{file}"
+            );
+        }
+        std::fs::write(&pass, "not the password").unwrap();
+        let out = chainsmith()
+            .args(["convert", "--to", "pem"])
+            .arg(corpus(file))
+            .arg("--password-file")
+            .arg(&pass)
+            .assert()
+            .code(2);
+        assert_one_line_error(&out.get_output().stderr, "wrong password");
+        assert!(
+            String::from_utf8_lossy(&out.get_output().stderr).contains(file),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn corrupt_and_empty_inputs_fail_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = make_pfx(dir.path(), "compat");
+    let bytes = std::fs::read(&pfx).unwrap();
+    let corrupt = dir.path().join("corrupt.pfx");
+    // The header survives, the middle is damaged.
+    let mut damaged = bytes.clone();
+    for b in damaged.iter_mut().skip(200).take(64) {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&corrupt, &damaged).unwrap();
+    let truncated = dir.path().join("truncated.pfx");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let pass = password_file(dir.path());
+    for (input, to) in [
+        (corrupt.clone(), "pem"),
+        (truncated.clone(), "der"),
+        (fixture("empty.pem"), "pem"),
+        (fixture("empty.pem"), "pfx"),
+    ] {
+        let out_path = dir.path().join("out-file");
+        let out = chainsmith()
+            .args(["convert", "--to", to])
+            .arg(&input)
+            .arg("--password-file")
+            .arg(&pass)
+            .arg("-o")
+            .arg(&out_path)
+            .assert()
+            .code(2);
+        let name = input.file_name().unwrap().to_string_lossy().into_owned();
+        assert_one_line_error(&out.get_output().stderr, &name);
+        assert!(!out_path.exists(), "{name}: something was written");
+    }
+}
+
+#[test]
+fn crafted_iteration_counts_are_refused_before_key_derivation() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pass = password_file(dir.path());
+    let passout = format!("file:{}", pass.display());
+    let (ok, out) = openssl(
+        dir.path(),
+        &[
+            "pkcs12",
+            "-export",
+            "-nokeys",
+            "-in",
+            fixture("root.crt").to_str().unwrap(),
+            "-certpbe",
+            "AES-256-CBC",
+            "-iter",
+            "1100000",
+            "-passout",
+            &passout,
+            "-out",
+            "slow.pfx",
+        ],
+    );
+    assert!(ok, "{out}");
+    let started = std::time::Instant::now();
+    let out = chainsmith()
+        .args(["convert", "--to", "pem"])
+        .arg(dir.path().join("slow.pfx"))
+        .arg("--password-file")
+        .arg(&pass)
+        .assert()
+        .code(2);
+    assert_one_line_error(&out.get_output().stderr, "iterations");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn pfx_only_flags_are_refused_elsewhere() {
+    chainsmith()
+        .args(["convert", "--to", "pem", "--name", "x"])
+        .arg(fixture("root.crt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--name only applies to --to pfx"));
+}
