@@ -45,12 +45,7 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     let n_inputs = all.len();
     if let Some(path) = &args.system_roots {
         let store = load::load_path(path, &LoadOptions::default())?;
-        if store.certs.is_empty() {
-            bail!(
-                "{}: no certificate found in the system trust store",
-                path.display()
-            );
-        }
+        super::inputs::check(&store, Accept { key_only: false }, &printer)?;
         all.extend(store.certs);
     }
     let graph = Graph::build(&all, &Verifier::new());

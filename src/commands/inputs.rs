@@ -91,7 +91,9 @@ pub fn load_one(
     Ok(file)
 }
 
-fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Result<()> {
+/// Refuse a loaded file that is empty, unreadable or holds no certificate;
+/// warn about blocks that were skipped.
+pub fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Result<()> {
     let path = escape(&file.path).into_owned();
     if file.format == Format::Empty {
         bail!("{path}: the file is empty");
