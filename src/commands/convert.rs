@@ -275,19 +275,56 @@ fn to_pfx(
         Accept { key_only: false },
         printer,
     )?;
-    for f in files.iter().chain(&chain_files) {
-        if let Some(k) = f.keys.first() {
-            let hint = if args.key.is_some() {
-                "it is left out"
-            } else {
-                "pass a key with --key to include one"
-            };
-            printer.warn(&format!(
-                "{}: holds a private key; {hint}",
+    // Without --key, the one key of the inputs (a PFX being re-encrypted, or
+    // PEM with the key inside) goes in; keys in --chain files never do.
+    for k in chain_files.iter().flat_map(|f| f.keys.iter()) {
+        printer.warn(&format!(
+            "{}: a private key in a --chain file is left out",
+            escape(&k.source.location())
+        ));
+    }
+    let input_keys: Vec<_> = files.iter().flat_map(|f| f.keys.iter()).collect();
+    let key = match (&args.key, input_keys.as_slice()) {
+        (Some(p), found) => {
+            for k in found {
+                printer.warn(&format!(
+                    "{}: holds a private key; it is left out (--key {} is used)",
+                    escape(&k.source.location()),
+                    p.display()
+                ));
+            }
+            Some(keys::read_key(
+                p,
+                &PasswordSource::default(),
+                "the PFX's private key",
+            )?)
+        }
+        (None, []) => None,
+        (None, [k]) => {
+            printer.info(&format!(
+                "using the private key in {}",
                 escape(&k.source.location())
             ));
+            let path = PathBuf::from(&*k.source.path);
+            Some(keys::key_from_block(
+                &path,
+                &k.label,
+                &k.der,
+                k.encrypted,
+                &PasswordSource::default(),
+                "the PFX's private key",
+            )?)
         }
-    }
+        (None, many) => bail!(
+            "the inputs hold {} private keys; choose one with --key",
+            many.len()
+        ),
+    };
+    let key_origin = match (&args.key, input_keys.first()) {
+        (Some(p), _) => p.display().to_string(),
+        (None, Some(k)) => k.source.location(),
+        (None, None) => String::new(),
+    };
     let n_main: usize = files.iter().map(|f| f.certs.len()).sum();
     let mut all: Vec<Cert> = files
         .iter_mut()
@@ -296,14 +333,6 @@ fn to_pfx(
     all.extend(chain_files.into_iter().flat_map(|f| f.certs));
     let graph = Graph::build(&all, &Verifier::new());
 
-    let key = match &args.key {
-        Some(p) => Some(keys::read_key(
-            p,
-            &PasswordSource::default(),
-            "the PFX's private key",
-        )?),
-        None => None,
-    };
     let leaf = match &key {
         Some(k) => match (0..n_main).find(|&i| keys::matches(&all[i], k)) {
             Some(i) => i,
@@ -313,7 +342,7 @@ fn to_pfx(
                 let c = &all[bottom];
                 bail!(
                     "{}: the key does not match the certificate {} ({}); refusing to write a PFX with a mismatched key",
-                    args.key.as_deref().unwrap_or(Path::new("-")).display(),
+                    escape(&key_origin),
                     escape(&c.display_name()),
                     escape(&c.source.location())
                 );

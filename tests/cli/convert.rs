@@ -631,3 +631,61 @@ fn pfx_only_flags_are_refused_elsewhere() {
         .code(2)
         .stderr(predicate::str::contains("--name only applies to --to pfx"));
 }
+
+#[test]
+fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pass = password_file(dir.path());
+    let passout = format!("file:{}", pass.display());
+    let (ok, out) = openssl(
+        dir.path(),
+        &[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-in",
+            fixture("server.crt").to_str().unwrap(),
+            "-inkey",
+            fixture("server.key").to_str().unwrap(),
+            "-certfile",
+            fixture("intermediate.crt").to_str().unwrap(),
+            "-passout",
+            &passout,
+            "-out",
+            "old.pfx",
+        ],
+    );
+    assert!(ok, "{out}");
+    // OpenSSL 3 refuses the RC2 file without -legacy...
+    let (ok, _) = openssl(
+        dir.path(),
+        &[
+            "pkcs12", "-info", "-nokeys", "-in", "old.pfx", "-passin", &passout,
+        ],
+    );
+    assert!(!ok, "OpenSSL 3 opened an RC2 PFX without -legacy");
+    chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(dir.path().join("old.pfx"))
+        .arg("--password-file")
+        .arg(&pass)
+        .arg("-o")
+        .arg(dir.path().join("new.pfx"))
+        .assert()
+        .success();
+    // ... and opens the re-encrypted one without it, key included.
+    let info = openssl_info(dir.path(), &dir.path().join("new.pfx"));
+    assert!(
+        info.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && !info.contains("RC2"),
+        "{info}"
+    );
+    assert_eq!(
+        info.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{info}"
+    );
+    check_key_matches_server(dir.path(), &info);
+}
