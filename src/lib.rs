@@ -8,6 +8,7 @@ pub mod fsio;
 pub mod pki;
 pub mod report;
 pub mod secret;
+pub mod tls;
 
 use cli::{Cli, Command};
 pub use exit::ExitStatus;

@@ -321,3 +321,136 @@ fn norm(s: &str) -> String {
         .join(" ")
         .to_lowercase()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::load::{Container, Source};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, PKCS_ECDSA_P256_SHA256,
+    };
+
+    fn ca_params(cn: &str) -> CertificateParams {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.remove(DnType::CommonName);
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.use_authority_key_identifier_extension = true;
+        p
+    }
+
+    fn parse(der: &[u8], i: usize) -> Cert {
+        Cert::parse(der, Source::new(&"t".into(), i, None, Container::Der)).unwrap()
+    }
+
+    /// n CAs where CA i is issued by CA (i+1) mod n: a pure issuer cycle.
+    fn cycle(n: usize) -> Vec<Cert> {
+        let keys: Vec<KeyPair> = (0..n)
+            .map(|_| KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap())
+            .collect();
+        let params: Vec<CertificateParams> =
+            (0..n).map(|i| ca_params(&format!("CA {i}"))).collect();
+        (0..n)
+            .map(|i| {
+                let j = (i + 1) % n;
+                let issuer = rcgen::Issuer::from_params(&params[j], &keys[j]);
+                let c = params[i].signed_by(&keys[i], &issuer).unwrap();
+                parse(c.der(), i)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_50_certificate_issuer_cycle_terminates_and_is_reported() {
+        let certs = cycle(50);
+        let verifier = Verifier::new();
+        let graph = Graph::build(&certs, &verifier);
+        let start = std::time::Instant::now();
+        let chains = graph.chains();
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        // Every certificate is covered exactly once, and the walk ends in a cycle.
+        let covered: usize = chains.iter().map(|(p, _)| p.len()).sum();
+        assert_eq!(covered, 50);
+        assert!(
+            chains
+                .iter()
+                .any(|(_, end)| matches!(end, PathEnd::Cycle { .. }))
+        );
+        for i in 0..50 {
+            assert_eq!(graph.issuers(i), vec![(i + 1) % 50]);
+        }
+    }
+
+    #[test]
+    fn duplicates_share_links_and_chains_ignore_order() {
+        let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let root_p = ca_params("Root");
+        let root = parse(root_p.self_signed(&root_key).unwrap().der(), 0);
+        let int_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let int_p = ca_params("Int");
+        let int = parse(
+            int_p
+                .signed_by(&int_key, &rcgen::Issuer::from_params(&root_p, &root_key))
+                .unwrap()
+                .der(),
+            1,
+        );
+        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut leaf_p = CertificateParams::new(vec!["a.example.com".to_owned()]).unwrap();
+        leaf_p.use_authority_key_identifier_extension = true;
+        let leaf = parse(
+            leaf_p
+                .signed_by(&leaf_key, &rcgen::Issuer::from_params(&int_p, &int_key))
+                .unwrap()
+                .der(),
+            2,
+        );
+
+        let orders = [
+            vec![leaf.clone(), int.clone(), root.clone()],
+            vec![root.clone(), leaf.clone(), int.clone(), leaf.clone()],
+            vec![int.clone(), root.clone(), leaf.clone()],
+        ];
+        let verifier = Verifier::new();
+        let mut seen: Option<Vec<[u8; 32]>> = None;
+        for pile in &orders {
+            let graph = Graph::build(pile, &verifier);
+            let chains = graph.chains();
+            assert_eq!(chains.len(), 1, "one chain");
+            let (path, end) = &chains[0];
+            assert_eq!(*end, PathEnd::Anchor);
+            let fps: Vec<[u8; 32]> = path.iter().map(|&i| pile[i].sha256).collect();
+            assert_eq!(fps, vec![leaf.sha256, int.sha256, root.sha256]);
+            if let Some(prev) = &seen {
+                assert_eq!(prev, &fps);
+            }
+            seen = Some(fps);
+        }
+        // A missing intermediate is reported as such.
+        let pile = vec![leaf.clone(), root.clone()];
+        let graph = Graph::build(&pile, &verifier);
+        let (path, end) = graph.path_up(0);
+        assert_eq!(path, vec![0]);
+        assert_eq!(end, PathEnd::Missing);
+    }
+
+    #[test]
+    fn same_name_wrong_key_is_a_bad_signature() {
+        let real_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let forger_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let p = ca_params("Issuer");
+        let real = parse(p.self_signed(&real_key).unwrap().der(), 0);
+        let leaf_p = CertificateParams::new(vec!["x.example.com".to_owned()]).unwrap();
+        let forged = parse(
+            leaf_p
+                .signed_by(&forger_key, &rcgen::Issuer::from_params(&p, &forger_key))
+                .unwrap()
+                .der(),
+            1,
+        );
+        let pile = vec![forged, real];
+        let graph = Graph::build(&pile, &Verifier::new());
+        let (_, end) = graph.path_up(0);
+        assert_eq!(end, PathEnd::BadSignature { candidate: 1 });
+    }
+}

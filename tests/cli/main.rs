@@ -5,5 +5,6 @@ mod support;
 
 mod bundle;
 mod convert;
+mod e2e;
 mod generate;
 mod issue;

@@ -91,3 +91,117 @@ pub fn generate_chain(dir: &Path, extra: &[&str]) -> PathBuf {
         .success();
     out
 }
+
+/// A throwaway nginx serving HTTPS on 127.0.0.1, stopped on drop.
+pub struct Nginx {
+    child: std::process::Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Start nginx with `chain` as `ssl_certificate` and `key` as its key.
+    /// None when nginx is missing on a laptop (and a loud skip message);
+    /// under CI a missing nginx fails the test.
+    pub fn start(chain: &Path, key: &Path) -> Option<Nginx> {
+        if !have("nginx") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        std::fs::copy(chain, dir.path().join("chain.pem")).unwrap();
+        std::fs::copy(key, dir.path().join("key.pem")).unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let d = dir.path().display();
+        let user = if is_root() { "user root;\n" } else { "" };
+        let conf = format!(
+            "{user}daemon off;\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
+               server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name _;\n    ssl_certificate {d}/chain.pem;\n    ssl_certificate_key {d}/key.pem;\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = StdCommand::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start nginx");
+        let mut ng = Nginx { child, port, dir };
+        ng.wait_listening();
+        Some(ng)
+    }
+
+    fn wait_listening(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
+                panic!("nginx exited with {status}: {log}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!(
+            "nginx did not listen on 127.0.0.1:{} within 10 s",
+            self.port
+        );
+    }
+
+    /// Serve new files and reload, as an operator would after a rotation.
+    pub fn reload(&mut self, chain: &Path, key: &Path) {
+        std::fs::copy(chain, self.dir.path().join("chain.pem")).unwrap();
+        std::fs::copy(key, self.dir.path().join("key.pem")).unwrap();
+        let (ok, out) = run(StdCommand::new("nginx")
+            .arg("-p")
+            .arg(self.dir.path())
+            .arg("-c")
+            .arg(self.dir.path().join("nginx.conf"))
+            .args(["-s", "reload"]));
+        assert!(ok, "nginx reload failed: {out}");
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn is_root() -> bool {
+    StdCommand::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// `curl` to https://NAME:PORT/ resolved to 127.0.0.1, trusting `cacert`.
+pub fn curl_ok(name: &str, port: u16, cacert: &Path) -> (bool, String) {
+    run(StdCommand::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(cacert)
+        .arg("--resolve")
+        .arg(format!("{name}:{port}:127.0.0.1"))
+        .arg(format!("https://{name}:{port}/")))
+}
