@@ -135,8 +135,17 @@ pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
         .iter()
         .map(|c| {
             let role = c.role().as_str().replace(' ', "-");
+            // The CN, else the last attribute of the subject (often OU or O).
+            let last_rdn = || {
+                c.subject
+                    .rsplit(", ")
+                    .next()
+                    .and_then(|rdn| rdn.split_once('='))
+                    .map(|(_, v)| v.to_owned())
+            };
             let cn = c
                 .common_name()
+                .or_else(last_rdn)
                 .map(|cn| sanitize(&cn))
                 .filter(|s| !s.is_empty());
             match cn {
@@ -410,4 +419,27 @@ fn leaf_candidate(graph: &Graph<'_>, n_main: usize) -> Option<usize> {
         .into_iter()
         .filter_map(|(path, _)| path.first().copied())
         .find(|&i| i < n_main)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(sanitize("My Root CA"), "My-Root-CA");
+        assert_eq!(sanitize("*.example.com"), "wildcard.example.com");
+        assert_eq!(sanitize("../../etc/passwd"), "etc-passwd");
+        assert_eq!(sanitize("a/b\\c:d"), "a-b-c-d");
+        assert_eq!(sanitize("\u{1b}[31m"), "31m");
+        assert_eq!(sanitize("..."), "");
+    }
+
+    #[test]
+    fn directories_and_files_are_told_apart() {
+        assert!(names_directory(Path::new("out")));
+        assert!(names_directory(Path::new("out/")));
+        assert!(!names_directory(Path::new("root.cer")));
+        assert!(!names_directory(Path::new("root.DER")));
+    }
 }

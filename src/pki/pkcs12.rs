@@ -70,9 +70,13 @@ pub fn read(data: &[u8], password: &str) -> Result<Pkcs12Contents, Pkcs12Error> 
 /// password) are over the limits. Files we cannot walk (BER) are left to the
 /// crate, which applies its own per-count cap of 1,000,000.
 fn check_iterations(data: &[u8]) -> Result<(), Pkcs12Error> {
-    let Some(scan) = scan(data) else {
-        return Ok(());
-    };
+    match scan(data) {
+        Some(found) => within_limits(&found),
+        None => Ok(()),
+    }
+}
+
+fn within_limits(scan: &Scan) -> Result<(), Pkcs12Error> {
     if scan.mac_iterations > MAX_MAC_ITERATIONS {
         return Err(Pkcs12Error::TooManyIterations {
             what: "a MAC",
@@ -410,5 +414,150 @@ fn friendly(oid: &str) -> &str {
         "2.16.840.1.101.3.4.1.2" => "AES-128-CBC",
         "1.2.840.113549.3.7" => "DES-EDE3-CBC",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::load::{Container, Source};
+
+    fn cert_and_key(cn: &str) -> (Cert, rcgen::KeyPair) {
+        let key = crate::pki::keys::generate(crate::pki::keys::KeyType::EcP256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![format!("{cn}.example")]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let name: std::sync::Arc<str> = std::sync::Arc::from("t");
+        let cert = Cert::parse(&der, Source::new(&name, 0, None, Container::Der)).unwrap();
+        (cert, key)
+    }
+
+    #[test]
+    fn both_profiles_round_trip_with_their_algorithms_and_counts() {
+        let (cert, key) = cert_and_key("leaf");
+        for (profile, alg, n) in [
+            (
+                Profile::Compat,
+                "pbeWithSHAAnd3-KeyTripleDES-CBC",
+                COMPAT_ITERATIONS,
+            ),
+            (Profile::Modern, "PBES2/AES-256-CBC", MODERN_ITERATIONS),
+        ] {
+            let spec = PfxSpec {
+                key: Some(&key),
+                certs: std::slice::from_ref(&cert),
+                name: Some("n"),
+                profile,
+            };
+            let pfx = write(&spec, "pw").unwrap();
+            assert_eq!(encryption_algorithms(&pfx), [alg]);
+            let found = scan(&pfx).unwrap();
+            assert_eq!(found.mac_iterations, u64::from(n));
+            assert_eq!(found.iterations, [u64::from(n), u64::from(n)]);
+            let back = read(&pfx, "pw").unwrap();
+            assert_eq!(back.certs, std::slice::from_ref(&cert.der));
+            assert_eq!(back.keys.len(), 1);
+            assert!(matches!(
+                read(&pfx, "wrong"),
+                Err(Pkcs12Error::WrongPassword)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_mismatched_key_and_an_empty_chain_are_refused() {
+        let (cert, _) = cert_and_key("leaf");
+        let (_, other) = cert_and_key("other");
+        let spec = PfxSpec {
+            key: Some(&other),
+            certs: std::slice::from_ref(&cert),
+            name: None,
+            profile: Profile::Compat,
+        };
+        assert!(matches!(
+            write(&spec, "pw"),
+            Err(Pkcs12Error::KeyMismatch(_))
+        ));
+        let spec = PfxSpec {
+            key: None,
+            certs: &[],
+            name: None,
+            profile: Profile::Compat,
+        };
+        assert!(matches!(
+            write(&spec, "pw"),
+            Err(Pkcs12Error::NoCertificate)
+        ));
+    }
+
+    #[test]
+    fn certificate_only_pfx_has_no_key() {
+        let (a, _) = cert_and_key("a");
+        let (b, _) = cert_and_key("b");
+        let certs = [a.clone(), b.clone()];
+        let spec = PfxSpec {
+            key: None,
+            certs: &certs,
+            name: Some("a"),
+            profile: Profile::Modern,
+        };
+        let back = read(&write(&spec, "").unwrap(), "").unwrap();
+        assert!(back.keys.is_empty());
+        let mut got = back.certs;
+        got.sort();
+        let mut want = vec![a.der, b.der];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn iteration_limits() {
+        let ok = Scan {
+            algorithms: vec![],
+            iterations: vec![600_000],
+            mac_iterations: 300_000,
+        };
+        assert!(within_limits(&ok).is_ok());
+        let mac = Scan {
+            mac_iterations: 300_001,
+            ..Scan::default()
+        };
+        assert!(matches!(
+            within_limits(&mac),
+            Err(Pkcs12Error::TooManyIterations { what: "a MAC", .. })
+        ));
+        let total = Scan {
+            algorithms: vec![],
+            iterations: vec![500_000, 500_000],
+            mac_iterations: 1,
+        };
+        assert!(matches!(
+            within_limits(&total),
+            Err(Pkcs12Error::TooManyIterations {
+                what: "a total",
+                ..
+            })
+        ));
+        let huge = Scan {
+            algorithms: vec![],
+            iterations: vec![u64::MAX, u64::MAX],
+            mac_iterations: 1,
+        };
+        assert!(within_limits(&huge).is_err());
+    }
+
+    #[test]
+    fn hostile_bytes_do_not_panic() {
+        for input in [
+            &[][..],
+            &[0x30, 0x03, 0x02, 0x01, 0x03],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0xff; 40],
+        ] {
+            let _ = encryption_algorithms(input);
+            assert!(read(input, "").is_err());
+        }
     }
 }
