@@ -193,6 +193,14 @@ fn to_pem(
 ) -> anyhow::Result<ExitStatus> {
     let certs = distinct_certs(files);
     let pem = encode::pem_bundle(certs.iter().copied());
+    if !args.with_key {
+        for k in files.iter().flat_map(|f| f.keys.iter()) {
+            printer.info(&format!(
+                "{}: holds a private key; it is not written (use --with-key -o FILE)",
+                escape(&k.source.location())
+            ));
+        }
+    }
     let Some(out) = args.out.as_deref() else {
         printer.out(&pem)?;
         return Ok(ExitStatus::Clean);
@@ -203,11 +211,13 @@ fn to_pem(
     }
     let mut key_note = String::new();
     if args.with_key {
+        // A key-only input writes the key to -o itself.
         let key_path = match &args.key_out {
             Some(p) => p.clone(),
+            None if certs.is_empty() => out.to_path_buf(),
             None => out.with_extension("key"),
         };
-        if key_path == out {
+        if key_path == out && !certs.is_empty() {
             bail!(
                 "{}: the key would overwrite the certificates; pass --key-out FILE",
                 out.display()
@@ -218,11 +228,15 @@ fn to_pem(
         key_note = format!(" and the private key to {} (0600)", key_path.display());
     }
     set.commit(args.force)?;
-    printer.out(&format!(
-        "wrote {} certificate(s) to {}{key_note}\n",
-        certs.len(),
-        out.display()
-    ))?;
+    if certs.is_empty() {
+        printer.out(&format!("wrote{}\n", key_note.trim_start_matches(" and")))?;
+    } else {
+        printer.out(&format!(
+            "wrote {} certificate(s) to {}{key_note}\n",
+            certs.len(),
+            out.display()
+        ))?;
+    }
     Ok(ExitStatus::Clean)
 }
 

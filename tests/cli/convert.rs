@@ -689,3 +689,64 @@ fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
     );
     check_key_matches_server(dir.path(), &info);
 }
+
+#[test]
+fn corpus_keys_come_out_as_pyca_wrote_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = dir.path().join("p");
+    std::fs::write(&pass, "cryptography").unwrap();
+    for file in [
+        "cert-key-aes256cbc",
+        "cert-rc2-key-3des",
+        "cert-none-key-none",
+    ] {
+        let pem = dir.path().join(format!("{file}.pem"));
+        chainsmith()
+            .args(["convert", "--to", "pem", "--with-key"])
+            .arg(corpus(&format!("pyca/pkcs12/{file}.p12")))
+            .arg("--password-file")
+            .arg(&pass)
+            .arg("-o")
+            .arg(&pem)
+            .assert()
+            .success();
+        assert_eq!(
+            read_bytes(&pem),
+            read_bytes(&corpus("pyca/pkcs12/ca.pem")),
+            "{file}"
+        );
+        assert_eq!(
+            read_bytes(&pem.with_extension("key")),
+            read_bytes(&corpus("pyca/pkcs12/ca_key.pem")),
+            "{file}"
+        );
+    }
+    // A key-only PKCS#12 needs --with-key, which then writes the key to -o.
+    let only = corpus("pyca/pkcs12/no-cert-key-aes256cbc.p12");
+    chainsmith()
+        .args(["convert", "--to", "pem"])
+        .arg(&only)
+        .arg("--password-file")
+        .arg(&pass)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no certificate"));
+    let key = dir.path().join("only.key");
+    chainsmith()
+        .args(["convert", "--to", "pem", "--with-key"])
+        .arg(&only)
+        .arg("--password-file")
+        .arg(&pass)
+        .arg("-o")
+        .arg(&key)
+        .assert()
+        .success();
+    assert_eq!(
+        read_bytes(&key),
+        read_bytes(&corpus("pyca/pkcs12/ca_key.pem"))
+    );
+}
+
+fn read_bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
