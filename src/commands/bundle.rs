@@ -48,9 +48,11 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         super::inputs::check(&store, Accept { key_only: false }, &printer)?;
         all.extend(store.certs);
     }
-    let graph = Graph::build(&all, &Verifier::new());
+    let verifier = Verifier::new();
+    let graph = Graph::build(&all, &verifier);
     let plan = Plan {
         graph: &graph,
+        verifier: &verifier,
         n_inputs,
         allow_incomplete: args.allow_incomplete,
         printer: &printer,
@@ -93,6 +95,8 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 
 struct Plan<'a> {
     graph: &'a Graph<'a>,
+    /// Shares the signature cache, so re-linking a subset verifies nothing twice.
+    verifier: &'a Verifier,
     n_inputs: usize,
     allow_incomplete: bool,
     printer: &'a Printer,
@@ -172,15 +176,19 @@ impl Plan<'_> {
                 self.broken(msg)?;
             }
         }
+        // Order from the CA certificates alone, so that adding or removing a
+        // leaf never reorders the bundle.
+        let ca_certs: Vec<Cert> = cas.iter().map(|&i| self.cert(i).clone()).collect();
+        let sub = Graph::build(&ca_certs, self.verifier);
         let mut emitted = HashSet::new();
         let (mut body, mut roots) = (Vec::new(), Vec::new());
-        for (path, _) in self.graph.chains() {
+        for (path, _) in sub.chains() {
             for p in path {
-                if p < self.n_inputs && self.cert(p).is_ca() && emitted.insert(p) {
-                    if self.graph.is_self_signed(p) {
-                        roots.push(p);
+                if emitted.insert(p) {
+                    if sub.is_self_signed(p) {
+                        roots.push(cas[p]);
                     } else {
-                        body.push(p);
+                        body.push(cas[p]);
                     }
                 }
             }

@@ -349,3 +349,36 @@ fn real_clients_trust_the_ca_bundle_and_not_a_leaf() {
     assert!(!ok, "python ssl trusted the leaf alone: {out}");
     drop(server);
 }
+
+#[test]
+fn leaves_in_the_pile_do_not_reorder_the_ca_bundle() {
+    // Three intermediates under one root. "Fixture Bad KU CA" sorts first by
+    // subject; the leaf www.example.com hangs under "Fixture Intermediate CA".
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&fixture("ca-no-keycertsign.pem"));
+    let blocks: Vec<&str> = text
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .collect();
+    let bad_ku = dir.path().join("bad-ku-ca.pem");
+    std::fs::write(&bad_ku, blocks[1]).unwrap();
+    let cas = vec![
+        fixture("ca-bundle.pem"),
+        fixture("bc-not-critical.pem"),
+        bad_ku,
+    ];
+    let base = stdout(&bundle(&[], &cas).success());
+    assert_eq!(base.matches("BEGIN CERTIFICATE").count(), 4);
+    assert!(
+        base.starts_with(blocks[1].trim_start()),
+        "Bad KU CA is not first:\n{base}"
+    );
+    assert!(
+        base.ends_with(&read(&fixture("root.crt"))),
+        "the root is not last:\n{base}"
+    );
+    let mut more = cas.clone();
+    more.push(fixture("server.crt"));
+    assert_eq!(stdout(&bundle(&[], &more).success()), base);
+    more.reverse();
+    assert_eq!(stdout(&bundle(&[], &more).success()), base);
+}
