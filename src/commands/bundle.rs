@@ -43,10 +43,29 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     }
     let mut all: Vec<Cert> = files.into_iter().flat_map(|f| f.certs).collect();
     let n_inputs = all.len();
+    let mut system = Vec::new();
     if let Some(path) = &args.system_roots {
         let store = load::load_path(path, &LoadOptions::default())?;
         super::inputs::check(&store, Accept { key_only: false }, &printer)?;
-        all.extend(store.certs);
+        system = store.certs;
+        // Only store certificates that may issue an input take part in
+        // linking; the rest are appended unchecked, as the store is trusted
+        // as a whole (and verifying 144 roots would double the run time).
+        let issuers: Vec<&Cert> = system
+            .iter()
+            .filter(|s| {
+                all.iter().any(|c| {
+                    crate::pki::model::names_match(
+                        &s.subject_raw,
+                        &s.subject,
+                        &c.issuer_raw,
+                        &c.issuer,
+                    )
+                })
+            })
+            .collect();
+        let issuers: Vec<Cert> = issuers.into_iter().cloned().collect();
+        all.extend(issuers);
     }
     let verifier = Verifier::new();
     let graph = Graph::build(&all, &verifier);
@@ -61,21 +80,29 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         BundleFor::Ca | BundleFor::Aks => (plan.ca()?, "CA bundle"),
         BundleFor::Server => (plan.server(args.with_root)?, "server chain"),
     };
+    // The system store goes last, whole, in its own order, without repeats.
+    let mut ordered: Vec<&Cert> = certs.iter().map(|&i| &all[i]).collect();
+    let mut seen: HashSet<[u8; 32]> = ordered.iter().map(|c| c.sha256).collect();
+    for c in &system {
+        if seen.insert(c.sha256) {
+            ordered.push(c);
+        }
+    }
     let text = match args.target {
         BundleFor::Aks => {
-            if certs.len() > AKS_MAX_CERTS {
+            if ordered.len() > AKS_MAX_CERTS {
                 bail!(
                     "AKS takes at most {AKS_MAX_CERTS} CA certificates; this bundle has {}",
-                    certs.len()
+                    ordered.len()
                 );
             }
-            certs
+            ordered
                 .iter()
-                .map(|&i| all[i].to_pem())
+                .map(|c| c.to_pem())
                 .collect::<Vec<_>>()
                 .join("\n")
         }
-        _ => certs.iter().map(|&i| all[i].to_pem()).collect(),
+        _ => ordered.iter().map(|c| c.to_pem()).collect(),
     };
     match &args.out {
         Some(out) => {
@@ -85,7 +112,7 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
             printer.info(&format!(
                 "wrote {} ({what}, {} certificates)",
                 out.display(),
-                certs.len()
+                ordered.len()
             ));
         }
         None => printer.out(&text)?,
@@ -194,12 +221,6 @@ impl Plan<'_> {
             }
         }
         body.extend(roots);
-        let mut seen: HashSet<[u8; 32]> = body.iter().map(|&i| self.cert(i).sha256).collect();
-        for s in self.n_inputs..self.graph.certs.len() {
-            if seen.insert(self.cert(s).sha256) {
-                body.push(s);
-            }
-        }
         for l in sorted_leaves {
             let c = self.cert(l);
             self.printer.info(&format!(

@@ -214,6 +214,26 @@ fn system_roots_are_appended_after_the_private_cas() {
     let text = stdout(&a);
     assert!(text.starts_with(&read(&fixture("ca-bundle.pem"))), "{text}");
     assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 4);
+    // The store completes a chain: the intermediate's root is only in the store.
+    let with_root = dir.path().join("store-with-root.pem");
+    std::fs::write(
+        &with_root,
+        format!("{}\n{}", read(&fake), read(&fixture("root.crt"))),
+    )
+    .unwrap();
+    bundle(&[], &[fixture("intermediate.crt")]).code(2);
+    let a = bundle(
+        &["--system-roots", with_root.to_str().unwrap(), "--"],
+        &[fixture("intermediate.crt")],
+    )
+    .success();
+    let text = stdout(&a);
+    assert!(
+        text.starts_with(&read(&fixture("intermediate.crt"))),
+        "{text}"
+    );
+    assert!(text.ends_with(&read(&fixture("root.crt"))), "{text}");
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 4);
     if store.exists() {
         let system = read(store).matches("BEGIN CERTIFICATE").count();
         let a = bundle(&["--system-roots", "--"], &[fixture("ca-bundle.pem")]).success();
