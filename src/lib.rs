@@ -19,5 +19,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Generate(args) => commands::generate::run(args, &global),
         Command::Issue(args) => commands::issue::run(args, &global),
+        Command::Inspect(args) => commands::inspect::run(args, &global),
     }
 }
