@@ -4,4 +4,5 @@
 mod support;
 
 mod generate;
+mod inspect;
 mod issue;
