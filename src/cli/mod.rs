@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod export;
 pub mod generate;
 pub mod inspect;
 pub mod issue;
@@ -34,6 +35,8 @@ pub enum Command {
     Issue(issue::IssueArgs),
     /// Show the chain(s) in files as a tree: roles, validity, links, SHA-1 thumbprints
     Inspect(inspect::InspectArgs),
+    /// Deployment artefacts for a target: apim, apisix, k8s
+    Export(export::ExportArgs),
 }
 
 /// Options every command takes.
