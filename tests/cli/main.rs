@@ -3,6 +3,7 @@
 
 mod support;
 
+mod export;
 mod generate;
 mod inspect;
 mod issue;
