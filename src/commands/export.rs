@@ -137,7 +137,7 @@ fn ca_certs(certs: &[Cert], printer: &Printer) -> anyhow::Result<Vec<(usize, boo
                     ));
                 }
             }
-            _ => {
+            PathEnd::BadSignature { .. } => {
                 if let Some(&top) = path.last() {
                     bail!(
                         "{}: the signature of {} does not verify with its issuer's key (lint rule CS206)",
@@ -146,6 +146,16 @@ fn ca_certs(certs: &[Cert], printer: &Printer) -> anyhow::Result<Vec<(usize, boo
                     );
                 }
             }
+            PathEnd::Unverifiable { reason, .. } => {
+                if let Some(&top) = path.last() {
+                    printer.warn(&format!(
+                        "cannot check the signature of {}: {}",
+                        escape(&certs[top].subject),
+                        escape(reason)
+                    ));
+                }
+            }
+            PathEnd::Cycle { .. } => {}
         }
         for i in path {
             if !order.iter().any(|(j, _)| *j == i) {

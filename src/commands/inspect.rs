@@ -51,6 +51,13 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                     args.files.len(),
                     if args.files.len() == 1 { "" } else { "s" },
                 ));
+                if args.format == InspectFormat::Json {
+                    let empty = View::Found {
+                        query: hex.clone(),
+                        entries: Vec::new(),
+                    };
+                    printer.out(&render::json(&empty, at))?;
+                }
                 return Ok(ExitStatus::Findings);
             }
             let entries = found

@@ -331,6 +331,23 @@ fn thumbprint_finds_the_certificate_in_any_case_and_format() {
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains("no certificate with thumbprint"));
+    // With --format json, a document with no certificates, still exit 1.
+    let out = chainsmith()
+        .arg("inspect")
+        .arg(fixture("root.crt"))
+        .args(["--format", "json", "--thumbprint", &with_colons])
+        .assert()
+        .code(1);
+    let doc = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    if have("python3") {
+        assert_eq!(
+            py_json(
+                &doc,
+                "print(d['version'], len(d['certificates']), d['thumbprint'])"
+            ),
+            format!("1 0 {}\n", with_colons.replace(':', ""))
+        );
+    }
     // Not a hash: usage error.
     chainsmith()
         .arg("inspect")
