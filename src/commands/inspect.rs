@@ -79,7 +79,7 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         }
     };
     let text = match args.format {
-        InspectFormat::Human => render::human(&view, at),
+        InspectFormat::Human => render::human(&view, at, printer.color),
         InspectFormat::Json => render::json(&view, at),
     };
     printer.out(&text)?;

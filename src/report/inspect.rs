@@ -169,7 +169,32 @@ fn chain_summary(chain: &[Entry<'_>]) -> String {
     }
 }
 
-fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime) {
+/// ANSI styles, or nothing when colour is off.
+#[derive(Clone, Copy)]
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn bold(self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn good(self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn bad(self, t: &str) -> String {
+        self.paint("31", t)
+    }
+}
+
+fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime, style: Style) {
     let c = e.cert;
     let pad = "    ".repeat(depth);
     let head = if depth == 0 {
@@ -178,9 +203,8 @@ fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime) 
         format!("{}└─ ", "    ".repeat(depth - 1))
     };
     out.push_str(&format!(
-        "{head}[{}] {}\n",
-        c.role(),
-        escape(&c.display_name())
+        "{head}{}\n",
+        style.bold(&format!("[{}] {}", c.role(), escape(&c.display_name())))
     ));
     let field = |out: &mut String, name: &str, value: &str| {
         out.push_str(&format!("{pad}    {name:<12} {value}\n"));
@@ -188,14 +212,19 @@ fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime) 
     field(out, "subject", &escape(&c.subject));
     field(out, "issuer", &escape(&c.issuer));
     field(out, "serial", &serial_hex(c));
+    let note = validity_note(c, at);
+    let note = if c.not_after < at || c.not_before > at {
+        style.bad(&note)
+    } else {
+        note
+    };
     field(
         out,
         "validity",
         &format!(
-            "{} to {} ({})",
+            "{} to {} ({note})",
             human_time(c.not_before),
             human_time(c.not_after),
-            validity_note(c, at)
         ),
     );
     field(
@@ -233,11 +262,17 @@ fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime) 
     for loc in &e.locations {
         field(out, "found in", &escape(loc));
     }
-    field(out, "issuer link", &link_text(&e.link));
+    let link = link_text(&e.link);
+    let link = match e.link {
+        Link::Verified { .. } | Link::SelfSigned => style.good(&link),
+        _ => style.bad(&link),
+    };
+    field(out, "issuer link", &link);
 }
 
-/// The human rendering.
-pub fn human(view: &View<'_>, at: OffsetDateTime) -> String {
+/// The human rendering; `color` adds ANSI styles.
+pub fn human(view: &View<'_>, at: OffsetDateTime, color: bool) -> String {
+    let style = Style { on: color };
     let mut out = String::new();
     match view {
         View::Chains(chains) => {
@@ -252,7 +287,7 @@ pub fn human(view: &View<'_>, at: OffsetDateTime) -> String {
                     chain_summary(chain)
                 ));
                 for (depth, e) in chain.iter().enumerate() {
-                    push_cert(&mut out, e, depth, at);
+                    push_cert(&mut out, e, depth, at, style);
                 }
             }
         }
@@ -261,7 +296,7 @@ pub fn human(view: &View<'_>, at: OffsetDateTime) -> String {
                 if k > 0 {
                     out.push('\n');
                 }
-                push_cert(&mut out, e, 0, at);
+                push_cert(&mut out, e, 0, at, style);
             }
         }
     }

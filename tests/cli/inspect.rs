@@ -484,4 +484,17 @@ fn control_characters_from_certificates_are_escaped() {
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("\\u{1b}[31mred"), "{text}");
+    // --color always styles the output, but still never passes the
+    // certificate's own escape sequence through.
+    let out = chainsmith()
+        .current_dir(tmp.path())
+        .args(["inspect", "--color", "always", "evil.pem"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("\u{1b}[1m[root] evil\\u{1b}[31mred\u{1b}[0m"),
+        "{text}"
+    );
+    assert!(text.contains("\u{1b}[32mself-signed"), "{text}");
 }
