@@ -294,6 +294,9 @@ fn apim(args: ApimArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Some(dir) => vec![need_file(dir, "ca-bundle.crt")?],
         None => args.ca_bundle.clone(),
     };
+    if args.password.password_stdin && inputs.iter().any(|p| p.as_os_str() == "-") {
+        bail!("--password-stdin cannot be used when a CA bundle is read from standard input (-)");
+    }
     let certs = read_all(&inputs)?;
     let order = ca_certs(&certs, printer)?;
     if order.len() > build::APIM_MAX_CA {
