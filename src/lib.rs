@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod fsio;
 pub mod pki;
 pub mod report;
@@ -20,5 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Generate(args) => commands::generate::run(args, &global),
         Command::Issue(args) => commands::issue::run(args, &global),
+        Command::Inspect(args) => commands::inspect::run(args, &global),
+        Command::Export(args) => commands::export::run(args, &global),
     }
 }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod export;
 pub mod generate;
+pub mod inspect;
 pub mod issue;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
@@ -31,6 +33,10 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Issue one certificate from an existing CA (the rotation path)
     Issue(issue::IssueArgs),
+    /// Show the chain(s) in files as a tree: roles, validity, links, SHA-1 thumbprints
+    Inspect(inspect::InspectArgs),
+    /// Deployment artefacts for a target: apim, apisix, k8s
+    Export(export::ExportArgs),
 }
 
 /// Options every command takes.

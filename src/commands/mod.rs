@@ -1,4 +1,6 @@
 //! One module per subcommand. Each takes typed options, calls `pki` (and
 //! `lint`), and prints only through `report::Printer`.
+pub mod export;
 pub mod generate;
+pub mod inspect;
 pub mod issue;

@@ -4,5 +4,7 @@
 mod support;
 
 mod e2e;
+mod export;
 mod generate;
+mod inspect;
 mod issue;
