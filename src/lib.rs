@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exit;
+pub mod export;
 pub mod fsio;
 pub mod pki;
 pub mod report;
@@ -22,5 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Issue(args) => commands::issue::run(args, &global),
         Command::Convert(args) => commands::convert::run(args, &global),
         Command::Bundle(args) => commands::bundle::run(args, &global),
+        Command::Inspect(args) => commands::inspect::run(args, &global),
+        Command::Export(args) => commands::export::run(args, &global),
     }
 }

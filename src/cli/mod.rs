@@ -6,7 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod bundle;
 pub mod convert;
+pub mod export;
 pub mod generate;
+pub mod inspect;
 pub mod issue;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
@@ -37,6 +39,10 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Order any pile of certificates into a clean bundle for a named use
     Bundle(bundle::BundleArgs),
+    /// Show the chain(s) in files as a tree: roles, validity, links, SHA-1 thumbprints
+    Inspect(inspect::InspectArgs),
+    /// Deployment artefacts for a target: apim, apisix, k8s
+    Export(export::ExportArgs),
 }
 
 /// Options every command takes.

@@ -2,6 +2,8 @@
 //! `lint`), and prints only through `report::Printer`.
 pub mod bundle;
 pub mod convert;
+pub mod export;
 pub mod generate;
 pub mod inputs;
+pub mod inspect;
 pub mod issue;

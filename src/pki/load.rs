@@ -220,7 +220,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFil
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return LoadedFile::new(path, Format::Empty);
     }
-    if memfind(bytes, b"-----BEGIN ").is_some() {
+    if memfind(bytes, b"-----BEGIN ").is_some() || memfind(bytes, b"-----END ").is_some() {
         return load_pem(path, bytes);
     }
     if bytes.first() == Some(&der::SEQUENCE) {

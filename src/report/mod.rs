@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use crate::cli::{ColorChoice, GlobalArgs};
 
+pub mod inspect;
+
 /// Output settings shared by every command.
 #[derive(Debug, Clone)]
 pub struct Printer {

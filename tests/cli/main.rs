@@ -6,5 +6,7 @@ mod support;
 mod bundle;
 mod convert;
 mod e2e;
+mod export;
 mod generate;
+mod inspect;
 mod issue;

@@ -1,0 +1,500 @@
+//! `inspect`, cross-checked with openssl (hashes, serials, PEM) and parsed
+//! with Python's json module.
+use std::path::Path;
+use std::process::Command as StdCommand;
+
+use predicates::prelude::*;
+
+use crate::support::*;
+
+/// `openssl x509 -noout ARG` on a PEM file, value after `=`, without colons, upper case.
+fn openssl_field(file: &Path, arg: &str) -> String {
+    let dir = file.parent().unwrap();
+    let (ok, out) = openssl(dir, &["x509", "-in", file.to_str().unwrap(), "-noout", arg]);
+    assert!(ok, "openssl {arg}: {out}");
+    out.trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_uppercase()
+}
+
+/// Run a Python snippet with `doc` (JSON text) parsed as `d`; return its stdout.
+fn py_json(doc: &str, body: &str) -> String {
+    let script = format!("import json, sys\nd = json.load(sys.stdin)\n{body}\n");
+    let mut child = StdCommand::new("python3")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(doc.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = chainsmith().args(args).assert().success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn tree_lists_leaf_then_issuers_with_openssl_hashes_and_serials() {
+    if !have("openssl") {
+        return;
+    }
+    let chain = fixture("chain-with-root.pem");
+    let out = stdout_of(&["inspect", chain.to_str().unwrap()]);
+    assert!(
+        out.starts_with("chain 1 of 1: 3 certificates, complete"),
+        "{out}"
+    );
+    let leaf = out.find("[leaf] www.example.com").expect("leaf header");
+    let int = out
+        .find("└─ [intermediate] Fixture Intermediate CA")
+        .expect("intermediate header");
+    let root = out.find("└─ [root] Fixture Root CA").expect("root header");
+    assert!(leaf < int && int < root, "not leaf-first: {out}");
+    for (name, start, end) in [
+        ("server.crt", leaf, int),
+        ("intermediate.crt", int, root),
+        ("root.crt", root, out.len()),
+    ] {
+        let block = &out[start..end];
+        let f = fixture(name);
+        let (_, sha1_out) = openssl(
+            f.parent().unwrap(),
+            &["x509", "-in", name, "-noout", "-fingerprint", "-sha1"],
+        );
+        let sha1 = sha1_out.trim().rsplit('=').next().unwrap().replace(':', "");
+        assert_eq!(sha1.len(), 40);
+        assert!(
+            block.contains(&format!("thumbprint   {sha1} (SHA-1)")),
+            "{name}: no {sha1} in {block}"
+        );
+        let (_, sha256_out) = openssl(
+            f.parent().unwrap(),
+            &["x509", "-in", name, "-noout", "-fingerprint", "-sha256"],
+        );
+        let sha256 = sha256_out
+            .trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .replace(':', "")
+            .to_lowercase();
+        assert!(
+            block.contains(&format!("SHA-256      {sha256}")),
+            "{name}: {block}"
+        );
+        let serial = openssl_field(&f, "-serial");
+        assert!(
+            block.contains(&format!("serial       {serial}\n")),
+            "{name}: serial {serial} not in {block}"
+        );
+    }
+    assert!(out.contains("self-signed (signature verified with its own key)"));
+    assert!(out.contains("SANs         DNS:www.example.com, DNS:*.example.com, IP:127.0.0.1"));
+    assert!(out.contains("CA           yes, pathLen 0"));
+    assert!(out.contains("keyUsage     keyCertSign, cRLSign (critical)"));
+    assert!(out.contains("EKU          serverAuth"));
+    assert!(out.contains("key          EC P-256"));
+}
+
+#[test]
+fn link_status_names_missing_and_bad_issuers() {
+    let out = stdout_of(&[
+        "inspect",
+        fixture("missing-intermediate.pem").to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("ISSUER MISSING") && out.contains("its issuer is not among the inputs"),
+        "{out}"
+    );
+    let out = stdout_of(&["inspect", fixture("forged-issuer.pem").to_str().unwrap()]);
+    assert!(out.contains("BAD SIGNATURE"), "{out}");
+    assert!(out.contains("[leaf] forged.example.com"), "{out}");
+    let out = stdout_of(&["inspect", fixture("reversed-chain.pem").to_str().unwrap()]);
+    // Input order does not matter: the tree is leaf first.
+    assert!(
+        out.find("[leaf] www.example.com").unwrap()
+            < out.find("[intermediate] Fixture Intermediate CA").unwrap()
+    );
+}
+
+#[test]
+fn days_left_follow_at() {
+    let expired = fixture("expired.pem");
+    let out = stdout_of(&[
+        "inspect",
+        "--at",
+        "2020-06-01T00:00:00Z",
+        expired.to_str().unwrap(),
+    ]);
+    // notAfter 2021-01-01 00:00:00 UTC: 214 days after 2020-06-01.
+    assert!(out.contains("(214 days left)"), "{out}");
+    let out = stdout_of(&[
+        "inspect",
+        "--at",
+        "2021-01-11T00:00:00Z",
+        expired.to_str().unwrap(),
+    ]);
+    assert!(out.contains("EXPIRED 10 days ago"), "{out}");
+    let out = stdout_of(&[
+        "inspect",
+        "--at",
+        "2019-12-30T00:00:00Z",
+        expired.to_str().unwrap(),
+    ]);
+    assert!(out.contains("NOT YET VALID: starts in 2 days"), "{out}");
+    chainsmith()
+        .args(["inspect", "--at", "yesterday"])
+        .arg(&expired)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RFC 3339"));
+}
+
+#[test]
+fn json_has_version_hashes_and_pem_that_openssl_reads() {
+    if !have("openssl") || !have("python3") {
+        return;
+    }
+    let doc = stdout_of(&[
+        "inspect",
+        "--format",
+        "json",
+        "--at",
+        "2030-01-01T00:00:00Z",
+        fixture("server-fullchain.pem").to_str().unwrap(),
+    ]);
+    let summary = py_json(
+        &doc,
+        "assert d['version'] == 1\n\
+         assert d['at'] == '2030-01-01T00:00:00Z'\n\
+         c = d['chains']\n\
+         assert len(c) == 1 and c[0]['complete'] is False\n\
+         certs = c[0]['certificates']\n\
+         print(' '.join(x['role'] for x in certs))\n\
+         print(certs[0]['issuer_link']['status'], certs[1]['issuer_link']['status'])\n\
+         for x in certs: print(x['sha1_thumbprint'], x['sha256_fingerprint'], x['serial'])",
+    );
+    let mut lines = summary.lines();
+    assert_eq!(lines.next(), Some("leaf intermediate"));
+    assert_eq!(lines.next(), Some("verified issuer_missing"));
+    for name in ["server.crt", "intermediate.crt"] {
+        let f = fixture(name);
+        let line = lines.next().unwrap();
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts[0], openssl_field(&f, "-fingerprint"), "{name} sha1");
+        let (_, sha256) = openssl(
+            f.parent().unwrap(),
+            &["x509", "-in", name, "-noout", "-fingerprint", "-sha256"],
+        );
+        let sha256 = sha256
+            .trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .replace(':', "")
+            .to_lowercase();
+        assert_eq!(parts[1], sha256, "{name} sha256");
+        assert_eq!(parts[2], openssl_field(&f, "-serial"), "{name} serial");
+    }
+}
+
+#[test]
+fn json_pem_is_the_same_certificate() {
+    if !have("openssl") || !have("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = stdout_of(&[
+        "inspect",
+        "--format",
+        "json",
+        fixture("root.der").to_str().unwrap(),
+    ]);
+    let pem = py_json(
+        &doc,
+        "sys.stdout.write(d['chains'][0]['certificates'][0]['pem'])",
+    );
+    std::fs::write(tmp.path().join("back.pem"), pem).unwrap();
+    let (ok, a) = openssl(
+        tmp.path(),
+        &[
+            "x509",
+            "-in",
+            "back.pem",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ],
+    );
+    assert!(ok, "{a}");
+    let (_, b) = openssl(
+        fixture("").as_path(),
+        &[
+            "x509",
+            "-in",
+            "root.crt",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ],
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn thumbprint_finds_the_certificate_in_any_case_and_format() {
+    if !have("openssl") {
+        return;
+    }
+    let (_, sha1) = openssl(
+        fixture("").as_path(),
+        &[
+            "x509",
+            "-in",
+            "intermediate.crt",
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+        ],
+    );
+    // openssl prints "sha1 Fingerprint=AB:CD:..."; pass it lower-case with colons.
+    let with_colons = sha1.trim().rsplit('=').next().unwrap().to_lowercase();
+    let inputs = [
+        fixture("server-fullchain.pem"),
+        fixture("intermediate.der"),
+        fixture("root.crt"),
+    ];
+    let out = chainsmith()
+        .arg("inspect")
+        .args(&inputs)
+        .args(["--thumbprint", &with_colons])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.starts_with("[intermediate] Fixture Intermediate CA"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("[leaf]") && !text.contains("[root]"),
+        "{text}"
+    );
+    assert!(text.contains("server-fullchain.pem:15"), "{text}");
+    assert!(text.contains("intermediate.der"), "{text}");
+    assert!(text.contains("signature verified by its issuer, Fixture Root CA"));
+
+    // SHA-256, upper case with spaces, finds it too.
+    let (_, sha256) = openssl(
+        fixture("").as_path(),
+        &[
+            "x509",
+            "-in",
+            "intermediate.crt",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ],
+    );
+    let spaced = sha256.trim().rsplit('=').next().unwrap().replace(':', " ");
+    chainsmith()
+        .arg("inspect")
+        .args(&inputs)
+        .args(["--thumbprint", &spaced])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("[intermediate]"));
+
+    // Not there: exit 1, nothing on stdout.
+    chainsmith()
+        .arg("inspect")
+        .arg(fixture("root.crt"))
+        .args(["--thumbprint", &with_colons])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("no certificate with thumbprint"));
+    // With --format json, a document with no certificates, still exit 1.
+    let out = chainsmith()
+        .arg("inspect")
+        .arg(fixture("root.crt"))
+        .args(["--format", "json", "--thumbprint", &with_colons])
+        .assert()
+        .code(1);
+    let doc = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    if have("python3") {
+        assert_eq!(
+            py_json(
+                &doc,
+                "print(d['version'], len(d['certificates']), d['thumbprint'])"
+            ),
+            format!("1 0 {}\n", with_colons.replace(':', ""))
+        );
+    }
+    // Not a hash: usage error.
+    chainsmith()
+        .arg("inspect")
+        .arg(fixture("root.crt"))
+        .args(["--thumbprint", "62BF1CFA"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected 40"));
+}
+
+#[test]
+fn unreadable_inputs_exit_2_with_one_line_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junk = tmp.path().join("junk.crt");
+    std::fs::write(&junk, b"hello, not a certificate\n").unwrap();
+    for (path, what) in [
+        (tmp.path().join("nope.pem"), "cannot read"),
+        (junk.clone(), "no certificate found"),
+        (fixture("empty.pem"), "empty"),
+        (fixture("server.key"), "private key only"),
+    ] {
+        let out = chainsmith()
+            .arg("inspect")
+            .arg(fixture("root.crt"))
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stdout("");
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains(what), "{err}");
+        // The private key is never printed.
+        assert!(!err.contains("PRIVATE KEY-----"));
+    }
+}
+
+#[test]
+fn reads_standard_input() {
+    let pem = std::fs::read(fixture("server-fullchain.pem")).unwrap();
+    chainsmith()
+        .args(["inspect", "-"])
+        .write_stdin(pem)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("found in     -:1"));
+}
+
+#[test]
+fn pkcs12_needs_and_takes_a_password() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("pass"), "s3cret\n").unwrap();
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            fixture("server.crt").to_str().unwrap(),
+            "-inkey",
+            fixture("server.key").to_str().unwrap(),
+            "-certfile",
+            fixture("intermediate.crt").to_str().unwrap(),
+            "-passout",
+            "pass:s3cret",
+            "-out",
+            "server.pfx",
+        ],
+    );
+    assert!(ok, "{out}");
+    let out = chainsmith()
+        .current_dir(dir)
+        .args(["inspect", "server.pfx", "--password-file", "pass"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("[leaf] www.example.com"), "{text}");
+    assert!(
+        text.contains("[intermediate] Fixture Intermediate CA"),
+        "{text}"
+    );
+    assert!(!text.contains("PRIVATE KEY"));
+    chainsmith()
+        .current_dir(dir)
+        .args(["inspect", "server.pfx"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("server.pfx").and(predicate::str::contains("password")));
+    chainsmith()
+        .current_dir(dir)
+        .env("PFX_PW", "wrong")
+        .args(["inspect", "server.pfx", "--password-env", "PFX_PW"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("server.pfx"));
+}
+
+#[test]
+fn control_characters_from_certificates_are_escaped() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, out) = openssl(
+        tmp.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "evil.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=evil\u{1b}[31mred",
+        ],
+    );
+    assert!(ok, "{out}");
+    let out = chainsmith()
+        .current_dir(tmp.path())
+        .args(["inspect", "evil.pem"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("\\u{1b}[31mred"), "{text}");
+    // --color always styles the output, but still never passes the
+    // certificate's own escape sequence through.
+    let out = chainsmith()
+        .current_dir(tmp.path())
+        .args(["inspect", "--color", "always", "evil.pem"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("\u{1b}[1m[root] evil\\u{1b}[31mred\u{1b}[0m"),
+        "{text}"
+    );
+    assert!(text.contains("\u{1b}[32mself-signed"), "{text}");
+}
