@@ -43,8 +43,14 @@ pub struct BundleArgs {
     /// Write the bundle even when an issuer is missing
     #[arg(long)]
     pub allow_incomplete: bool,
-    /// --for ca: append the system trust store (PATH, default /etc/ssl/certs/ca-certificates.crt)
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_SYSTEM_ROOTS)]
+    /// --for ca/aks: append the system trust store; another store with --system-roots=PATH [default PATH: /etc/ssl/certs/ca-certificates.crt]
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = DEFAULT_SYSTEM_ROOTS
+    )]
     pub system_roots: Option<PathBuf>,
     /// Use the empty password for PKCS#12 inputs
     #[arg(long, conflicts_with_all = ["password_file", "password_env", "password_stdin"])]

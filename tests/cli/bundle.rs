@@ -207,7 +207,7 @@ fn system_roots_are_appended_after_the_private_cas() {
     )
     .unwrap();
     let a = bundle(
-        &["--system-roots", fake.to_str().unwrap(), "--"],
+        &[&format!("--system-roots={}", fake.display())],
         &[fixture("ca-bundle.pem")],
     )
     .success();
@@ -223,7 +223,7 @@ fn system_roots_are_appended_after_the_private_cas() {
     .unwrap();
     bundle(&[], &[fixture("intermediate.crt")]).code(2);
     let a = bundle(
-        &["--system-roots", with_root.to_str().unwrap(), "--"],
+        &[&format!("--system-roots={}", with_root.display())],
         &[fixture("intermediate.crt")],
     )
     .success();
@@ -236,7 +236,13 @@ fn system_roots_are_appended_after_the_private_cas() {
     assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 4);
     if store.exists() {
         let system = read(store).matches("BEGIN CERTIFICATE").count();
-        let a = bundle(&["--system-roots", "--"], &[fixture("ca-bundle.pem")]).success();
+        // A bare --system-roots never swallows the next input as its PATH.
+        let a = bundle(
+            &["--system-roots"],
+            &[fixture("root.crt"), fixture("intermediate.crt")],
+        )
+        .success();
+        assert!(stdout(&a).starts_with(&read(&fixture("ca-bundle.pem"))));
         assert_eq!(stdout(&a).matches("BEGIN CERTIFICATE").count(), system + 2);
     }
 }
