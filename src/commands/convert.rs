@@ -385,7 +385,7 @@ fn to_pfx(
                 "left out {} ({}): not in the chain of {}",
                 escape(&c.display_name()),
                 escape(&c.source.location()),
-                escape(&chain[0].display_name())
+                escape(&all[leaf].display_name())
             ));
         }
     }
