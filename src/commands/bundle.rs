@@ -48,24 +48,31 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         let store = load::load_path(path, &LoadOptions::default())?;
         super::inputs::check(&store, Accept { key_only: false }, &printer)?;
         system = store.certs;
-        // Only store certificates that may issue an input take part in
-        // linking; the rest are appended unchecked, as the store is trusted
-        // as a whole (and verifying 144 roots would double the run time).
-        let issuers: Vec<&Cert> = system
-            .iter()
-            .filter(|s| {
-                all.iter().any(|c| {
+        // Only store certificates that may issue an input (or, in turn, one
+        // of those) take part in linking; the rest are appended unchecked, as
+        // the store is trusted as a whole (verifying 144 roots would double
+        // the run time).
+        let mut taken = vec![false; system.len()];
+        let mut frontier: Vec<Cert> = all.clone();
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for (k, s) in system.iter().enumerate() {
+                let issues_one = frontier.iter().any(|c| {
                     crate::pki::model::names_match(
                         &s.subject_raw,
                         &s.subject,
                         &c.issuer_raw,
                         &c.issuer,
                     )
-                })
-            })
-            .collect();
-        let issuers: Vec<Cert> = issuers.into_iter().cloned().collect();
-        all.extend(issuers);
+                });
+                if !taken[k] && issues_one {
+                    taken[k] = true;
+                    next.push(s.clone());
+                }
+            }
+            all.extend(next.iter().cloned());
+            frontier = next;
+        }
     }
     let verifier = Verifier::new();
     let graph = Graph::build(&all, &verifier);

@@ -234,6 +234,29 @@ fn system_roots_are_appended_after_the_private_cas() {
     );
     assert!(text.ends_with(&read(&fixture("root.crt"))), "{text}");
     assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 4);
+    // Links through the store are followed in turn: Sub CA → intermediate
+    // (store) → root (store).
+    let pathlen = read(&fixture("pathlen-violation.pem"));
+    let blocks: Vec<&str> = pathlen
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .collect();
+    let sub_ca = dir.path().join("sub-ca.pem");
+    std::fs::write(&sub_ca, blocks[1].trim_start()).unwrap();
+    let two_level = dir.path().join("store-two-level.pem");
+    std::fs::write(&two_level, read(&fixture("ca-bundle.pem"))).unwrap();
+    let a = bundle(
+        &[&format!("--system-roots={}", two_level.display())],
+        &[sub_ca.clone()],
+    )
+    .success();
+    assert_eq!(
+        stdout(&a),
+        format!(
+            "{}{}",
+            blocks[1].trim_start(),
+            read(&fixture("ca-bundle.pem"))
+        )
+    );
     if store.exists() {
         let system = read(store).matches("BEGIN CERTIFICATE").count();
         // A bare --system-roots never swallows the next input as its PATH.
