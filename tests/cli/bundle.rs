@@ -246,7 +246,7 @@ fn system_roots_are_appended_after_the_private_cas() {
     std::fs::write(&two_level, read(&fixture("ca-bundle.pem"))).unwrap();
     let a = bundle(
         &[&format!("--system-roots={}", two_level.display())],
-        &[sub_ca.clone()],
+        std::slice::from_ref(&sub_ca),
     )
     .success();
     assert_eq!(
