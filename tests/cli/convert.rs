@@ -750,3 +750,80 @@ fn corpus_keys_come_out_as_pyca_wrote_them() {
 fn read_bytes(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+#[test]
+fn generate_writes_server_pfx_only_with_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = password_file(dir.path());
+    let chain = generate_chain(
+        dir.path(),
+        &[
+            "--password-file",
+            pass.to_str().unwrap(),
+            "--pfx-with-root",
+            "--pfx-profile",
+            "modern",
+        ],
+    );
+    let pfx = chain.join("server.pfx");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&pfx).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    if have("openssl") {
+        let info = openssl_info(dir.path(), &pfx);
+        assert!(
+            info.contains("PBES2, PBKDF2, AES-256-CBC") && info.contains("MAC: sha256"),
+            "{info}"
+        );
+        assert_eq!(
+            info.matches("-----BEGIN CERTIFICATE-----").count(),
+            3,
+            "{info}"
+        );
+        for name in [
+            "subject=CN = www.example.com",
+            "subject=CN = chainsmith Intermediate CA",
+            "subject=CN = chainsmith Root CA",
+        ] {
+            assert!(info.contains(name), "{name} missing: {info}");
+        }
+        let start = info.find("-----BEGIN PRIVATE KEY-----").unwrap();
+        let end =
+            info.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----\n".len();
+        std::fs::write(dir.path().join("pfx.key"), &info[start..end]).unwrap();
+        let pub_of = |key: &Path| {
+            let (ok, out) = openssl(
+                dir.path(),
+                &["pkey", "-in", key.to_str().unwrap(), "-pubout"],
+            );
+            assert!(ok, "{out}");
+            out
+        };
+        assert_eq!(
+            pub_of(&dir.path().join("pfx.key")),
+            pub_of(&chain.join("server.key"))
+        );
+    }
+    // Without a password there is no server.pfx, and PFX options are refused.
+    let other = tempfile::tempdir().unwrap();
+    let plain = generate_chain(other.path(), &[]);
+    assert!(!plain.join("server.pfx").exists());
+    chainsmith()
+        .args([
+            "generate",
+            "--san",
+            "a.example.com",
+            "--pfx-with-root",
+            "-o",
+        ])
+        .arg(other.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("password"));
+    assert!(!other.path().join("x").exists());
+}
