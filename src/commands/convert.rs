@@ -290,6 +290,10 @@ fn to_pfx(
     let out = args.out.as_deref().ok_or_else(|| {
         anyhow!("--to pfx needs -o FILE.pfx (a PFX is never written to standard output)")
     })?;
+    // Refuse to clobber before any prompt or slow work.
+    let mut planned = WriteSet::new();
+    planned.add(out, Vec::new(), Mode::Secret);
+    planned.check_clobber(args.force)?;
     let stdin_pw = args.password.password_stdin;
     let chain_files = load_all(
         &args.chain,
@@ -316,11 +320,10 @@ fn to_pfx(
                     p.display()
                 ));
             }
-            Some(keys::read_key(
-                p,
-                &PasswordSource::default(),
-                "the PFX's private key",
-            )?)
+            Some(
+                keys::read_key(p, &PasswordSource::default(), "the PFX's private key")
+                    .map_err(key_error)?,
+            )
         }
         (None, []) => None,
         (None, [k]) => {
@@ -329,14 +332,17 @@ fn to_pfx(
                 escape(&k.source.location())
             ));
             let path = PathBuf::from(&*k.source.path);
-            Some(keys::key_from_block(
-                &path,
-                &k.label,
-                &k.der,
-                k.encrypted,
-                &PasswordSource::default(),
-                "the PFX's private key",
-            )?)
+            Some(
+                keys::key_from_block(
+                    &path,
+                    &k.label,
+                    &k.der,
+                    k.encrypted,
+                    &PasswordSource::default(),
+                    "the PFX's private key",
+                )
+                .map_err(key_error)?,
+            )
         }
         (None, many) => bail!(
             "the inputs hold {} private keys; choose one with --key",
@@ -423,6 +429,18 @@ fn to_pfx(
         names.join(" <- ")
     ))?;
     Ok(ExitStatus::Clean)
+}
+
+/// An encrypted key file without a terminal to prompt on: the generic
+/// message names `issue`'s CA-key options, which `convert` does not have.
+fn key_error(e: crate::error::KeyError) -> anyhow::Error {
+    match e {
+        crate::error::KeyError::NeedPassword { path } => anyhow!(
+            "{}: the key is encrypted; run on a terminal to be asked for its password, or decrypt it first (`openssl pkey -in KEY -out PLAIN.key`)",
+            path.display()
+        ),
+        other => other.into(),
+    }
 }
 
 /// The bottom of the first chain among the first `n_main` certificates: the
