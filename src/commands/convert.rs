@@ -320,10 +320,12 @@ fn to_pfx(
                     p.display()
                 ));
             }
-            Some(
-                keys::read_key(p, &PasswordSource::default(), "the PFX's private key")
-                    .map_err(key_error)?,
-            )
+            let loaded = crate::pki::load::load_path(p, &Default::default())?;
+            let block = loaded
+                .keys
+                .first()
+                .ok_or_else(|| crate::error::KeyError::NoKey { path: p.clone() })?;
+            Some(pfx_key(p, block, passwords)?)
         }
         (None, []) => None,
         (None, [k]) => {
@@ -332,17 +334,7 @@ fn to_pfx(
                 escape(&k.source.location())
             ));
             let path = PathBuf::from(&*k.source.path);
-            Some(
-                keys::key_from_block(
-                    &path,
-                    &k.label,
-                    &k.der,
-                    k.encrypted,
-                    &PasswordSource::default(),
-                    "the PFX's private key",
-                )
-                .map_err(key_error)?,
-            )
+            Some(pfx_key(&path, k, passwords)?)
         }
         (None, many) => bail!(
             "the inputs hold {} private keys; choose one with --key",
@@ -431,16 +423,38 @@ fn to_pfx(
     Ok(ExitStatus::Clean)
 }
 
-/// An encrypted key file without a terminal to prompt on: the generic
-/// message names `issue`'s CA-key options, which `convert` does not have.
-fn key_error(e: crate::error::KeyError) -> anyhow::Error {
-    match e {
-        crate::error::KeyError::NeedPassword { path } => anyhow!(
-            "{}: the key is encrypted; run on a terminal to be asked for its password, or decrypt it first (`openssl pkey -in KEY -out PLAIN.key`)",
-            path.display()
-        ),
-        other => other.into(),
+/// The PFX's key from one key block. An encrypted PKCS#8 key is decrypted
+/// with the PFX password (the flow after `generate --encrypt-keys`).
+fn pfx_key(
+    path: &Path,
+    block: &crate::pki::load::KeyBlock,
+    passwords: &mut PasswordCache,
+) -> anyhow::Result<rcgen::KeyPair> {
+    use pkcs8::der::Decode;
+    if block.label != "ENCRYPTED PRIVATE KEY" {
+        return Ok(keys::key_from_block(
+            path,
+            &block.label,
+            &block.der,
+            block.encrypted,
+            &PasswordSource::default(),
+            "the PFX's private key",
+        )?);
     }
+    let password = passwords.get(&format!("password for {}", path.display()), false)?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&block.der)
+        .map_err(|e| anyhow!("{}: not an encrypted PKCS#8 key: {e}", path.display()))?;
+    let doc = info.decrypt(password.as_bytes()).map_err(|_| {
+        anyhow!(
+            "{}: cannot decrypt the key with the PFX password (an encrypted key must use the same password)",
+            path.display()
+        )
+    })?;
+    let plain = zeroize::Zeroizing::new(doc.as_bytes().to_vec());
+    let der = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
+        plain.as_slice(),
+    ));
+    rcgen::KeyPair::try_from(&der).map_err(|e| anyhow!("{}: unsupported key: {e}", path.display()))
 }
 
 /// The bottom of the first chain among the first `n_main` certificates: the

@@ -827,3 +827,44 @@ fn generate_writes_server_pfx_only_with_a_password() {
         .stderr(predicate::str::contains("password"));
     assert!(!other.path().join("x").exists());
 }
+
+#[test]
+fn an_encrypted_key_is_opened_with_the_pfx_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("ca.pfx");
+    chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--key")
+        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .arg("--password-file")
+        .arg(fixture("openssl-ca/password.txt"))
+        .arg("-o")
+        .arg(&pfx)
+        .assert()
+        .success();
+    if have("openssl") {
+        let pass = format!("file:{}", fixture("openssl-ca/password.txt").display());
+        let (ok, out) = openssl(
+            dir.path(),
+            &[
+                "pkcs12", "-info", "-nodes", "-in", "ca.pfx", "-passin", &pass,
+            ],
+        );
+        assert!(ok && out.contains("BEGIN PRIVATE KEY"), "{out}");
+    }
+    let wrong = dir.path().join("wrong.pfx");
+    let out = chainsmith()
+        .args(["convert", "--to", "pfx"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--key")
+        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .arg("--password-file")
+        .arg(password_file(dir.path()))
+        .arg("-o")
+        .arg(&wrong)
+        .assert()
+        .code(2);
+    assert_one_line_error(&out.get_output().stderr, "ca-pkcs8-encrypted.key");
+    assert!(!wrong.exists());
+}
