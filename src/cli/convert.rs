@@ -57,7 +57,7 @@ pub struct ConvertArgs {
     )]
     pub key_out: Option<PathBuf>,
 
-    /// The leaf's private key [default: the one key in the inputs, e.g. a PFX being re-encrypted; with none, the PFX holds certificates only]
+    /// The leaf's private key; an encrypted PKCS#8 key is opened with the PFX password [default: the one key in the inputs, e.g. a PFX being re-encrypted; with none, the PFX holds certificates only]
     #[arg(long, value_name = "FILE", help_heading = "PKCS#12 output")]
     pub key: Option<PathBuf>,
     /// Issuer certificates to add after the leaf (repeatable; only the leaf's chain is used)
