@@ -211,21 +211,29 @@ impl Plan<'_> {
             }
         }
         // Order from the CA certificates alone, so that adding or removing a
-        // leaf never reorders the bundle.
-        let ca_certs: Vec<Cert> = cas.iter().map(|&i| self.cert(i).clone()).collect();
-        let sub = Graph::build(&ca_certs, self.verifier);
-        let mut emitted = HashSet::new();
+        // leaf never reorders the bundle. When the pile is nothing but input
+        // CAs, the graph at hand is that graph already.
         let (mut body, mut roots) = (Vec::new(), Vec::new());
-        for (path, _) in sub.chains() {
-            for p in path {
-                if emitted.insert(p) {
-                    if sub.is_self_signed(p) {
-                        roots.push(cas[p]);
-                    } else {
-                        body.push(cas[p]);
+        let mut place = |g: &Graph<'_>, map: &dyn Fn(usize) -> usize| {
+            let mut emitted = HashSet::new();
+            for (path, _) in g.chains() {
+                for p in path {
+                    if emitted.insert(p) {
+                        if g.is_self_signed(p) {
+                            roots.push(map(p));
+                        } else {
+                            body.push(map(p));
+                        }
                     }
                 }
             }
+        };
+        if leaves.is_empty() && self.graph.certs.len() == self.n_inputs {
+            place(self.graph, &|p| p);
+        } else {
+            let ca_certs: Vec<Cert> = cas.iter().map(|&i| self.cert(i).clone()).collect();
+            let sub = Graph::build(&ca_certs, self.verifier);
+            place(&sub, &|p| cas[p]);
         }
         body.extend(roots);
         for l in sorted_leaves {
