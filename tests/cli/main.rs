@@ -8,5 +8,6 @@ mod convert;
 mod e2e;
 mod export;
 mod generate;
+mod help;
 mod inspect;
 mod issue;
