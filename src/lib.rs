@@ -25,5 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Bundle(args) => commands::bundle::run(args, &global),
         Command::Inspect(args) => commands::inspect::run(args, &global),
         Command::Export(args) => commands::export::run(args, &global),
+        Command::Completions(args) => commands::completions::completions(args, &global),
+        Command::Man(args) => commands::completions::man(args, &global),
     }
 }

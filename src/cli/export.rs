@@ -4,7 +4,20 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::PasswordArgs;
 
+const EXPORT_AFTER: &str = "EXAMPLES:
+  APIM CA certificates, REST bodies and an az script from a generated chain:
+    chainsmith export apim --from chain --password-file pfx.pass -o apim
+  APISIX SSL object and ApisixTls for the server:
+    chainsmith export apisix --from chain -o apisix
+  Kubernetes Secrets and a Deployment patch that sets SSL_CERT_FILE:
+    chainsmith export k8s --from chain --deployment api --container app -o k8s
+
+EXIT CODES:
+  0  all files written
+  2  usage or I/O error, a leaf given as CA, more than 10 APIM CAs, or a key that does not match; nothing is written";
+
 #[derive(Debug, Args)]
+#[command(after_help = EXPORT_AFTER)]
 pub struct ExportArgs {
     #[command(subcommand)]
     pub target: ExportTarget,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod bundle;
+pub mod completions;
 pub mod convert;
 pub mod export;
 pub mod generate;
@@ -43,6 +44,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Deployment artefacts for a target: apim, apisix, k8s
     Export(export::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write every page into a directory
+    Man(completions::ManArgs),
 }
 
 /// Options every command takes.

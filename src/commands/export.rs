@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm};
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
@@ -13,7 +12,7 @@ use crate::export::{self as build, ApimStore, ClientCa, Cloud, yaml};
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::PathEnd;
 use crate::pki::load::{self, LoadOptions};
-use crate::pki::{Cert, Graph, Verifier, keys};
+use crate::pki::{Cert, Graph, Verifier, keys, pkcs12};
 use crate::report::{Printer, escape};
 use crate::secret::PasswordSource;
 
@@ -29,32 +28,14 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 /// A certificate-only PKCS#12 for the APIM Certificates API: 3DES bags and
 /// HMAC-SHA1 (the `compat` profile), which every Windows and OpenSSL 3 opens.
 fn ca_pfx(cert: &Cert, password: &str) -> anyhow::Result<Vec<u8>> {
-    let p12cert = p12_keystore::Certificate::from_der(&cert.der)
-        .map_err(|e| anyhow!("{}: cannot put it in a PFX: {e}", cert.subject))?;
-    let mut store = KeyStore::new();
-    store.add_entry(&cert.display_name(), KeyStoreEntry::Certificate(p12cert));
-    let pfx = store
-        .writer(password)
-        .encryption_algorithm(EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc)
-        .mac_algorithm(MacAlgorithm::HmacSha1)
-        .encryption_iterations(2048)
-        .mac_iterations(2048)
-        .write()
-        .map_err(|e| anyhow!("writing the PFX for {}: {e}", cert.subject))?;
-    // Read it back: the PFX must hold exactly this certificate.
-    let back = crate::pki::pkcs12::read(&pfx, password).map_err(|e| {
-        anyhow!(
-            "the PFX written for {} does not read back: {e}",
-            cert.subject
-        )
-    })?;
-    if back.certs != [cert.der.clone()] || !back.keys.is_empty() {
-        bail!(
-            "the PFX written for {} does not read back as that certificate alone",
-            cert.subject
-        );
-    }
-    Ok(pfx)
+    // The shared writer reads the file back and checks its contents.
+    let spec = pkcs12::PfxSpec {
+        key: None,
+        certs: std::slice::from_ref(cert),
+        name: None,
+        profile: pkcs12::Profile::Compat,
+    };
+    pkcs12::write(&spec, password).map_err(|e| anyhow!("writing the PFX for {}: {e}", cert.subject))
 }
 
 // ------------------------------------------------------------ inputs

@@ -68,14 +68,16 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     }
     planned.check_clobber(args.force)?;
 
-    if let KeyType::Rsa(bits) = key_type
-        && bits >= 3072
-    {
-        printer.info(&format!(
-            "generating three RSA-{bits} keys (this takes a few seconds)"
-        ));
-    }
+    let spinner = match key_type {
+        KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
+            "generating three RSA-{bits} keys for root, intermediate and server (this takes a few seconds)"
+        )),
+        _ => None,
+    };
     let [root_key, int_key, server_key] = generate_keys(key_type)?;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
 
     let base = Subject {
         country: args.country.clone(),

@@ -111,10 +111,18 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 Some(k) => k.into(),
                 None => KeyType::like(&ca.key).unwrap_or(KeyType::EcP256),
             };
-            (
-                keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?,
-                true,
-            )
+            let spinner = match kt {
+                KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
+                    "generating an RSA-{bits} key (this takes a few seconds)"
+                )),
+                _ => None,
+            };
+            let key =
+                keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?;
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            (key, true)
         }
     };
     let key_password = if args.encrypt_key {

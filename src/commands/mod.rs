@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes typed options, calls `pki` (and
 //! `lint`), and prints only through `report::Printer`.
 pub mod bundle;
+pub mod completions;
 pub mod convert;
 pub mod export;
 pub mod generate;

@@ -50,10 +50,48 @@ impl Printer {
         }
     }
 
+    /// Progress display is for people: only on a terminal, never with
+    /// --quiet, never in CI (`CI=true`), so scripted output stays byte-clean.
+    pub fn interactive(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal() && !running_in_ci()
+    }
+
+    /// A spinner with `message` on stderr while slow work runs; None when
+    /// not interactive. Finish it with `done`.
+    pub fn spinner(&self, message: &str) -> Option<indicatif::ProgressBar> {
+        if !self.interactive() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Some(bar)
+    }
+
+    /// A progress bar over `len` items; None when not interactive.
+    pub fn progress(&self, len: u64, message: &str) -> Option<indicatif::ProgressBar> {
+        if !self.interactive() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.to_owned());
+        Some(bar)
+    }
+
     /// Warnings on stderr, even with --quiet.
     pub fn warn(&self, text: &str) {
         eprintln!("warning: {text}");
     }
+}
+
+/// CI systems set CI=true (GitHub Actions, GitLab, and this project's CI).
+pub fn running_in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Colour decision: `always`/`never` win; `auto` needs a terminal and no NO_COLOR.

@@ -400,3 +400,73 @@ fn key_material_never_reaches_stdout_or_stderr() {
     }
     assert!(!all.contains("PRIVATE KEY-----"));
 }
+
+/// Run `chainsmith ARGS` on a pseudo-terminal (util-linux `script`), with
+/// extra environment; returns everything the terminal showed.
+fn on_a_terminal(args: &str, env: &[(&str, &str)]) -> Option<String> {
+    if !have("script") {
+        return None;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"]);
+    cmd.env_remove("CI").env_remove("NO_COLOR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn slow_key_generation_shows_a_spinner_only_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |n: &str| tmp.path().join(n).display().to_string();
+    let Some(tty) = on_a_terminal(
+        &format!(
+            "generate --key-type rsa-3072 --san a.example.com -o {}",
+            dir("a")
+        ),
+        &[],
+    ) else {
+        return;
+    };
+    assert!(tty.contains("generating three RSA-3072 keys"), "{tty}");
+    // Not in CI, not with --quiet, not into a pipe.
+    let ci = on_a_terminal(
+        &format!(
+            "generate --key-type rsa-3072 --san a.example.com -o {}",
+            dir("b")
+        ),
+        &[("CI", "true")],
+    )
+    .unwrap();
+    assert!(!ci.contains("generating"), "{ci}");
+    let quiet = on_a_terminal(
+        &format!(
+            "generate -q --key-type rsa-3072 --san a.example.com -o {}",
+            dir("c")
+        ),
+        &[],
+    )
+    .unwrap();
+    assert!(!quiet.contains("generating"), "{quiet}");
+    chainsmith()
+        .args([
+            "generate",
+            "--key-type",
+            "rsa-3072",
+            "--san",
+            "a.example.com",
+            "-o",
+        ])
+        .arg(dir("d"))
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}

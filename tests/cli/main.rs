@@ -7,6 +7,8 @@ mod bundle;
 mod convert;
 mod e2e;
 mod export;
+mod faults;
 mod generate;
+mod help;
 mod inspect;
 mod issue;
