@@ -31,13 +31,19 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: no private key found (expected a PEM PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY block)")]
+    #[error(
+        "{path}: no private key found (expected a PEM PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY block)"
+    )]
     NoKey { path: PathBuf },
-    #[error("{path}: the key is encrypted; give a password with --ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin")]
+    #[error(
+        "{path}: the key is encrypted; give a password with --ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin"
+    )]
     NeedPassword { path: PathBuf },
     #[error("{path}: cannot decrypt the key: wrong password or unsupported encryption")]
     Decrypt { path: PathBuf },
-    #[error("{path}: traditional OpenSSL key encryption (Proc-Type/DEK-Info) is not supported; convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`")]
+    #[error(
+        "{path}: traditional OpenSSL key encryption (Proc-Type/DEK-Info) is not supported; convert it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+    )]
     LegacyEncryption { path: PathBuf },
     #[error("{path}: unsupported or malformed private key: {reason}")]
     Unsupported { path: PathBuf, reason: String },

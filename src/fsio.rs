@@ -175,7 +175,13 @@ mod tests {
         set.add(dir.path().join("k.key"), b"k".to_vec(), Mode::Secret);
         set.add(dir.path().join("c.crt"), b"c".to_vec(), Mode::Public);
         set.commit(false).unwrap();
-        let m = |n: &str| std::fs::metadata(dir.path().join(n)).unwrap().permissions().mode() & 0o777;
+        let m = |n: &str| {
+            std::fs::metadata(dir.path().join(n))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
         assert_eq!(m("k.key"), 0o600);
         assert_eq!(m("c.crt"), 0o644);
     }

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod error;
 pub mod exit;
 pub mod fsio;
+pub mod lint;
 pub mod pki;
 pub mod report;
 pub mod secret;

@@ -25,17 +25,19 @@ impl PasswordSource {
     /// standard input is a terminal (twice when `confirm`), else return None.
     pub fn read(&self, what: &str, confirm: bool) -> anyhow::Result<Option<Password>> {
         if let Some(path) = &self.file {
-            let raw = Zeroizing::new(
-                std::fs::read(path)
-                    .with_context(|| format!("{}: cannot read the password file", path.display()))?,
-            );
+            let raw =
+                Zeroizing::new(std::fs::read(path).with_context(|| {
+                    format!("{}: cannot read the password file", path.display())
+                })?);
             let text = std::str::from_utf8(&raw)
                 .with_context(|| format!("{}: the password file is not UTF-8", path.display()))?;
             return Ok(Some(first_line(text)));
         }
         if let Some(var) = &self.env {
             let value = Zeroizing::new(std::env::var(var).with_context(|| {
-                format!("environment variable {var} (named by --password-env) is not set or not UTF-8")
+                format!(
+                    "environment variable {var} (named by --password-env) is not set or not UTF-8"
+                )
             })?);
             return Ok(Some(first_line(&value)));
         }
@@ -49,7 +51,8 @@ impl PasswordSource {
         }
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let first = Zeroizing::new(
-                rpassword::prompt_password(format!("{what}: ")).context("cannot read the password")?,
+                rpassword::prompt_password(format!("{what}: "))
+                    .context("cannot read the password")?,
             );
             if confirm {
                 let again = Zeroizing::new(

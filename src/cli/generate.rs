@@ -59,7 +59,11 @@ pub struct GenerateArgs {
     #[arg(long, help_heading = "Subject", default_value = "chainsmith Root CA")]
     pub root_cn: String,
     /// Common name of the intermediate CA
-    #[arg(long, help_heading = "Subject", default_value = "chainsmith Intermediate CA")]
+    #[arg(
+        long,
+        help_heading = "Subject",
+        default_value = "chainsmith Intermediate CA"
+    )]
     pub intermediate_cn: String,
     /// Common name of the server certificate [default: the first DNS SAN]
     #[arg(long, help_heading = "Subject")]

@@ -75,7 +75,9 @@ impl Verifier {
                     let (c, i) = pairs[k];
                     self.lookup(&(certs[c].sha256, certs[i].sha256))
                 })
-                .unwrap_or(SigCheck::Unsupported("signature check failed to run".to_owned()))
+                .unwrap_or(SigCheck::Unsupported(
+                    "signature check failed to run".to_owned(),
+                ))
             })
             .collect()
     }
@@ -118,7 +120,10 @@ impl<'a> Graph<'a> {
         let mut by_norm_subject: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, c) in certs.iter().enumerate() {
             if canonical[i] == i {
-                by_subject.entry(c.subject_raw.as_slice()).or_default().push(i);
+                by_subject
+                    .entry(c.subject_raw.as_slice())
+                    .or_default()
+                    .push(i);
                 by_norm_subject.entry(norm(&c.subject)).or_default().push(i);
             }
         }
@@ -127,9 +132,15 @@ impl<'a> Graph<'a> {
             if canonical[i] != i {
                 continue;
             }
-            let mut cands: Vec<usize> = by_subject.get(c.issuer_raw.as_slice()).cloned().unwrap_or_default();
+            let mut cands: Vec<usize> = by_subject
+                .get(c.issuer_raw.as_slice())
+                .cloned()
+                .unwrap_or_default();
             if cands.is_empty() {
-                cands = by_norm_subject.get(&norm(&c.issuer)).cloned().unwrap_or_default();
+                cands = by_norm_subject
+                    .get(&norm(&c.issuer))
+                    .cloned()
+                    .unwrap_or_default();
             }
             for j in cands {
                 pairs.push((i, j));
@@ -191,7 +202,10 @@ impl<'a> Graph<'a> {
         let (ca, cb) = (&self.certs[a.issuer], &self.certs[b.issuer]);
         (b.key_id_match == Some(true))
             .cmp(&(a.key_id_match == Some(true)))
-            .then_with(|| self.is_self_signed(b.issuer).cmp(&self.is_self_signed(a.issuer)))
+            .then_with(|| {
+                self.is_self_signed(b.issuer)
+                    .cmp(&self.is_self_signed(a.issuer))
+            })
             .then_with(|| cb.not_after.cmp(&ca.not_after))
             .then_with(|| ca.sha256.cmp(&cb.sha256))
     }
@@ -216,10 +230,14 @@ impl<'a> Graph<'a> {
             match next {
                 Some(j) => path.push(j),
                 None => {
-                    let others: Vec<&Link> = self.links[cur].iter().filter(|l| l.issuer != cur).collect();
+                    let others: Vec<&Link> =
+                        self.links[cur].iter().filter(|l| l.issuer != cur).collect();
                     let end = if let Some(l) = others.iter().find(|l| l.status == SigCheck::Valid) {
                         PathEnd::Cycle { at: l.issuer }
-                    } else if let Some(l) = others.iter().find(|l| matches!(l.status, SigCheck::Unsupported(_))) {
+                    } else if let Some(l) = others
+                        .iter()
+                        .find(|l| matches!(l.status, SigCheck::Unsupported(_)))
+                    {
                         let reason = match &l.status {
                             SigCheck::Unsupported(r) => r.clone(),
                             _ => String::new(),
@@ -229,7 +247,9 @@ impl<'a> Graph<'a> {
                             reason,
                         }
                     } else if let Some(l) = others.first() {
-                        PathEnd::BadSignature { candidate: l.issuer }
+                        PathEnd::BadSignature {
+                            candidate: l.issuer,
+                        }
                     } else {
                         PathEnd::Missing
                     };
@@ -293,5 +313,8 @@ impl<'a> Graph<'a> {
 }
 
 fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }

@@ -59,11 +59,18 @@ pub enum SanSpec {
 impl SanSpec {
     pub fn parse(s: &str) -> Result<SanSpec, String> {
         let t = s.trim();
-        let unbracketed = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(t);
+        let unbracketed = t
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(t);
         if let Ok(ip) = unbracketed.parse::<IpAddr>() {
             return Ok(SanSpec::Ip(ip));
         }
-        let dns = t.strip_prefix("DNS:").unwrap_or(t).trim_end_matches('.').to_ascii_lowercase();
+        let dns = t
+            .strip_prefix("DNS:")
+            .unwrap_or(t)
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         validate_dns(&dns).map_err(|why| format!("invalid SAN `{s}`: {why}"))?;
         Ok(SanSpec::Dns(dns))
     }
@@ -103,8 +110,13 @@ fn validate_dns(d: &str) -> Result<(), &'static str> {
         if label.is_empty() || label.len() > 63 {
             return Err("a label is empty or longer than 63 characters");
         }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err("only letters, digits, '-', '_' and a leading '*.' are allowed (use punycode for IDNs)");
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(
+                "only letters, digits, '-', '_' and a leading '*.' are allowed (use punycode for IDNs)",
+            );
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err("a label starts or ends with '-'");
@@ -181,7 +193,10 @@ pub fn params(
     p.not_after = not_after;
     p.serial_number = Some(random_serial()?);
     p.use_authority_key_identifier_extension = true;
-    p.subject_alt_names = sans.iter().map(SanSpec::to_rcgen).collect::<Result<_, _>>()?;
+    p.subject_alt_names = sans
+        .iter()
+        .map(SanSpec::to_rcgen)
+        .collect::<Result<_, _>>()?;
     match profile {
         Profile::Root => {
             p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -218,10 +233,22 @@ mod tests {
 
     #[test]
     fn sans_are_detected() {
-        assert_eq!(SanSpec::parse("10.0.0.1").unwrap(), SanSpec::Ip("10.0.0.1".parse().unwrap()));
-        assert_eq!(SanSpec::parse("::1").unwrap(), SanSpec::Ip("::1".parse().unwrap()));
-        assert_eq!(SanSpec::parse("[::1]").unwrap(), SanSpec::Ip("::1".parse().unwrap()));
-        assert_eq!(SanSpec::parse("*.Example.com").unwrap(), SanSpec::Dns("*.example.com".into()));
+        assert_eq!(
+            SanSpec::parse("10.0.0.1").unwrap(),
+            SanSpec::Ip("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            SanSpec::parse("::1").unwrap(),
+            SanSpec::Ip("::1".parse().unwrap())
+        );
+        assert_eq!(
+            SanSpec::parse("[::1]").unwrap(),
+            SanSpec::Ip("::1".parse().unwrap())
+        );
+        assert_eq!(
+            SanSpec::parse("*.Example.com").unwrap(),
+            SanSpec::Dns("*.example.com".into())
+        );
         assert!(SanSpec::parse("*.com").is_err());
         assert!(SanSpec::parse("a..b").is_err());
         assert!(SanSpec::parse("bad name").is_err());
@@ -254,7 +281,8 @@ mod tests {
 /// subject bytes as the old one.
 pub fn dn_from_der(name_der: &[u8]) -> Result<DistinguishedName, String> {
     use x509_parser::prelude::FromDer;
-    let (_, name) = x509_parser::x509::X509Name::from_der(name_der).map_err(|e| format!("subject: {e}"))?;
+    let (_, name) =
+        x509_parser::x509::X509Name::from_der(name_der).map_err(|e| format!("subject: {e}"))?;
     let mut dn = DistinguishedName::new();
     for attr in name.iter_attributes() {
         let arcs: Vec<u64> = attr
@@ -262,8 +290,11 @@ pub fn dn_from_der(name_der: &[u8]) -> Result<DistinguishedName, String> {
             .iter()
             .ok_or("subject attribute OID too large")?
             .collect();
-        let value = attr.as_str().map_err(|_| "subject attribute is not a string".to_owned())?;
-        let v = if attr.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::PrintableString {
+        let value = attr
+            .as_str()
+            .map_err(|_| "subject attribute is not a string".to_owned())?;
+        let v = if attr.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::PrintableString
+        {
             rcgen::string::PrintableString::try_from(value)
                 .map(rcgen::DnValue::PrintableString)
                 .unwrap_or_else(|_| rcgen::DnValue::Utf8String(value.to_owned()))

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use pkcs8::der::{Decode, Encode};
-use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PKCS_ED25519, PKCS_RSA_SHA256};
+use rcgen::{
+    KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PKCS_ED25519, PKCS_RSA_SHA256,
+};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use zeroize::Zeroizing;
 
@@ -40,7 +42,10 @@ impl KeyType {
             KeyKind::Rsa { bits } if *bits >= 4096 => Some(KeyType::Rsa(4096)),
             KeyKind::Rsa { bits } if *bits >= 3072 => Some(KeyType::Rsa(3072)),
             KeyKind::Rsa { .. } => Some(KeyType::Rsa(2048)),
-            KeyKind::Ec { curve: super::model::Curve::P384, .. } => Some(KeyType::EcP384),
+            KeyKind::Ec {
+                curve: super::model::Curve::P384,
+                ..
+            } => Some(KeyType::EcP384),
             KeyKind::Ec { .. } => Some(KeyType::EcP256),
             KeyKind::Ed25519 => Some(KeyType::Ed25519),
             _ => None,
@@ -86,10 +91,16 @@ pub fn pkcs8_der(key: &KeyPair) -> Zeroizing<Vec<u8>> {
 pub fn to_pem(key: &KeyPair, password: Option<&str>) -> Result<Zeroizing<String>, String> {
     let der = pkcs8_der(key);
     match password {
-        None => Ok(Zeroizing::new(super::encode::pem_block("PRIVATE KEY", &der))),
+        None => Ok(Zeroizing::new(super::encode::pem_block(
+            "PRIVATE KEY",
+            &der,
+        ))),
         Some(pw) => {
             let enc = encrypt_pkcs8(&der, pw)?;
-            Ok(Zeroizing::new(super::encode::pem_block("ENCRYPTED PRIVATE KEY", &enc)))
+            Ok(Zeroizing::new(super::encode::pem_block(
+                "ENCRYPTED PRIVATE KEY",
+                &enc,
+            )))
         }
     }
 }
@@ -99,8 +110,12 @@ fn encrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
     let mut iv = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| "random number generator failed".to_owned())?;
     aws_lc_rs::rand::fill(&mut iv).map_err(|_| "random number generator failed".to_owned())?;
-    let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, iv)
-        .map_err(|e| format!("PBES2 parameters: {e}"))?;
+    let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+        PBKDF2_ITERATIONS,
+        &salt,
+        iv,
+    )
+    .map_err(|e| format!("PBES2 parameters: {e}"))?;
     let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|e| format!("PKCS#8: {e}"))?;
     let doc = info
         .encrypt_with_params(params, password.as_bytes())
@@ -120,8 +135,17 @@ pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<Ke
         .keys
         .into_iter()
         .next()
-        .ok_or_else(|| KeyError::NoKey { path: path.to_path_buf() })?;
-    key_from_block(path, &block.label, &block.der, block.encrypted, password, what)
+        .ok_or_else(|| KeyError::NoKey {
+            path: path.to_path_buf(),
+        })?;
+    key_from_block(
+        path,
+        &block.label,
+        &block.der,
+        block.encrypted,
+        password,
+        what,
+    )
 }
 
 /// Turn one key block into a key pair, decrypting it when needed.
@@ -138,7 +162,9 @@ pub fn key_from_block(
         reason,
     };
     if encrypted && label != "ENCRYPTED PRIVATE KEY" {
-        return Err(KeyError::LegacyEncryption { path: path.to_path_buf() });
+        return Err(KeyError::LegacyEncryption {
+            path: path.to_path_buf(),
+        });
     }
     let plain: Zeroizing<Vec<u8>>;
     let key_der: PrivateKeyDer<'_> = match label {
@@ -146,12 +172,14 @@ pub fn key_from_block(
             let pw = password
                 .read(&format!("password for {what} ({})", path.display()), false)
                 .map_err(|e| unsupported(format!("{e:#}")))?
-                .ok_or_else(|| KeyError::NeedPassword { path: path.to_path_buf() })?;
+                .ok_or_else(|| KeyError::NeedPassword {
+                    path: path.to_path_buf(),
+                })?;
             let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
                 .map_err(|e| unsupported(format!("encrypted PKCS#8: {e}")))?;
-            let doc = info
-                .decrypt(pw.as_bytes())
-                .map_err(|_| KeyError::Decrypt { path: path.to_path_buf() })?;
+            let doc = info.decrypt(pw.as_bytes()).map_err(|_| KeyError::Decrypt {
+                path: path.to_path_buf(),
+            })?;
             plain = Zeroizing::new(doc.as_bytes().to_vec());
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain.as_slice()))
         }
@@ -191,15 +219,29 @@ mod tests {
         std::fs::write(&p, pem.as_bytes()).unwrap();
         let env = "CHAINSMITH_TEST_KEY_PW";
         // SAFETY-free: tests in this module are the only users of this variable.
-        let src = PasswordSource { file: None, env: None, stdin: false };
-        assert!(matches!(read_key(&p, &src, "key"), Err(KeyError::NeedPassword { .. })));
+        let src = PasswordSource {
+            file: None,
+            env: None,
+            stdin: false,
+        };
+        assert!(matches!(
+            read_key(&p, &src, "key"),
+            Err(KeyError::NeedPassword { .. })
+        ));
         let pwfile = dir.path().join("pw");
         std::fs::write(&pwfile, "pw\n").unwrap();
-        let src = PasswordSource { file: Some(pwfile.clone()), env: None, stdin: false };
+        let src = PasswordSource {
+            file: Some(pwfile.clone()),
+            env: None,
+            stdin: false,
+        };
         let back = read_key(&p, &src, "key").unwrap();
         assert_eq!(back.public_key_raw(), k.public_key_raw());
         std::fs::write(&pwfile, "wrong\n").unwrap();
-        assert!(matches!(read_key(&p, &src, "key"), Err(KeyError::Decrypt { .. })));
+        assert!(matches!(
+            read_key(&p, &src, "key"),
+            Err(KeyError::Decrypt { .. })
+        ));
         let _ = env;
     }
 }

@@ -110,7 +110,11 @@ pub enum Problem {
     /// Non-PEM text before, between or after blocks; `line` is where a run starts.
     TextOutsidePem { line: usize },
     /// A block decoded, but the DER is not an X.509 certificate.
-    BadCertificate { index: usize, line: Option<usize>, reason: String },
+    BadCertificate {
+        index: usize,
+        line: Option<usize>,
+        reason: String,
+    },
     /// CRLF line endings.
     Crlf,
     /// A PKCS#7 with no certificates.
@@ -195,7 +199,9 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
                 limit: MAX_INPUT_BYTES,
             });
         }
-        file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf).map_err(io)?;
+        file.take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(io)?;
     }
     if buf.len() as u64 > MAX_INPUT_BYTES {
         return Err(LoadError::TooLarge {
@@ -214,7 +220,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFil
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return LoadedFile::new(path, Format::Empty);
     }
-    if memfind(bytes, b"-----BEGIN ").is_some() {
+    if memfind(bytes, b"-----BEGIN ").is_some() || memfind(bytes, b"-----END ").is_some() {
         return load_pem(path, bytes);
     }
     if bytes.first() == Some(&der::SEQUENCE) {
@@ -248,7 +254,11 @@ fn push_cert(out: &mut LoadedFile, der_bytes: &[u8], source: Source) {
     let (index, line) = (source.index, source.line);
     match Cert::parse(der_bytes, source) {
         Ok(c) => out.certs.push(c),
-        Err(reason) => out.problems.push(Problem::BadCertificate { index, line, reason }),
+        Err(reason) => out.problems.push(Problem::BadCertificate {
+            index,
+            line,
+            reason,
+        }),
     }
 }
 
@@ -260,7 +270,11 @@ fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
     while !rest.is_empty() {
         match der::read(rest) {
             Some((tlv, after)) if tlv.tag == der::SEQUENCE => {
-                push_cert(&mut out, tlv.raw, Source::new(&path, index, None, Container::Der));
+                push_cert(
+                    &mut out,
+                    tlv.raw,
+                    Source::new(&path, index, None, Container::Der),
+                );
                 rest = after;
                 index += 1;
             }
@@ -269,7 +283,10 @@ fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
                 let reason = if index == 0 {
                     "not PEM, DER, PKCS#7 or PKCS#12 (truncated or malformed DER)".to_owned()
                 } else {
-                    format!("{} bytes of trailing data after {index} certificate(s)", rest.len())
+                    format!(
+                        "{} bytes of trailing data after {index} certificate(s)",
+                        rest.len()
+                    )
                 };
                 out.problems.push(Problem::BadCertificate {
                     index,
@@ -323,7 +340,10 @@ fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Labels whose DER is a certificate.
 fn is_cert_label(label: &str) -> bool {
-    matches!(label, "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE")
+    matches!(
+        label,
+        "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE"
+    )
 }
 
 fn is_key_label(label: &str) -> bool {
@@ -424,7 +444,10 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
     if let Some(b) = open {
         out.problems.push(Problem::MalformedPem {
             line: b.begin_line,
-            reason: format!("PEM block `{}` is cut: no END line before the end of the file", b.label),
+            reason: format!(
+                "PEM block `{}` is cut: no END line before the end of the file",
+                b.label
+            ),
         });
     }
     out
@@ -436,7 +459,11 @@ fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBloc
         Err(e) => {
             out.problems.push(Problem::MalformedPem {
                 line: b.begin_line,
-                reason: format!("PEM block `{}` does not decode: {}", b.label, pem_reason(&e)),
+                reason: format!(
+                    "PEM block `{}` does not decode: {}",
+                    b.label,
+                    pem_reason(&e)
+                ),
             });
             return;
         }
@@ -474,7 +501,10 @@ fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBloc
         }
     } else if is_key_label(label) {
         let encrypted = label.starts_with("ENCRYPTED")
-            || parsed.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED"));
+            || parsed
+                .headers()
+                .get("Proc-Type")
+                .is_some_and(|v| v.contains("ENCRYPTED"));
         out.keys.push(KeyBlock {
             source,
             label: b.label.clone(),
@@ -511,16 +541,20 @@ mod tests {
     fn cut_block_is_malformed_with_its_line() {
         let f = load("junk\n-----BEGIN CERTIFICATE-----\nMIIB\n");
         assert!(f.problems.contains(&Problem::TextOutsidePem { line: 1 }));
-        assert!(f
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::MalformedPem { line: 2, .. })));
+        assert!(
+            f.problems
+                .iter()
+                .any(|p| matches!(p, Problem::MalformedPem { line: 2, .. }))
+        );
     }
 
     #[test]
     fn end_without_begin_is_reported() {
         let f = load("-----END CERTIFICATE-----\n");
-        assert!(matches!(f.problems[0], Problem::MalformedPem { line: 1, .. }));
+        assert!(matches!(
+            f.problems[0],
+            Problem::MalformedPem { line: 1, .. }
+        ));
     }
 
     #[test]
@@ -533,7 +567,11 @@ mod tests {
 
     #[test]
     fn hostile_bytes_do_not_panic() {
-        for input in [&[0x30u8, 0x84, 0xff, 0xff, 0xff, 0xff][..], &[0x30, 0x80, 0x00], &[0xff; 64]] {
+        for input in [
+            &[0x30u8, 0x84, 0xff, 0xff, 0xff, 0xff][..],
+            &[0x30, 0x80, 0x00],
+            &[0xff; 64],
+        ] {
             let f = load_bytes("x", input, &LoadOptions::default());
             assert!(f.certs.is_empty());
         }

@@ -127,9 +127,15 @@ impl fmt::Display for KeyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyKind::Rsa { bits } => write!(f, "RSA-{bits}"),
-            KeyKind::Ec { curve: Curve::P256, .. } => f.write_str("EC P-256"),
-            KeyKind::Ec { curve: Curve::P384, .. } => f.write_str("EC P-384"),
-            KeyKind::Ec { curve: Curve::P521, .. } => f.write_str("EC P-521"),
+            KeyKind::Ec {
+                curve: Curve::P256, ..
+            } => f.write_str("EC P-256"),
+            KeyKind::Ec {
+                curve: Curve::P384, ..
+            } => f.write_str("EC P-384"),
+            KeyKind::Ec {
+                curve: Curve::P521, ..
+            } => f.write_str("EC P-521"),
             KeyKind::Ec { bits, .. } => write!(f, "EC ({bits} bits, unnamed curve)"),
             KeyKind::Ed25519 => f.write_str("Ed25519"),
             KeyKind::Ed448 => f.write_str("Ed448"),
@@ -269,11 +275,14 @@ impl Cert {
     pub fn parse(der: &[u8], source: Source) -> Result<Cert, String> {
         let (rest, x) = X509Certificate::from_der(der).map_err(|e| describe_parse_error(&e))?;
         if !rest.is_empty() {
-            return Err(format!("{} bytes of trailing data after the certificate", rest.len()));
+            return Err(format!(
+                "{} bytes of trailing data after the certificate",
+                rest.len()
+            ));
         }
-        let der = der.to_vec();
         let tbs_raw = x.tbs_certificate.as_ref();
-        let tbs_start = offset_in(&der, tbs_raw).ok_or("certificate layout not understood")?;
+        let tbs_start = offset_in(der, tbs_raw).ok_or("certificate layout not understood")?;
+        let der = der.to_vec();
 
         let spki = x.public_key();
         let key = key_kind(spki);
@@ -382,7 +391,12 @@ impl Cert {
 
     /// Subject equals issuer (byte for byte, or by normalised name).
     pub fn is_self_issued(&self) -> bool {
-        names_match(&self.subject_raw, &self.subject, &self.issuer_raw, &self.issuer)
+        names_match(
+            &self.subject_raw,
+            &self.subject,
+            &self.issuer_raw,
+            &self.issuer,
+        )
     }
 
     /// basicConstraints CA:TRUE. A v1 self-issued certificate counts as a CA
@@ -405,11 +419,13 @@ impl Cert {
 
     /// The value of the first CN attribute of the subject, if any.
     pub fn common_name(&self) -> Option<String> {
-        X509Name::from_der(&self.subject_raw).ok().and_then(|(_, n)| {
-            n.iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok().map(str::to_owned))
-        })
+        X509Name::from_der(&self.subject_raw)
+            .ok()
+            .and_then(|(_, n)| {
+                n.iter_common_name()
+                    .next()
+                    .and_then(|cn| cn.as_str().ok().map(str::to_owned))
+            })
     }
 
     /// A short display name: the CN, or the whole subject.
@@ -450,7 +466,10 @@ pub fn names_match(a_raw: &[u8], a: &str, b_raw: &[u8], b: &str) -> bool {
 }
 
 fn normalise_name(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn describe_parse_error(e: &x509_parser::nom::Err<X509Error>) -> String {
@@ -467,7 +486,10 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     (start + inner.len() <= outer.len()).then_some(start)
 }
 
-fn digest_array<const N: usize>(alg: &'static aws_lc_rs::digest::Algorithm, data: &[u8]) -> [u8; N] {
+fn digest_array<const N: usize>(
+    alg: &'static aws_lc_rs::digest::Algorithm,
+    data: &[u8],
+) -> [u8; N] {
     let d = aws_lc_rs::digest::digest(alg, data);
     let mut out = [0u8; N];
     out.copy_from_slice(&d.as_ref()[..N]);

@@ -29,7 +29,12 @@ pub fn check(child: &Cert, issuer: &Cert) -> SigCheck {
 
 fn algorithm(child: &Cert, key: &KeyKind) -> Result<&'static dyn VerificationAlgorithm, String> {
     let sig = &child.sig_alg;
-    let unsupported = || Err(format!("cannot verify {} signatures with a {} key", sig, key));
+    let unsupported = || {
+        Err(format!(
+            "cannot verify {} signatures with a {} key",
+            sig, key
+        ))
+    };
     let alg: &'static dyn VerificationAlgorithm = match (sig.kind, sig.hash, key) {
         (SigKind::RsaPkcs1, Some(h), KeyKind::Rsa { .. }) => match h {
             Hash::Sha1 => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,

@@ -66,10 +66,10 @@ pub fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
 /// Print a failed command's error as one line and return exit code 2.
 /// A broken pipe (`chainsmith ... | head`) exits 0, as ripgrep does.
 pub fn print_error(err: &anyhow::Error) -> ExitCode {
-    if err
-        .chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
-    {
+    if err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
         return ExitCode::SUCCESS;
     }
     let msg = format!("{err:#}");

@@ -8,7 +8,14 @@ use std::process::Command as StdCommand;
 /// `chainsmith` with an environment that cannot leak into results.
 pub fn chainsmith() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("chainsmith").unwrap();
-    for var in ["NO_COLOR", "CI", "CLICOLOR", "CLICOLOR_FORCE", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+    for var in [
+        "NO_COLOR",
+        "CI",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ] {
         cmd.env_remove(var);
     }
     cmd
@@ -42,7 +49,10 @@ pub fn have(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !found {
-        assert!(!under_ci(), "{tool} is required under CI=true; .ci/run should install it");
+        assert!(
+            !under_ci(),
+            "{tool} is required under CI=true; .ci/run should install it"
+        );
         eprintln!("\n!!! SKIPPED: {tool} is not installed; this test did not run !!!\n");
     }
     found
@@ -50,7 +60,9 @@ pub fn have(tool: &str) -> bool {
 
 /// Run a command, returning (success, stdout+stderr).
 pub fn run(cmd: &mut StdCommand) -> (bool, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
@@ -65,7 +77,14 @@ pub fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
 pub fn generate_chain(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("chain");
     chainsmith()
-        .args(["generate", "--san", "www.example.com", "--san", "127.0.0.1", "-o"])
+        .args([
+            "generate",
+            "--san",
+            "www.example.com",
+            "--san",
+            "127.0.0.1",
+            "-o",
+        ])
         .arg(&out)
         .args(extra)
         .assert()
