@@ -20,5 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Generate(args) => commands::generate::run(args, &global),
         Command::Issue(args) => commands::issue::run(args, &global),
+        Command::Lint(args) => commands::lint::run(args, &global),
+        Command::Rules(args) => commands::rules::run(args, &global),
     }
 }

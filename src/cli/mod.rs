@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod generate;
 pub mod issue;
+pub mod lint;
+pub mod rules;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
 
@@ -31,6 +33,10 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Issue one certificate from an existing CA (the rotation path)
     Issue(issue::IssueArgs),
+    /// Check certificate files against the rule catalogue
+    Lint(lint::LintArgs),
+    /// List the lint rules, or explain one
+    Rules(rules::RulesArgs),
 }
 
 /// Options every command takes.

@@ -2,3 +2,5 @@
 //! `lint`), and prints only through `report::Printer`.
 pub mod generate;
 pub mod issue;
+pub mod lint;
+pub mod rules;

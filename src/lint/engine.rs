@@ -67,9 +67,7 @@ fn name_hint(path: &str) -> (bool, bool) {
     ]
     .iter()
     .any(|s| stem.contains(s))
-        || stem.starts_with("ca.")
-        || stem.starts_with("ca-")
-        || stem.starts_with("ca_");
+        || stem.starts_with("ca.");
     (weak, strong)
 }
 

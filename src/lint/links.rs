@@ -113,6 +113,8 @@ impl Rule for Cs204 {
         };
         b.distinct()
             .filter(|&i| !is_anchor(b, i) && !has_issuer_candidate(b, i))
+            // In trust material an end-entity certificate is CS201/CS202's business.
+            .filter(|&i| !(b.intent.is_trust() && !b.certs[i].is_ca()))
             .filter(|&i| {
                 // Servers need not send the root: the last CA of a served
                 // chain may be issued by a root the clients hold.
@@ -310,7 +312,10 @@ fn components(b: &Bundle<'_>) -> Vec<usize> {
             continue;
         }
         for l in &b.graph.links[i] {
-            if l.status == SigCheck::Valid && l.issuer != i {
+            // A failing signature under a matching name and key id still
+            // relates the two (CS206 reports it); a mere name clash does not.
+            let related = l.status == SigCheck::Valid || l.key_id_match == Some(true);
+            if related && l.issuer != i {
                 let (a, c) = (find(&mut parent, i), find(&mut parent, l.issuer));
                 if a != c {
                     parent[a] = c;
