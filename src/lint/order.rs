@@ -104,12 +104,23 @@ impl Rule for Cs202 {
 /// The order a server chain should have: from the first end-entity
 /// certificate up through its issuers in the file.
 pub fn server_order(b: &Bundle<'_>) -> Vec<usize> {
-    let start = b.leaves().first().copied().or_else(|| b.distinct().next());
-    let Some(start) = start else {
-        return Vec::new();
+    let within = |i: usize| -> Vec<usize> {
+        let (path, _) = b.graph.path_up(i);
+        path.into_iter().take_while(|&j| j < b.n_file).collect()
     };
-    let (path, _) = b.graph.path_up(start);
-    path.into_iter().take_while(|&i| i < b.n_file).collect()
+    if let Some(&leaf) = b.leaves().first() {
+        return within(leaf);
+    }
+    // No end-entity (a "leaf" that is technically a CA): start from the
+    // certificate with the longest chain above it in the file.
+    let mut best: Vec<usize> = Vec::new();
+    for i in b.distinct() {
+        let p = within(i);
+        if p.len() > best.len() {
+            best = p;
+        }
+    }
+    best
 }
 
 /// Height of each file certificate: how many file certificates its path up

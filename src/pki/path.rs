@@ -8,7 +8,8 @@
 //! time, signature, unknown critical and duplicate extensions, weak keys, and
 //! the structural rules of RFC 5280 that strict verifiers (OpenSSL
 //! `-x509_strict`, rustls-webpki) enforce. Issuers must be CAs
-//! (basicConstraints CA:TRUE, critical), with keyCertSign when keyUsage is
+//! (basicConstraints CA:TRUE; criticality is the linter's CS306, as in
+//! RFC 5280 §6.1.4 (k) and PKITS 4.6.4), with keyCertSign when keyUsage is
 //! present, and their pathLenConstraint must hold (self-issued intermediates
 //! do not count, RFC 5280 §6.1.4 (l)).
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ struct Search<'a, 'o> {
     anchors: &'a [&'a Cert],
     opts: &'o PathOptions,
     by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>>,
+    /// Fallback lookup by normalised name (case and spacing, RFC 5280 §7.1).
+    by_norm: HashMap<String, Vec<(bool, &'a Cert)>>,
     sigs: HashMap<([u8; 32], [u8; 32]), bool>,
     steps: usize,
     /// The failure seen deepest in the search, with its depth.
@@ -79,25 +82,27 @@ pub fn validate<'a>(
     opts: &PathOptions,
 ) -> Verdict<'a> {
     let mut by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>> = HashMap::new();
-    for a in anchors {
+    let mut by_norm: HashMap<String, Vec<(bool, &'a Cert)>> = HashMap::new();
+    let all = anchors.iter().map(|a| (true, *a)).chain(
+        pool.iter()
+            .filter(|p| !anchors.iter().any(|a| a.sha256 == p.sha256))
+            .map(|p| (false, *p)),
+    );
+    for (anchor, c) in all {
         by_subject
-            .entry(a.subject_raw.as_slice())
+            .entry(c.subject_raw.as_slice())
             .or_default()
-            .push((true, a));
-    }
-    for p in pool {
-        if anchors.iter().any(|a| a.sha256 == p.sha256) {
-            continue;
-        }
-        by_subject
-            .entry(p.subject_raw.as_slice())
+            .push((anchor, c));
+        by_norm
+            .entry(norm(&c.subject))
             .or_default()
-            .push((false, p));
+            .push((anchor, c));
     }
     let mut s = Search {
         anchors,
         opts,
         by_subject,
+        by_norm,
         sigs: HashMap::new(),
         steps: 0,
         best_error: None,
@@ -161,6 +166,17 @@ fn when(t: OffsetDateTime) -> String {
     )
 }
 
+/// Light RFC 5280 §7.1 name comparison: case-insensitive, internal runs of
+/// spaces collapsed, spaces around attribute values ignored.
+fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .replace(" ,", ",")
+        .replace("= ", "=")
+}
+
 fn label(c: &Cert) -> String {
     format!("`{}` [{}]", c.subject, c.short_id())
 }
@@ -210,6 +226,7 @@ impl<'a> Search<'a, '_> {
         let mut cands: Vec<(bool, &'a Cert)> = self
             .by_subject
             .get(cur.issuer_raw.as_slice())
+            .or_else(|| self.by_norm.get(&norm(&cur.issuer)))
             .cloned()
             .unwrap_or_default();
         if cands.is_empty() {
@@ -276,7 +293,9 @@ impl<'a> Search<'a, '_> {
                 .opts
                 .max_intermediates
                 .unwrap_or(DEFAULT_MAX_INTERMEDIATES);
-            if chain.len() - 1 > max {
+            // Self-issued intermediates (key rollover) are not logical hops.
+            let logical = chain[1..].iter().filter(|c| !c.is_self_issued()).count();
+            if logical > max {
                 self.note(
                     depth + 1,
                     format!("the path needs more than {max} intermediate certificates"),
@@ -296,7 +315,12 @@ impl<'a> Search<'a, '_> {
     }
 
     fn check_cert(&self, c: &Cert, pos: Position) -> Result<(), String> {
-        let t = self.opts.time;
+        // Certificate times have whole seconds; so does the comparison.
+        let t = self
+            .opts
+            .time
+            .replace_nanosecond(0)
+            .unwrap_or(self.opts.time);
         if t < c.not_before {
             return Err(format!("not valid before {}", when(c.not_before)));
         }
@@ -361,9 +385,6 @@ impl<'a> Search<'a, '_> {
                 if !bc.ca {
                     return Err("issues certificates but basicConstraints is CA:FALSE".to_owned());
                 }
-                if !bc.critical {
-                    return Err("basicConstraints of a CA is not critical".to_owned());
-                }
                 if ku.is_some_and(|k| !k.key_cert_sign()) {
                     return Err("keyUsage lacks keyCertSign".to_owned());
                 }
@@ -396,6 +417,22 @@ fn strict(c: &Cert, pos: Position) -> Result<(), String> {
     let is_issuer = matches!(pos, Position::Issuer { .. });
     if is_issuer && x.subject().iter().next().is_none() {
         return Err("a CA with an empty subject name".to_owned());
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = x.public_key().parsed() {
+        let m: Vec<u8> = rsa
+            .modulus
+            .iter()
+            .copied()
+            .skip_while(|b| *b == 0)
+            .collect();
+        if let Some(first) = m.first() {
+            let bits = (m.len() - 1) * 8 + (8 - first.leading_zeros() as usize);
+            if bits % 8 != 0 {
+                return Err(format!(
+                    "RSA modulus of {bits} bits (not a whole number of bytes)"
+                ));
+            }
+        }
     }
     let self_signed = c.is_self_issued() && verify::check(c, c) == SigCheck::Valid;
     let mut has_aki = false;
@@ -437,7 +474,8 @@ fn strict(c: &Cert, pos: Position) -> Result<(), String> {
             _ => {}
         }
     }
-    if !self_signed && !has_aki {
+    let anchor = matches!(pos, Position::Issuer { anchor: true, .. });
+    if !self_signed && !anchor && !has_aki {
         return Err("authorityKeyIdentifier is missing".to_owned());
     }
     if is_issuer && !has_ski {

@@ -3,5 +3,6 @@
 
 mod support;
 
+mod corpus;
 mod generate;
 mod issue;
