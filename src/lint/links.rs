@@ -39,7 +39,7 @@ rule!(Cs207, "CS207", "key-id-mismatch", Warning,
 rule!(Cs208, "CS208", "unrelated-certificate", Warning,
     summary: "a certificate shares no chain with the others in the file",
     citation: None,
-    explanation: "The certificate neither issued nor was issued by any other certificate in the file. In a served chain it is noise a client may trip over; in a CA bundle it usually means a file was pasted into the wrong place. A store made only of independent roots is fine and does not fire.",
+    explanation: "The certificate neither issued nor was issued by any other certificate in the file. In a served chain it is noise a client may trip over; in a CA bundle it usually means a file was pasted into the wrong place. A store with three or more independent roots (a system store, a root pool) is fine and does not fire.",
     fix: "remove the unrelated certificate, or move it to the file it belongs to",
 );
 
@@ -347,8 +347,15 @@ impl Rule for Cs208 {
             let start = b.leaves().first().copied().unwrap_or(ids[0]);
             comp[start]
         } else {
-            // A store of independent roots is a root store, not a mistake.
-            if sizes.values().all(|&s| s == 1) && ids.iter().all(|&i| is_anchor(b, i)) {
+            // A store of several independent roots (the system store, a
+            // root pool) is not a mistake: with three or more separately
+            // anchored groups, nothing is "the" chain.
+            let anchored: HashSet<usize> = ids
+                .iter()
+                .filter(|&&i| is_anchor(b, i))
+                .map(|&i| comp[i])
+                .collect();
+            if anchored.len() >= 3 {
                 return Vec::new();
             }
             let best = sizes.values().copied().max().unwrap_or(1);
@@ -590,6 +597,8 @@ mod tests {
         let x = f.iter().find(|x| x.rule.code == "CS208").expect("CS208");
         assert!(x.message.contains("Foreign Root CA"));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS208"));
+        // A root store (cfssl's 348 roots) is not "unrelated certificates".
+        assert!(!has(&lint_corpus("cfssl/bundler/ca-bundle.pem"), "CS208"));
     }
 
     #[test]

@@ -6,3 +6,5 @@ mod support;
 mod corpus;
 mod generate;
 mod issue;
+mod lint;
+mod rules;
