@@ -57,12 +57,12 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     }
     planned.check_clobber(args.force)?;
 
-    if let KeyType::Rsa(bits) = key_type {
-        if bits >= 3072 {
-            printer.info(&format!(
-                "generating three RSA-{bits} keys (this takes a few seconds)"
-            ));
-        }
+    if let KeyType::Rsa(bits) = key_type
+        && bits >= 3072
+    {
+        printer.info(&format!(
+            "generating three RSA-{bits} keys (this takes a few seconds)"
+        ));
     }
     let [root_key, int_key, server_key] = generate_keys(key_type)?;
 

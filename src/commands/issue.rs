@@ -234,12 +234,12 @@ fn check_ca_can_issue(path: &Path, ca: &Cert, profile: Profile) -> anyhow::Resul
             ca.subject
         ),
     }
-    if let Some(ku) = ca.key_usage {
-        if !ku.key_cert_sign() {
-            bail!(
-                "{p}: the CA's keyUsage lacks keyCertSign, so certificates it signs are rejected by verifiers"
-            );
-        }
+    if let Some(ku) = ca.key_usage
+        && !ku.key_cert_sign()
+    {
+        bail!(
+            "{p}: the CA's keyUsage lacks keyCertSign, so certificates it signs are rejected by verifiers"
+        );
     }
     if let (Profile::Intermediate { pathlen }, Some(limit)) =
         (profile, ca.basic_constraints.and_then(|bc| bc.path_len))

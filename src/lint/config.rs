@@ -187,6 +187,9 @@ pub fn globs(patterns: &[String], origin: &str) -> Result<GlobSet, ConfigError> 
     })
 }
 
+/// One layer of overrides: (allow, warn, deny, where they came from).
+pub type Layer<'a> = (&'a Vec<String>, &'a Vec<String>, &'a Vec<String>, &'a str);
+
 /// Severity changes per rule: `None` means allowed (the finding is dropped).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -196,9 +199,7 @@ pub struct Overrides {
 impl Overrides {
     /// Layers are applied in order (config first, then the command line);
     /// within a layer allow, then warn, then deny, so deny wins.
-    pub fn build(
-        layers: &[(&Vec<String>, &Vec<String>, &Vec<String>, &str)],
-    ) -> Result<Overrides, ConfigError> {
+    pub fn build(layers: &[Layer<'_>]) -> Result<Overrides, ConfigError> {
         let mut map = HashMap::new();
         for (allow, warn, deny, origin) in layers {
             for (keys, sev) in [

@@ -207,10 +207,10 @@ pub fn run(
     let refs: Vec<&Bundle<'_>> = bundles.iter().collect();
     for r in registry::rules() {
         for f in r.check_run(&refs, ctx) {
-            if let Some(f) = overrides.apply(f) {
-                if let Some(k) = bundles.iter().position(|b| b.file.path == f.path) {
-                    per_file[k].push(f);
-                }
+            if let Some(f) = overrides.apply(f)
+                && let Some(k) = bundles.iter().position(|b| b.file.path == f.path)
+            {
+                per_file[k].push(f);
             }
         }
     }

@@ -114,7 +114,7 @@ impl Rule for Cs204 {
         b.distinct()
             .filter(|&i| !is_anchor(b, i) && !has_issuer_candidate(b, i))
             // In trust material an end-entity certificate is CS201/CS202's business.
-            .filter(|&i| !(b.intent.is_trust() && !b.certs[i].is_ca()))
+            .filter(|&i| !b.intent.is_trust() || b.certs[i].is_ca())
             .filter(|&i| {
                 // Servers need not send the root: the last CA of a served
                 // chain may be issued by a root the clients hold.
@@ -276,20 +276,20 @@ impl Rule for Cs207 {
             let Some(j) = b.issuer(i) else { continue };
             let c = &b.certs[i];
             let iss = &b.certs[j];
-            if let (Some(aki), Some(ski)) = (&c.aki, &iss.ski) {
-                if aki != ski {
-                    out.push(Finding::cert(
-                        &Self::META,
-                        c,
-                        format!(
-                            "the AKI of {} ({}) differs from the SKI of its issuer {} ({})",
-                            name(c),
-                            hex_colon(aki),
-                            name(iss),
-                            hex_colon(ski)
-                        ),
-                    ));
-                }
+            if let (Some(aki), Some(ski)) = (&c.aki, &iss.ski)
+                && aki != ski
+            {
+                out.push(Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "the AKI of {} ({}) differs from the SKI of its issuer {} ({})",
+                        name(c),
+                        hex_colon(aki),
+                        name(iss),
+                        hex_colon(ski)
+                    ),
+                ));
             }
         }
         out

@@ -23,10 +23,13 @@ pub struct Link {
     pub key_id_match: Option<bool>,
 }
 
+/// (child, issuer) SHA-256 fingerprints.
+type PairKey = ([u8; 32], [u8; 32]);
+
 /// Shared signature-check cache. One per process is enough.
 #[derive(Default)]
 pub struct Verifier {
-    cache: Mutex<HashMap<([u8; 32], [u8; 32]), SigCheck>>,
+    cache: Mutex<HashMap<PairKey, SigCheck>>,
 }
 
 /// Below this many checks, threads cost more than they save.
@@ -37,7 +40,7 @@ impl Verifier {
         Self::default()
     }
 
-    fn lookup(&self, key: &([u8; 32], [u8; 32])) -> Option<SigCheck> {
+    fn lookup(&self, key: &PairKey) -> Option<SigCheck> {
         self.cache.lock().ok().and_then(|c| c.get(key).cloned())
     }
 

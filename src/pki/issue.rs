@@ -227,6 +227,36 @@ pub fn params(
     Ok(p)
 }
 
+/// Copy a subject DN (DER) into rcgen's form, keeping attribute order and
+/// PrintableString/UTF8String types, so a renewed certificate has the same
+/// subject bytes as the old one.
+pub fn dn_from_der(name_der: &[u8]) -> Result<DistinguishedName, String> {
+    use x509_parser::prelude::FromDer;
+    let (_, name) =
+        x509_parser::x509::X509Name::from_der(name_der).map_err(|e| format!("subject: {e}"))?;
+    let mut dn = DistinguishedName::new();
+    for attr in name.iter_attributes() {
+        let arcs: Vec<u64> = attr
+            .attr_type()
+            .iter()
+            .ok_or("subject attribute OID too large")?
+            .collect();
+        let value = attr
+            .as_str()
+            .map_err(|_| "subject attribute is not a string".to_owned())?;
+        let v = if attr.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::PrintableString
+        {
+            rcgen::string::PrintableString::try_from(value)
+                .map(rcgen::DnValue::PrintableString)
+                .unwrap_or_else(|_| rcgen::DnValue::Utf8String(value.to_owned()))
+        } else {
+            rcgen::DnValue::Utf8String(value.to_owned())
+        };
+        dn.push(DnType::from_oid(&arcs), v);
+    }
+    Ok(dn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,34 +304,4 @@ mod tests {
         let (nb, na, clamped) = validity(now, 5, Some(limit));
         assert!(!clamped && na < limit && nb < now);
     }
-}
-
-/// Copy a subject DN (DER) into rcgen's form, keeping attribute order and
-/// PrintableString/UTF8String types, so a renewed certificate has the same
-/// subject bytes as the old one.
-pub fn dn_from_der(name_der: &[u8]) -> Result<DistinguishedName, String> {
-    use x509_parser::prelude::FromDer;
-    let (_, name) =
-        x509_parser::x509::X509Name::from_der(name_der).map_err(|e| format!("subject: {e}"))?;
-    let mut dn = DistinguishedName::new();
-    for attr in name.iter_attributes() {
-        let arcs: Vec<u64> = attr
-            .attr_type()
-            .iter()
-            .ok_or("subject attribute OID too large")?
-            .collect();
-        let value = attr
-            .as_str()
-            .map_err(|_| "subject attribute is not a string".to_owned())?;
-        let v = if attr.attr_value().tag() == x509_parser::der_parser::asn1_rs::Tag::PrintableString
-        {
-            rcgen::string::PrintableString::try_from(value)
-                .map(rcgen::DnValue::PrintableString)
-                .unwrap_or_else(|_| rcgen::DnValue::Utf8String(value.to_owned()))
-        } else {
-            rcgen::DnValue::Utf8String(value.to_owned())
-        };
-        dn.push(DnType::from_oid(&arcs), v);
-    }
-    Ok(dn)
 }

@@ -74,13 +74,13 @@ pub fn generate(kt: KeyType) -> Result<KeyPair, rcgen::Error> {
 /// embedded public key): OpenSSL 3.0 cannot read the v2 form.
 pub fn pkcs8_der(key: &KeyPair) -> Zeroizing<Vec<u8>> {
     let der = Zeroizing::new(key.serialize_der());
-    if key.algorithm() == &PKCS_ED25519 {
-        if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(&der) {
-            let mut v1 = info.clone();
-            v1.public_key = None;
-            if let Ok(out) = v1.to_der() {
-                return Zeroizing::new(out);
-            }
+    if key.algorithm() == &PKCS_ED25519
+        && let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(&der)
+    {
+        let mut v1 = info.clone();
+        v1.public_key = None;
+        if let Ok(out) = v1.to_der() {
+            return Zeroizing::new(out);
         }
     }
     der

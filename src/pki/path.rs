@@ -360,12 +360,12 @@ impl<'a> Search<'a, '_> {
         strict(c, pos)?;
         match pos {
             Position::Target => {
-                if self.opts.server {
-                    if let Some(eku) = &c.ext_key_usage {
-                        if !eku.server_auth && !eku.any {
-                            return Err("extendedKeyUsage lacks serverAuth".to_owned());
-                        }
-                    }
+                if self.opts.server
+                    && let Some(eku) = &c.ext_key_usage
+                    && !eku.server_auth
+                    && !eku.any
+                {
+                    return Err("extendedKeyUsage lacks serverAuth".to_owned());
                 }
                 let need = self.opts.required_key_usage;
                 if need != 0 && ku.is_some_and(|k| k.flags & need != need) {
@@ -388,12 +388,12 @@ impl<'a> Search<'a, '_> {
                 if ku.is_some_and(|k| !k.key_cert_sign()) {
                     return Err("keyUsage lacks keyCertSign".to_owned());
                 }
-                if let Some(max) = bc.path_len {
-                    if below > max as usize {
-                        return Err(format!(
-                            "pathLenConstraint {max} allows {max} intermediate(s) below it, but the path has {below}"
-                        ));
-                    }
+                if let Some(max) = bc.path_len
+                    && below > max as usize
+                {
+                    return Err(format!(
+                        "pathLenConstraint {max} allows {max} intermediate(s) below it, but the path has {below}"
+                    ));
                 }
             }
         }
@@ -427,7 +427,7 @@ fn strict(c: &Cert, pos: Position) -> Result<(), String> {
             .collect();
         if let Some(first) = m.first() {
             let bits = (m.len() - 1) * 8 + (8 - first.leading_zeros() as usize);
-            if bits % 8 != 0 {
+            if !bits.is_multiple_of(8) {
                 return Err(format!(
                     "RSA modulus of {bits} bits (not a whole number of bytes)"
                 ));
@@ -454,12 +454,14 @@ fn strict(c: &Cert, pos: Position) -> Result<(), String> {
                             .to_owned(),
                     );
                 }
-                if self_signed {
-                    if let (Some(k), Some(s)) = (&aki.key_identifier, &c.ski) {
-                        if k.0 != s.as_slice() {
-                            return Err("a root's authorityKeyIdentifier differs from its subjectKeyIdentifier".to_owned());
-                        }
-                    }
+                if self_signed
+                    && let (Some(k), Some(s)) = (&aki.key_identifier, &c.ski)
+                    && k.0 != s.as_slice()
+                {
+                    return Err(
+                        "a root's authorityKeyIdentifier differs from its subjectKeyIdentifier"
+                            .to_owned(),
+                    );
                 }
             }
             ParsedExtension::SubjectKeyIdentifier(_) => {

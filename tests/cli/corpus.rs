@@ -103,16 +103,15 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
     let mut ok = v.trusted;
     let mut reason = v.reason;
     // Name checks for SERVER cases with an expected DNS name.
-    if ok {
-        if let (Some("DNS"), Some(name)) = (
+    if ok
+        && let (Some("DNS"), Some(name)) = (
             t["expected_peer_name"]["kind"].as_str(),
             t["expected_peer_name"]["value"].as_str(),
-        ) {
-            if !host_covered(target, name) {
-                ok = false;
-                reason = format!("{name} is not in the SANs");
-            }
-        }
+        )
+        && !host_covered(target, name)
+    {
+        ok = false;
+        reason = format!("{name} is not in the SANs");
     }
     Some((ok, reason))
 }
