@@ -197,9 +197,11 @@ pub fn run(
     let mut per_file: Vec<Vec<Finding>> = bundles
         .par_iter()
         .map(|b| {
+            // Rules are independent and pure: run them side by side too
+            // (a single large bundle is then spread over all cores).
             registry::rules()
-                .iter()
-                .flat_map(|r| r.check(b, ctx))
+                .par_iter()
+                .flat_map_iter(|r| r.check(b, ctx))
                 .filter_map(|f| overrides.apply(f))
                 .collect()
         })
