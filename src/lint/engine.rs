@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::config::Overrides;
-use super::{Bundle, CertRef, Context, Expect, Finding, Intent, TrustVerdict, registry};
+use super::{Bundle, CertRef, Context, Expect, Finding, Intent, Status, TrustVerdict, registry};
 use crate::pki::chain::Graph;
 use crate::pki::load::{self, LoadOptions, LoadedFile};
 use crate::pki::model::{Cert, names_match};
@@ -201,13 +201,17 @@ pub fn run(
             // (a single large bundle is then spread over all cores).
             registry::rules()
                 .par_iter()
+                .filter(|r| r.meta().status == Status::Active)
                 .flat_map_iter(|r| r.check(b, ctx))
                 .filter_map(|f| overrides.apply(f))
                 .collect()
         })
         .collect();
     let refs: Vec<&Bundle<'_>> = bundles.iter().collect();
-    for r in registry::rules() {
+    for r in registry::rules()
+        .iter()
+        .filter(|r| r.meta().status == Status::Active)
+    {
         for f in r.check_run(&refs, ctx) {
             if let Some(f) = overrides.apply(f)
                 && let Some(k) = bundles.iter().position(|b| b.file.path == f.path)

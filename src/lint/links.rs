@@ -583,6 +583,36 @@ mod tests {
     }
 
     #[test]
+    fn cs207_aki_differs_from_the_verifying_issuers_ski() {
+        let (ca_params, ca_key, ca_der) = rcgen_ca("Key Id CA", &[1, 2, 3, 4]);
+        // Sign with the same key and name, but announce another key id.
+        let mut liar = ca_params.clone();
+        liar.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(vec![9, 9, 9, 9]);
+        let issuer = rcgen::Issuer::new(liar, &ca_key);
+        let mut leaf = rcgen::CertificateParams::new(vec!["kid.example.com".to_owned()]).unwrap();
+        leaf.use_authority_key_identifier_extension = true;
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf_der = leaf.signed_by(&leaf_key, &issuer).unwrap().der().to_vec();
+        let bad = [pem_of(&leaf_der), pem_of(&ca_der)].concat();
+        let f = lint_bytes("kid.pem", &bad, "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS207").expect("CS207");
+        assert!(
+            x.message.contains("09:09:09:09") && x.message.contains("01:02:03:04"),
+            "{}",
+            x.message
+        );
+        // The honest issuer: no finding.
+        let good_issuer = rcgen::Issuer::new(ca_params, &ca_key);
+        let good = leaf
+            .signed_by(&leaf_key, &good_issuer)
+            .unwrap()
+            .der()
+            .to_vec();
+        let ok = [pem_of(&good), pem_of(&ca_der)].concat();
+        assert!(!has(&lint_bytes("kid.pem", &ok, "auto"), "CS207"));
+    }
+
+    #[test]
     fn cs207_mismatch_only_when_ids_differ() {
         // Every fixture has matching key ids.
         assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS207"));

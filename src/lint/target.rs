@@ -263,6 +263,46 @@ mod tests {
     }
 
     #[test]
+    fn cs402_more_than_ten_ca_for_one_apim_instance() {
+        use crate::lint::config::Overrides;
+        use crate::lint::engine::{self, EngineOptions, Input};
+        use crate::lint::{Context, Expect};
+        use crate::pki::chain::Verifier;
+        let run = |n: usize| {
+            let inputs: Vec<Input> = (0..n)
+                .map(|i| Input {
+                    path: std::sync::Arc::from(format!("ca{i}.cer")),
+                    expect: Expect::ApimCa,
+                    expect_source: "--expect",
+                    bytes: rcgen_ca(&format!("APIM CA {i}"), &[i as u8 + 1]).2,
+                })
+                .collect();
+            let verifier = Verifier::new();
+            let ctx = Context {
+                now: ::time::OffsetDateTime::now_utc(),
+                warn_days: 30,
+                host: None,
+                trust: &[],
+                trust_given: false,
+                keys: &[],
+                verifier: &verifier,
+            };
+            engine::run(
+                inputs,
+                &ctx,
+                &EngineOptions::default(),
+                &Overrides::default(),
+            )
+            .iter()
+            .flat_map(|f| f.findings.iter().map(|x| x.rule.code))
+            .filter(|c| *c == "CS402")
+            .count()
+        };
+        assert_eq!(run(10), 0);
+        assert_eq!(run(11), 1);
+    }
+
+    #[test]
     fn cs403_aks_format() {
         let root = read_fixture("root.crt");
         let int = read_fixture("intermediate.crt");

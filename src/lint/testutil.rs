@@ -111,3 +111,23 @@ pub fn lint_corpus(name: &str) -> Vec<Finding> {
 pub fn has(findings: &[Finding], code: &str) -> bool {
     findings.iter().any(|f| f.rule.code == code)
 }
+
+/// A CA (P-256, CA:TRUE critical, keyCertSign) made with rcgen, with the
+/// given CN and subjectKeyIdentifier.
+pub fn rcgen_ca(cn: &str, ski: &[u8]) -> (rcgen::CertificateParams, rcgen::KeyPair, Vec<u8>) {
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    p.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(ski.to_vec());
+    let key = rcgen::KeyPair::generate().unwrap();
+    let der = p.self_signed(&key).unwrap().der().to_vec();
+    (p, key, der)
+}
+
+pub fn pem_of(der: &[u8]) -> Vec<u8> {
+    crate::pki::encode::pem_block("CERTIFICATE", der).into_bytes()
+}
