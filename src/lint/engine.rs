@@ -1,7 +1,7 @@
 //! Run the rules over a set of files. Files are read and parsed in
 //! parallel; one `Verifier` is shared, so an issuer/child pair that appears
 //! in many files is verified once.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -10,7 +10,7 @@ use super::config::Overrides;
 use super::{Bundle, CertRef, Context, Expect, Finding, Intent, Status, TrustVerdict, registry};
 use crate::pki::chain::Graph;
 use crate::pki::load::{self, LoadOptions, LoadedFile};
-use crate::pki::model::{Cert, names_match};
+use crate::pki::model::Cert;
 use crate::pki::path::{self, PathOptions};
 
 /// One input: its display path, the intent asked for, and its bytes.
@@ -40,6 +40,8 @@ pub struct EngineOptions<'a> {
 }
 
 struct Prepared {
+    /// Indices into the trust list of anchors that may issue file certificates.
+    anchors: Vec<usize>,
     file: LoadedFile,
     bytes: Vec<u8>,
     certs: Vec<Cert>,
@@ -112,22 +114,54 @@ pub fn resolve_intent(
     (Some(intent.0), intent.1)
 }
 
-/// Trust anchors that may have issued one of `certs` (by subject name).
-fn relevant_anchors(certs: &[Cert], trust: &[Cert]) -> Vec<Cert> {
-    let have: HashSet<[u8; 32]> = certs.iter().map(|c| c.sha256).collect();
-    trust
-        .iter()
-        .filter(|t| !have.contains(&t.sha256))
-        .filter(|t| {
-            certs
-                .iter()
-                .any(|c| names_match(&c.issuer_raw, &c.issuer, &t.subject_raw, &t.subject))
-        })
-        .cloned()
-        .collect()
+/// The `--trust` anchors indexed by subject (raw DER, and normalised).
+pub struct TrustIndex {
+    by_raw: HashMap<Vec<u8>, Vec<usize>>,
+    by_norm: HashMap<String, Vec<usize>>,
 }
 
-fn prepare(input: Input, ctx: &Context<'_>, opts: &EngineOptions<'_>) -> Prepared {
+fn norm_name(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl TrustIndex {
+    pub fn new(trust: &[Cert]) -> Self {
+        let mut by_raw: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut by_norm: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, t) in trust.iter().enumerate() {
+            by_raw.entry(t.subject_raw.clone()).or_default().push(i);
+            by_norm.entry(norm_name(&t.subject)).or_default().push(i);
+        }
+        TrustIndex { by_raw, by_norm }
+    }
+
+    /// Anchors (indices into the trust list) that may have issued one of `certs`.
+    fn issuers_of(&self, certs: &[Cert]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for c in certs {
+            let hits = self
+                .by_raw
+                .get(&c.issuer_raw)
+                .or_else(|| self.by_norm.get(&norm_name(&c.issuer)));
+            for &h in hits.into_iter().flatten() {
+                if !out.contains(&h) {
+                    out.push(h);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn prepare(
+    input: Input,
+    ctx: &Context<'_>,
+    index: &TrustIndex,
+    opts: &EngineOptions<'_>,
+) -> Prepared {
     let lopts = LoadOptions {
         pkcs12_password: opts.pkcs12_password,
     };
@@ -135,11 +169,22 @@ fn prepare(input: Input, ctx: &Context<'_>, opts: &EngineOptions<'_>) -> Prepare
     let mut certs = std::mem::take(&mut file.certs);
     let n_file = certs.len();
     let (intent, reason) = resolve_intent(&input.path, &certs, input.expect, input.expect_source);
-    if ctx.trust_given {
-        let extra = relevant_anchors(&certs, ctx.trust);
-        certs.extend(extra);
-    }
+    let anchors = if ctx.trust_given {
+        index.issuers_of(&certs)
+    } else {
+        Vec::new()
+    };
+    // The graph gets the anchors that are not already in the file.
+    let have: HashSet<[u8; 32]> = certs.iter().map(|c| c.sha256).collect();
+    let extra: Vec<Cert> = anchors
+        .iter()
+        .map(|&a| &ctx.trust[a])
+        .filter(|t| !have.contains(&t.sha256))
+        .cloned()
+        .collect();
+    certs.extend(extra);
     Prepared {
+        anchors,
         file,
         bytes: input.bytes,
         certs,
@@ -159,8 +204,16 @@ fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Opti
         .find(|c| !c.is_ca())
         .or_else(|| file_certs.first())?;
     let pool: Vec<&Cert> = file_certs.iter().collect();
-    let anchors: Vec<&Cert> = ctx.trust.iter().collect();
-    let v = path::validate(target, &pool, &anchors, &PathOptions::new(now));
+    // A path can only reach anchors that issued a certificate in the file.
+    let anchors: Vec<&Cert> = p.anchors.iter().map(|&a| &ctx.trust[a]).collect();
+    let opts = PathOptions::new(now);
+    let v = path::validate_with(
+        target,
+        &pool,
+        &anchors,
+        &opts,
+        path::Sigs::Shared(ctx.verifier),
+    );
     Some(TrustVerdict {
         trusted: v.trusted,
         reason: v.reason,
@@ -175,9 +228,10 @@ pub fn run(
     opts: &EngineOptions<'_>,
     overrides: &Overrides,
 ) -> Vec<FileResult> {
+    let index = TrustIndex::new(ctx.trust);
     let prepared: Vec<Prepared> = inputs
         .into_par_iter()
-        .map(|i| prepare(i, ctx, opts))
+        .map(|i| prepare(i, ctx, &index, opts))
         .collect();
     let password_given = opts.pkcs12_password.is_some();
     let bundles: Vec<Bundle<'_>> = prepared

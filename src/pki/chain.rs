@@ -44,6 +44,19 @@ impl Verifier {
         self.cache.lock().ok().and_then(|c| c.get(key).cloned())
     }
 
+    /// Check one (child, issuer) pair, using and filling the cache.
+    pub fn check(&self, child: &Cert, issuer: &Cert) -> SigCheck {
+        let key = (child.sha256, issuer.sha256);
+        if let Some(r) = self.lookup(&key) {
+            return r;
+        }
+        let r = verify::check(child, issuer);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, r.clone());
+        }
+        r
+    }
+
     /// Check a batch of (child, issuer) pairs, using and filling the cache.
     pub fn check_pairs(&self, certs: &[Cert], pairs: &[(usize, usize)]) -> Vec<SigCheck> {
         let todo: Vec<usize> = (0..pairs.len())

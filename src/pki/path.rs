@@ -35,6 +35,13 @@ pub struct PathOptions {
     pub budget: usize,
 }
 
+/// Where signature checks come from: a shared cache, or a fresh one.
+#[derive(Clone, Copy)]
+pub enum Sigs<'v> {
+    Fresh,
+    Shared(&'v super::chain::Verifier),
+}
+
 /// Intermediates allowed when no limit is given (webpki allows 6 sub-CAs;
 /// real chains use 1-3).
 pub const DEFAULT_MAX_INTERMEDIATES: usize = 8;
@@ -69,6 +76,7 @@ struct Search<'a, 'o> {
     /// Fallback lookup by normalised name (case and spacing, RFC 5280 §7.1).
     by_norm: HashMap<String, Vec<(bool, &'a Cert)>>,
     sigs: HashMap<([u8; 32], [u8; 32]), bool>,
+    shared: Sigs<'o>,
     steps: usize,
     /// The failure seen deepest in the search, with its depth.
     best_error: Option<(usize, String)>,
@@ -80,6 +88,17 @@ pub fn validate<'a>(
     pool: &'a [&'a Cert],
     anchors: &'a [&'a Cert],
     opts: &PathOptions,
+) -> Verdict<'a> {
+    validate_with(target, pool, anchors, opts, Sigs::Fresh)
+}
+
+/// `validate`, with signature checks shared with (and cached in) a `Verifier`.
+pub fn validate_with<'a, 'o>(
+    target: &'a Cert,
+    pool: &'a [&'a Cert],
+    anchors: &'a [&'a Cert],
+    opts: &'o PathOptions,
+    sigs: Sigs<'o>,
 ) -> Verdict<'a> {
     let mut by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>> = HashMap::new();
     let mut by_norm: HashMap<String, Vec<(bool, &'a Cert)>> = HashMap::new();
@@ -104,6 +123,7 @@ pub fn validate<'a>(
         by_subject,
         by_norm,
         sigs: HashMap::new(),
+        shared: sigs,
         steps: 0,
         best_error: None,
     };
@@ -193,7 +213,10 @@ impl<'a> Search<'a, '_> {
         let ok = match self.sigs.get(&key) {
             Some(v) => *v,
             None => {
-                let r = verify::check(child, issuer);
+                let r = match self.shared {
+                    Sigs::Shared(v) => v.check(child, issuer),
+                    Sigs::Fresh => verify::check(child, issuer),
+                };
                 let v = r == SigCheck::Valid;
                 self.sigs.insert(key, v);
                 if let SigCheck::Unsupported(why) = r {
@@ -357,7 +380,7 @@ impl<'a> Search<'a, '_> {
         if ku.is_some_and(|k| k.key_cert_sign()) && !bc.is_some_and(|b| b.ca) {
             return Err("keyUsage keyCertSign without basicConstraints CA:TRUE".to_owned());
         }
-        strict(c, pos)?;
+        strict(c, pos, self.shared)?;
         match pos {
             Position::Target => {
                 if self.opts.server
@@ -402,7 +425,7 @@ impl<'a> Search<'a, '_> {
 }
 
 /// Structural checks that need the extensions as encoded.
-fn strict(c: &Cert, pos: Position) -> Result<(), String> {
+fn strict(c: &Cert, pos: Position, sigs: Sigs<'_>) -> Result<(), String> {
     let Ok((_, x)) = X509Certificate::from_der(&c.der) else {
         return Err("the certificate does not parse".to_owned());
     };
@@ -434,7 +457,11 @@ fn strict(c: &Cert, pos: Position) -> Result<(), String> {
             }
         }
     }
-    let self_signed = c.is_self_issued() && verify::check(c, c) == SigCheck::Valid;
+    let self_signed = c.is_self_issued()
+        && match sigs {
+            Sigs::Shared(v) => v.check(c, c),
+            Sigs::Fresh => verify::check(c, c),
+        } == SigCheck::Valid;
     let mut has_aki = false;
     let mut has_ski = false;
     for ext in x.extensions() {
