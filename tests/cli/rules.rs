@@ -87,3 +87,19 @@ fn docs_rules_md_is_generated_from_the_registry() {
         assert!(fresh.contains(&format!("(#{anchor})")), "{anchor}");
     }
 }
+
+#[test]
+fn help_snapshots() {
+    for cmd in ["lint", "rules"] {
+        let out = chainsmith()
+            .args([cmd, "--help"])
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        insta::assert_snapshot!(
+            format!("help_{cmd}"),
+            String::from_utf8(out.stdout).unwrap()
+        );
+    }
+}
