@@ -297,3 +297,46 @@ pub fn run(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn intent_inference() {
+        let chain = load_certs("chain-with-root.pem");
+        let (leaf, rest) = chain.split_at(1);
+        let intent =
+            |name: &str, certs: &[Cert]| resolve_intent(name, certs, Expect::Auto, "auto").0;
+        assert_eq!(intent("server.pem", &chain), Some(Intent::ServerChain));
+        assert_eq!(intent("ca-bundle.pem", &chain), Some(Intent::CaBundle));
+        assert_eq!(intent("x.pem", rest), Some(Intent::CaBundle));
+        assert_eq!(intent("x.pem", leaf), Some(Intent::ServerChain));
+        for hint in ["ca.pem", "my-bundle.crt", "truststore.pem", "cacert.pem"] {
+            assert_eq!(intent(hint, leaf), Some(Intent::CaBundle), "{hint}");
+        }
+        // A weak hint does not turn a leaf-first chain into trust material.
+        assert_eq!(intent("ssl-bundle.crt", &chain), Some(Intent::ServerChain));
+        assert_eq!(intent("x.pem", &[]), None);
+        let forced = resolve_intent("x.pem", leaf, Expect::Aks, "--expect");
+        assert_eq!(forced, (Some(Intent::Aks), "--expect"));
+    }
+
+    #[test]
+    fn mutated_inputs_never_panic() {
+        let der = read_fixture("intermediate.der");
+        let pem = read_fixture("chain-with-root.pem");
+        for i in (0..der.len()).step_by(3) {
+            let mut m = der.clone();
+            m[i] ^= 0x5a;
+            let _ = lint_bytes("m.der", &m, "auto");
+            let _ = lint_bytes("m.der", &der[..i], "auto");
+        }
+        for i in (0..pem.len()).step_by(17) {
+            let mut m = pem.clone();
+            m[i] = b'#';
+            let _ = lint_bytes("m.pem", &m, "server-chain");
+        }
+    }
+}
