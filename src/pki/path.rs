@@ -11,7 +11,8 @@
 //! (basicConstraints CA:TRUE; criticality is the linter's CS306, as in
 //! RFC 5280 §6.1.4 (k) and PKITS 4.6.4), with keyCertSign when keyUsage is
 //! present, and their pathLenConstraint must hold (self-issued intermediates
-//! do not count, RFC 5280 §6.1.4 (l)).
+//! do not count, RFC 5280 §6.1.4 (l)). DNS name constraints are applied to
+//! the DNS SANs below each constraining CA, with a work cap.
 use std::collections::HashMap;
 
 use ::time::OffsetDateTime;
@@ -310,7 +311,14 @@ impl<'a> Search<'a, '_> {
             }
             chain.push(cand);
             if is_anchor {
-                return true;
+                match name_constraints(chain) {
+                    Ok(()) => return true,
+                    Err(e) => {
+                        self.note(depth + 1, e);
+                        chain.pop();
+                        continue;
+                    }
+                }
             }
             let max = self
                 .opts
@@ -511,4 +519,130 @@ fn strict(c: &Cert, pos: Position, sigs: Sigs<'_>) -> Result<(), String> {
         return Err("a CA without subjectKeyIdentifier".to_owned());
     }
     Ok(())
+}
+
+/// Name checks one path may do before it is refused (OpenSSL caps the same
+/// quadratic work; limbo's nc-dos cases expect a refusal).
+const NAME_CONSTRAINT_BUDGET: usize = 1 << 20;
+
+/// DNS name constraints (RFC 5280 §4.2.1.10) of every CA in `chain`,
+/// applied to the DNS SANs of the certificates below it. Wildcard SANs are
+/// judged defensively (CVE-2025-61727): `*.example.com` violates an
+/// exclusion of `bar.example.com` and is not inside a permit of
+/// `foo.example.com`. Other name forms are not constrained here.
+fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
+    for (k, ca) in chain.iter().enumerate().skip(1) {
+        let Ok((_, x)) = X509Certificate::from_der(&ca.der) else {
+            continue;
+        };
+        for ext in x.extensions() {
+            let ParsedExtension::NameConstraints(nc) = ext.parsed_extension() else {
+                continue;
+            };
+            let dns = |subtrees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| -> (usize, Vec<String>) {
+                let all = subtrees.as_deref().unwrap_or(&[]);
+                let names = all
+                    .iter()
+                    .filter_map(|t| match t.base {
+                        x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_ascii_lowercase()),
+                        _ => None,
+                    })
+                    .collect();
+                (all.len(), names)
+            };
+            let (n_permit, permit) = dns(&nc.permitted_subtrees);
+            let (n_exclude, exclude) = dns(&nc.excluded_subtrees);
+            for child in &chain[..k] {
+                let names: Vec<String> = child.dns_sans().map(|d| d.to_ascii_lowercase()).collect();
+                let subject_attrs = X509Certificate::from_der(&child.der)
+                    .map(|(_, c)| c.subject().iter_attributes().count())
+                    .unwrap_or(0);
+                let work = (n_permit + n_exclude).saturating_mul(child.sans.len() + subject_attrs);
+                if work > NAME_CONSTRAINT_BUDGET {
+                    return Err(format!(
+                        "{}: checking {} name constraints against {} names is too much work; refused",
+                        label(ca),
+                        n_permit + n_exclude,
+                        child.sans.len() + subject_attrs
+                    ));
+                }
+                for n in &names {
+                    if let Some(c) = exclude.iter().find(|c| excluded_hit(n, c)) {
+                        return Err(format!(
+                            "{}: name {n} of {} is in the excluded subtree {c}",
+                            label(ca),
+                            label(child)
+                        ));
+                    }
+                    if !permit.is_empty() && !permit.iter().any(|c| permitted_hit(n, c)) {
+                        return Err(format!(
+                            "{}: name {n} of {} is outside the permitted subtrees",
+                            label(ca),
+                            label(child)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Is DNS name `n` inside the subtree `c` (`example.com` or `.example.com`)?
+fn within(n: &str, c: &str) -> bool {
+    if c.is_empty() {
+        return true;
+    }
+    match c.strip_prefix('.') {
+        Some(suffix) => n.ends_with(&format!(".{suffix}")),
+        None => n == c || n.ends_with(&format!(".{c}")),
+    }
+}
+
+fn excluded_hit(n: &str, c: &str) -> bool {
+    match n.strip_prefix("*.") {
+        // The wildcard might stand for any name one label below `base`.
+        Some(base) => {
+            within(base, c)
+                || (!c.starts_with('.')
+                    && c.split_once('.')
+                        .is_some_and(|(l, rest)| !l.is_empty() && rest == base))
+        }
+        None => within(n, c),
+    }
+}
+
+fn permitted_hit(n: &str, c: &str) -> bool {
+    match n.strip_prefix("*.") {
+        // Every name the wildcard stands for must be inside `c`.
+        Some(base) => match c.strip_prefix('.') {
+            Some(suffix) => base == suffix || base.ends_with(&format!(".{suffix}")),
+            None => within(base, c),
+        },
+        None => within(n, c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_subtrees() {
+        assert!(within("a.example.com", "example.com") && within("example.com", "example.com"));
+        assert!(!within("badexample.com", "example.com"));
+        assert!(within("a.example.com", ".example.com") && !within("example.com", ".example.com"));
+    }
+
+    #[test]
+    fn wildcards_are_judged_defensively() {
+        assert!(excluded_hit("*.example.com", "bar.example.com"));
+        assert!(!excluded_hit("*.example.com", "a.bar.example.com"));
+        assert!(excluded_hit("*.example.com", "example.com"));
+        assert!(!excluded_hit("*.example.org", "example.com"));
+        assert!(!permitted_hit("*.example.com", "foo.example.com"));
+        assert!(permitted_hit("*.example.com", "example.com"));
+        assert!(permitted_hit("*.example.com", ".example.com"));
+        assert!(permitted_hit("www.example.com", "example.com"));
+    }
 }

@@ -33,22 +33,6 @@ const UNSUPPORTED_FEATURES: &[&str] = &[
 /// Known divergences from limbo's expectation, each with its reason.
 const LIMBO_DIVERGENCES: &[(&str, &str)] = &[
     (
-        "cve::cve-2025-61727",
-        "name constraints are not evaluated (the validator answers trust questions for bundles, not policy)",
-    ),
-    (
-        "cve::cve-2025-61727-nc-permits-variant",
-        "name constraints are not evaluated",
-    ),
-    (
-        "pathological::nc-dos-1",
-        "name constraints are not evaluated; the chain is otherwise valid",
-    ),
-    (
-        "pathological::nc-dos-2",
-        "name constraints are not evaluated; the chain is otherwise valid",
-    ),
-    (
         "rfc5280::root-non-critical-basic-constraints",
         "RFC 5280 §6.1.4 (k) path validation checks cA, not criticality (PKITS 4.6.4 expects SUCCESS for a non-critical CA); the linter's CS306 flags it",
     ),
