@@ -253,14 +253,14 @@ include = ["*.pem"]
 "trust/*.pem" = "ca-bundle"
 "apim/*.cer" = "apim-ca"
 "#;
-        let c = Config::parse(Path::new("/tmp/x/.chainsmith.toml"), text).expect("config");
+        let c = Config::parse(Path::new("proj/.chainsmith.toml"), text).expect("config");
         assert_eq!(c.warn_days, Some(45));
         assert_eq!(c.expect.len(), 2);
         assert_eq!(
-            c.expect_for(Path::new("/tmp/x/trust/a.pem")),
+            c.expect_for(Path::new("proj/trust/a.pem")),
             Some(Expect::CaBundle)
         );
-        assert_eq!(c.expect_for(Path::new("/tmp/x/other/a.pem")), None);
+        assert_eq!(c.expect_for(Path::new("proj/other/a.pem")), None);
     }
 
     #[test]
