@@ -6,6 +6,7 @@ pub mod error;
 pub mod exit;
 pub mod export;
 pub mod fsio;
+pub mod lint;
 pub mod pki;
 pub mod report;
 pub mod secret;
@@ -27,5 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Export(args) => commands::export::run(args, &global),
         Command::Completions(args) => commands::completions::completions(args, &global),
         Command::Man(args) => commands::completions::man(args, &global),
+        Command::Lint(args) => commands::lint::run(args, &global),
+        Command::Rules(args) => commands::rules::run(args, &global),
     }
 }

@@ -11,6 +11,8 @@ pub mod export;
 pub mod generate;
 pub mod inspect;
 pub mod issue;
+pub mod lint;
+pub mod rules;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
 
@@ -48,6 +50,10 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page, or write every page into a directory
     Man(completions::ManArgs),
+    /// Check certificate files against the rule catalogue
+    Lint(lint::LintArgs),
+    /// List the lint rules, or explain one
+    Rules(rules::RulesArgs),
 }
 
 /// Options every command takes.

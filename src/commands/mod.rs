@@ -8,3 +8,5 @@ pub mod generate;
 pub mod inputs;
 pub mod inspect;
 pub mod issue;
+pub mod lint;
+pub mod rules;

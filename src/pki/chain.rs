@@ -23,13 +23,13 @@ pub struct Link {
     pub key_id_match: Option<bool>,
 }
 
-/// (child fingerprint, issuer fingerprint) → outcome.
-type PairCache = HashMap<([u8; 32], [u8; 32]), SigCheck>;
+/// (child, issuer) SHA-256 fingerprints.
+type PairKey = ([u8; 32], [u8; 32]);
 
 /// Shared signature-check cache. One per process is enough.
 #[derive(Default)]
 pub struct Verifier {
-    cache: Mutex<PairCache>,
+    cache: Mutex<HashMap<PairKey, SigCheck>>,
 }
 
 /// Below this many checks, threads cost more than they save.
@@ -40,8 +40,21 @@ impl Verifier {
         Self::default()
     }
 
-    fn lookup(&self, key: &([u8; 32], [u8; 32])) -> Option<SigCheck> {
+    fn lookup(&self, key: &PairKey) -> Option<SigCheck> {
         self.cache.lock().ok().and_then(|c| c.get(key).cloned())
+    }
+
+    /// Check one (child, issuer) pair, using and filling the cache.
+    pub fn check(&self, child: &Cert, issuer: &Cert) -> SigCheck {
+        let key = (child.sha256, issuer.sha256);
+        if let Some(r) = self.lookup(&key) {
+            return r;
+        }
+        let r = verify::check(child, issuer);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, r.clone());
+        }
+        r
     }
 
     /// Check a batch of (child, issuer) pairs, using and filling the cache.

@@ -363,6 +363,8 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
         out.problems.push(Problem::Crlf);
     }
     let mut open: Option<OpenBlock> = None;
+    // Complete blocks are decoded and parsed after the scan, in parallel.
+    let mut complete: Vec<(usize, OpenBlock)> = Vec::new();
     let mut index = 0usize;
     let mut in_text_run = false;
     for (n, raw_line) in text.split('\n').enumerate() {
@@ -372,6 +374,7 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
             out.problems.push(Problem::Truncated {
                 reason: format!("more than {MAX_PEM_BLOCKS} PEM blocks; the rest was not read"),
             });
+            finish_blocks(&mut out, &path, complete);
             return out;
         }
         let begin = line
@@ -404,7 +407,7 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
                 Some(mut b) if b.label == label => {
                     b.text.push_str(line);
                     b.text.push('\n');
-                    finish_block(&mut out, &path, index, b);
+                    complete.push((index, b));
                     index += 1;
                 }
                 Some(b) => {
@@ -450,7 +453,35 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
             ),
         });
     }
+    finish_blocks(&mut out, &path, complete);
     out
+}
+
+/// Decode and parse complete PEM blocks, in parallel for large files, and
+/// add the results in block order.
+fn finish_blocks(out: &mut LoadedFile, path: &Arc<str>, blocks: Vec<(usize, OpenBlock)>) {
+    use rayon::prelude::*;
+    const PARALLEL_BLOCKS: usize = 32;
+    if blocks.len() < PARALLEL_BLOCKS {
+        for (index, b) in blocks {
+            finish_block(out, path, index, b);
+        }
+        return;
+    }
+    let parts: Vec<LoadedFile> = blocks
+        .into_par_iter()
+        .map(|(index, b)| {
+            let mut part = LoadedFile::new(Arc::clone(path), Format::Pem);
+            finish_block(&mut part, path, index, b);
+            part
+        })
+        .collect();
+    for p in parts {
+        out.certs.extend(p.certs);
+        out.keys.extend(p.keys);
+        out.problems.extend(p.problems);
+        out.other_blocks.extend(p.other_blocks);
+    }
 }
 
 fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBlock) {

@@ -7,6 +7,7 @@ pub mod issue;
 pub mod keys;
 pub mod load;
 pub mod model;
+pub mod path;
 pub mod pkcs12;
 pub mod verify;
 

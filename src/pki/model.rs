@@ -462,14 +462,23 @@ impl Cert {
 /// Do two names match? Byte-equal DER, or equal after the light
 /// normalisation most verifiers apply (case and spacing of the string form).
 pub fn names_match(a_raw: &[u8], a: &str, b_raw: &[u8], b: &str) -> bool {
-    a_raw == b_raw || (!a.is_empty() && normalise_name(a) == normalise_name(b))
+    a_raw == b_raw || (!a.is_empty() && normalised_eq(a, b))
 }
 
-fn normalise_name(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// Names equal after collapsing whitespace runs and lower-casing, without allocating (this runs
+/// for every `is_self_issued` call on a non-self-issued certificate).
+fn normalised_eq(a: &str, b: &str) -> bool {
+    normalised_chars(a).eq(normalised_chars(b))
+}
+
+fn normalised_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut words = s.split_whitespace();
+    let first = words.next();
+    first
+        .into_iter()
+        .chain(words.flat_map(|w| [" ", w]))
+        .flat_map(str::chars)
+        .flat_map(char::to_lowercase)
 }
 
 fn describe_parse_error(e: &x509_parser::nom::Err<X509Error>) -> String {
@@ -596,5 +605,24 @@ fn pss_hash(alg: &AlgorithmIdentifier<'_>) -> Option<Hash> {
         "2.16.840.1.101.3.4.2.2" => Some(Hash::Sha384),
         "2.16.840.1.101.3.4.2.3" => Some(Hash::Sha512),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_match;
+
+    #[test]
+    fn names_match_ignores_case_and_whitespace_runs() {
+        assert!(names_match(
+            b"a",
+            "CN=Good  CA, O=X",
+            b"b",
+            "cn=good ca,  o=x"
+        ));
+        assert!(names_match(b"a", " CN=A ", b"b", "CN=A"));
+        assert!(!names_match(b"a", "CN=A", b"b", "CN=B"));
+        assert!(!names_match(b"a", "", b"b", ""));
+        assert!(names_match(b"same", "", b"same", "x"));
     }
 }

@@ -7,6 +7,59 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::exit::ExitStatus;
+use crate::lint::Severity;
+use crate::lint::engine::FileResult;
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+/// A file that could not be read during `lint`.
+#[derive(Debug, Clone)]
+pub struct IoFailure {
+    pub path: String,
+    pub message: String,
+}
+
+/// Everything a lint run produced, for the renderers.
+pub struct LintReport<'a> {
+    pub files: &'a [FileResult],
+    pub io_errors: &'a [IoFailure],
+    pub fail_on: Severity,
+    pub exit: ExitStatus,
+}
+
+/// Counts for summaries.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+    pub certificates: usize,
+    pub clean_files: usize,
+}
+
+impl LintReport<'_> {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for f in self.files {
+            c.certificates += f.certificates;
+            if f.findings.is_empty() {
+                c.clean_files += 1;
+            }
+            for x in &f.findings {
+                match x.severity {
+                    Severity::Error => c.errors += 1,
+                    Severity::Warning => c.warnings += 1,
+                    Severity::Note => c.notes += 1,
+                }
+            }
+        }
+        c
+    }
+}
 
 pub mod inspect;
 
@@ -81,6 +134,11 @@ impl Printer {
         }
         bar.set_message(message.to_owned());
         Some(bar)
+    }
+
+    /// Errors that do not stop the run (an unreadable file during lint).
+    pub fn error(&self, text: &str) {
+        eprintln!("error: {}", escape(text));
     }
 
     /// Warnings on stderr, even with --quiet.

@@ -5,6 +5,7 @@ mod support;
 
 mod bundle;
 mod convert;
+mod corpus;
 mod e2e;
 mod export;
 mod faults;
@@ -12,3 +13,5 @@ mod generate;
 mod help;
 mod inspect;
 mod issue;
+mod lint;
+mod rules;

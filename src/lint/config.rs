@@ -1,0 +1,286 @@
+//! `.chainsmith.toml`: per-glob intent, rule severities, warn-days, ignores
+//! and the globs that select files inside directories. Found by searching
+//! upward from the working directory, or given with `--config`.
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use super::registry;
+use super::{Expect, Finding, Severity};
+
+pub const FILE_NAME: &str = ".chainsmith.toml";
+
+/// File extensions linted inside directories unless `include` says otherwise.
+pub const DEFAULT_INCLUDE: &[&str] = &[
+    "*.pem", "*.crt", "*.cer", "*.der", "*.p7b", "*.p7c", "*.pfx", "*.p12",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error(
+        "{origin}: unknown rule `{key}` (give a code such as CS203 or a name such as wrong-order; `chainsmith rules` lists them)"
+    )]
+    UnknownRule { origin: String, key: String },
+    #[error("{origin}: bad glob `{glob}`: {message}")]
+    BadGlob {
+        origin: String,
+        glob: String,
+        message: String,
+    },
+    #[error(
+        "{origin}: unknown intent `{value}` for `{glob}` (auto, ca-bundle, server-chain, apim-ca or aks)"
+    )]
+    BadExpect {
+        origin: String,
+        glob: String,
+        value: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    warn_days: Option<u32>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    warn: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    include: Option<Vec<String>>,
+    /// glob → intent
+    #[serde(default)]
+    expect: BTreeMap<String, String>,
+}
+
+/// A loaded configuration file.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    /// Globs are matched against paths relative to this directory.
+    pub base: PathBuf,
+    pub warn_days: Option<u32>,
+    pub allow: Vec<String>,
+    pub warn: Vec<String>,
+    pub deny: Vec<String>,
+    pub ignore: Vec<String>,
+    pub include: Option<Vec<String>>,
+    pub expect: Vec<(String, Expect)>,
+}
+
+impl Config {
+    /// Read and validate a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        let mut expect = Vec::new();
+        for (glob, value) in raw.expect {
+            let Some(e) = Expect::parse(&value) else {
+                return Err(ConfigError::BadExpect {
+                    origin: shown,
+                    glob,
+                    value,
+                });
+            };
+            expect.push((glob, e));
+        }
+        let base = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let cfg = Config {
+            path: path.to_path_buf(),
+            base,
+            warn_days: raw.warn_days,
+            allow: raw.allow,
+            warn: raw.warn,
+            deny: raw.deny,
+            ignore: raw.ignore,
+            include: raw.include,
+            expect,
+        };
+        // Validate rule keys and globs now, so errors name the file.
+        Overrides::build(&[(&cfg.allow, &cfg.warn, &cfg.deny, &shown)])?;
+        globs(&cfg.ignore, &shown)?;
+        if let Some(inc) = &cfg.include {
+            globs(inc, &shown)?;
+        }
+        for (g, _) in &cfg.expect {
+            globs(std::slice::from_ref(g), &shown)?;
+        }
+        Ok(cfg)
+    }
+
+    /// `.chainsmith.toml` in `dir` or the nearest ancestor.
+    pub fn discover(dir: &Path) -> Option<PathBuf> {
+        let mut cur = std::path::absolute(dir).ok()?;
+        loop {
+            let candidate = cur.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if !cur.pop() {
+                return None;
+            }
+        }
+    }
+
+    /// The path of `file` relative to the config's directory, with `/`.
+    pub fn relative(&self, file: &Path) -> String {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let rel = abs.strip_prefix(&self.base).unwrap_or(file);
+        rel.to_string_lossy().replace('\\', "/")
+    }
+
+    /// The intent configured for `file` (first matching glob), if any.
+    pub fn expect_for(&self, file: &Path) -> Option<Expect> {
+        let rel = self.relative(file);
+        self.expect.iter().find_map(|(g, e)| {
+            Glob::new(g)
+                .ok()
+                .map(|g| g.compile_matcher())
+                .filter(|m| m.is_match(&rel) || file.file_name().is_some_and(|n| m.is_match(n)))
+                .map(|_| *e)
+        })
+    }
+}
+
+/// Compile globs; the origin names where they came from.
+pub fn globs(patterns: &[String], origin: &str) -> Result<GlobSet, ConfigError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = Glob::new(p).map_err(|e| ConfigError::BadGlob {
+            origin: origin.to_owned(),
+            glob: p.clone(),
+            message: e.kind().to_string(),
+        })?;
+        b.add(g);
+    }
+    b.build().map_err(|e| ConfigError::BadGlob {
+        origin: origin.to_owned(),
+        glob: patterns.join(", "),
+        message: e.to_string(),
+    })
+}
+
+/// One layer of overrides: (allow, warn, deny, where they came from).
+pub type Layer<'a> = (&'a Vec<String>, &'a Vec<String>, &'a Vec<String>, &'a str);
+
+/// Severity changes per rule: `None` means allowed (the finding is dropped).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    map: HashMap<&'static str, Option<Severity>>,
+}
+
+impl Overrides {
+    /// Layers are applied in order (config first, then the command line);
+    /// within a layer allow, then warn, then deny, so deny wins.
+    pub fn build(layers: &[Layer<'_>]) -> Result<Overrides, ConfigError> {
+        let mut map = HashMap::new();
+        for (allow, warn, deny, origin) in layers {
+            for (keys, sev) in [
+                (allow, None),
+                (warn, Some(Severity::Warning)),
+                (deny, Some(Severity::Error)),
+            ] {
+                for k in keys.iter() {
+                    let meta = registry::find(k).ok_or_else(|| ConfigError::UnknownRule {
+                        origin: (*origin).to_owned(),
+                        key: k.clone(),
+                    })?;
+                    map.insert(meta.code, sev);
+                }
+            }
+        }
+        Ok(Overrides { map })
+    }
+
+    /// Apply to one finding; `None` drops it.
+    pub fn apply(&self, mut f: Finding) -> Option<Finding> {
+        match self.map.get(f.rule.code) {
+            None => Some(f),
+            Some(None) => None,
+            Some(Some(s)) => {
+                f.severity = *s;
+                Some(f)
+            }
+        }
+    }
+
+    /// The severity a rule has after overrides (for `rules` and SARIF).
+    pub fn is_allowed(&self, code: &str) -> bool {
+        matches!(self.map.get(code), Some(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let text = r#"
+warn-days = 45
+allow = ["CS103", "crlf-line-endings"]
+deny = ["expires-soon"]
+ignore = ["vendor/**"]
+include = ["*.pem"]
+[expect]
+"trust/*.pem" = "ca-bundle"
+"apim/*.cer" = "apim-ca"
+"#;
+        let c = Config::parse(Path::new("proj/.chainsmith.toml"), text).expect("config");
+        assert_eq!(c.warn_days, Some(45));
+        assert_eq!(c.expect.len(), 2);
+        assert_eq!(
+            c.expect_for(Path::new("proj/trust/a.pem")),
+            Some(Expect::CaBundle)
+        );
+        assert_eq!(c.expect_for(Path::new("proj/other/a.pem")), None);
+    }
+
+    #[test]
+    fn rejects_unknown_keys_rules_and_intents() {
+        let p = Path::new("c.toml");
+        assert!(matches!(
+            Config::parse(p, "colour = 1"),
+            Err(ConfigError::Parse { .. })
+        ));
+        assert!(matches!(
+            Config::parse(p, "allow = [\"CS999\"]"),
+            Err(ConfigError::UnknownRule { .. })
+        ));
+        assert!(matches!(
+            Config::parse(p, "[expect]\n\"*.pem\" = \"bundle\""),
+            Err(ConfigError::BadExpect { .. })
+        ));
+        assert!(matches!(
+            Config::parse(p, "ignore = [\"a[\"]"),
+            Err(ConfigError::BadGlob { .. })
+        ));
+    }
+}

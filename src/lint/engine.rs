@@ -1,0 +1,342 @@
+//! Run the rules over a set of files. Files are read and parsed in
+//! parallel; one `Verifier` is shared, so an issuer/child pair that appears
+//! in many files is verified once.
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::config::Overrides;
+use super::{Bundle, CertRef, Context, Expect, Finding, Intent, Status, TrustVerdict, registry};
+use crate::pki::chain::Graph;
+use crate::pki::load::{self, LoadOptions, LoadedFile};
+use crate::pki::model::Cert;
+use crate::pki::path::{self, PathOptions};
+
+/// One input: its display path, the intent asked for, and its bytes.
+pub struct Input {
+    pub path: Arc<str>,
+    pub expect: Expect,
+    /// Where a non-auto `expect` came from ("--expect" or "config").
+    pub expect_source: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// The outcome for one file.
+#[derive(Debug)]
+pub struct FileResult {
+    pub path: Arc<str>,
+    pub intent: Option<Intent>,
+    pub intent_reason: &'static str,
+    pub certificates: usize,
+    pub findings: Vec<Finding>,
+    pub trust: Option<TrustVerdict>,
+}
+
+/// Options that shape how files are read.
+#[derive(Default)]
+pub struct EngineOptions<'a> {
+    pub pkcs12_password: Option<&'a str>,
+}
+
+struct Prepared {
+    /// Indices into the trust list of anchors that may issue file certificates.
+    anchors: Vec<usize>,
+    file: LoadedFile,
+    bytes: Vec<u8>,
+    certs: Vec<Cert>,
+    n_file: usize,
+    intent: Option<Intent>,
+    reason: &'static str,
+}
+
+/// File-name hints for CA trust: `ca*`, `*bundle*`, `*trust*`.
+fn name_hint(path: &str) -> (bool, bool) {
+    let stem = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let weak = stem.starts_with("ca") || stem.contains("bundle") || stem.contains("trust");
+    let strong = [
+        "ca-bundle",
+        "ca_bundle",
+        "cabundle",
+        "trust",
+        "cacert",
+        "ca-cert",
+        "ca-chain",
+        "ca_chain",
+    ]
+    .iter()
+    .any(|s| stem.contains(s))
+        || stem.starts_with("ca.");
+    (weak, strong)
+}
+
+/// Decide what a file is meant to be.
+pub fn resolve_intent(
+    path: &str,
+    certs: &[Cert],
+    expect: Expect,
+    source: &'static str,
+) -> (Option<Intent>, &'static str) {
+    match expect {
+        Expect::CaBundle => return (Some(Intent::CaBundle), source),
+        Expect::ServerChain => return (Some(Intent::ServerChain), source),
+        Expect::ApimCa => return (Some(Intent::ApimCa), source),
+        Expect::Aks => return (Some(Intent::Aks), source),
+        Expect::Auto => {}
+    }
+    let Some(first) = certs.first() else {
+        return (None, "no certificates");
+    };
+    let (weak, strong) = name_hint(path);
+    let any_ca = certs.iter().any(Cert::is_ca);
+    let any_ee = certs.iter().any(|c| !c.is_ca());
+    let intent = match (any_ca, any_ee) {
+        (false, _) if weak => (Intent::CaBundle, "file name (only end-entity certificates)"),
+        (false, _) => (Intent::ServerChain, "content (end-entity certificates)"),
+        (true, false) => (Intent::CaBundle, "content (only CA certificates)"),
+        (true, true) if !first.is_ca() && strong => (Intent::CaBundle, "file name"),
+        (true, true) if !first.is_ca() => (
+            Intent::ServerChain,
+            "content (first certificate is an end-entity)",
+        ),
+        (true, true) if weak => (
+            Intent::CaBundle,
+            "file name and content (first certificate is a CA)",
+        ),
+        (true, true) => (
+            Intent::ServerChain,
+            "content (holds an end-entity certificate)",
+        ),
+    };
+    (Some(intent.0), intent.1)
+}
+
+/// The `--trust` anchors indexed by subject (raw DER, and normalised).
+pub struct TrustIndex {
+    by_raw: HashMap<Vec<u8>, Vec<usize>>,
+    by_norm: HashMap<String, Vec<usize>>,
+}
+
+fn norm_name(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl TrustIndex {
+    pub fn new(trust: &[Cert]) -> Self {
+        let mut by_raw: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut by_norm: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, t) in trust.iter().enumerate() {
+            by_raw.entry(t.subject_raw.clone()).or_default().push(i);
+            by_norm.entry(norm_name(&t.subject)).or_default().push(i);
+        }
+        TrustIndex { by_raw, by_norm }
+    }
+
+    /// Anchors (indices into the trust list) that may have issued one of `certs`.
+    fn issuers_of(&self, certs: &[Cert]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for c in certs {
+            let hits = self
+                .by_raw
+                .get(&c.issuer_raw)
+                .or_else(|| self.by_norm.get(&norm_name(&c.issuer)));
+            for &h in hits.into_iter().flatten() {
+                if !out.contains(&h) {
+                    out.push(h);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn prepare(
+    input: Input,
+    ctx: &Context<'_>,
+    index: &TrustIndex,
+    opts: &EngineOptions<'_>,
+) -> Prepared {
+    let lopts = LoadOptions {
+        pkcs12_password: opts.pkcs12_password,
+    };
+    let mut file = load::load_bytes(&input.path, &input.bytes, &lopts);
+    let mut certs = std::mem::take(&mut file.certs);
+    let n_file = certs.len();
+    let (intent, reason) = resolve_intent(&input.path, &certs, input.expect, input.expect_source);
+    let anchors = if ctx.trust_given {
+        index.issuers_of(&certs)
+    } else {
+        Vec::new()
+    };
+    // The graph gets the anchors that are not already in the file.
+    let have: HashSet<[u8; 32]> = certs.iter().map(|c| c.sha256).collect();
+    let extra: Vec<Cert> = anchors
+        .iter()
+        .map(|&a| &ctx.trust[a])
+        .filter(|t| !have.contains(&t.sha256))
+        .cloned()
+        .collect();
+    certs.extend(extra);
+    Prepared {
+        anchors,
+        file,
+        bytes: input.bytes,
+        certs,
+        n_file,
+        intent,
+        reason,
+    }
+}
+
+fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Option<TrustVerdict> {
+    if !ctx.trust_given || p.intent != Some(Intent::ServerChain) {
+        return None;
+    }
+    let file_certs = &p.certs[..p.n_file];
+    let target = file_certs
+        .iter()
+        .find(|c| !c.is_ca())
+        .or_else(|| file_certs.first())?;
+    let pool: Vec<&Cert> = file_certs.iter().collect();
+    // A path can only reach anchors that issued a certificate in the file.
+    let anchors: Vec<&Cert> = p.anchors.iter().map(|&a| &ctx.trust[a]).collect();
+    let opts = PathOptions::new(now);
+    let v = path::validate_with(
+        target,
+        &pool,
+        &anchors,
+        &opts,
+        path::Sigs::Shared(ctx.verifier),
+    );
+    Some(TrustVerdict {
+        trusted: v.trusted,
+        reason: v.reason,
+        path: v.path.iter().map(|c| CertRef::of(c)).collect(),
+    })
+}
+
+/// Lint every input. Results come back in input order.
+pub fn run(
+    inputs: Vec<Input>,
+    ctx: &Context<'_>,
+    opts: &EngineOptions<'_>,
+    overrides: &Overrides,
+) -> Vec<FileResult> {
+    let index = TrustIndex::new(ctx.trust);
+    let prepared: Vec<Prepared> = inputs
+        .into_par_iter()
+        .map(|i| prepare(i, ctx, &index, opts))
+        .collect();
+    let password_given = opts.pkcs12_password.is_some();
+    let bundles: Vec<Bundle<'_>> = prepared
+        .par_iter()
+        .map(|p| Bundle {
+            file: &p.file,
+            bytes: &p.bytes,
+            intent: p.intent.unwrap_or(Intent::ServerChain),
+            intent_reason: p.reason,
+            certs: &p.certs,
+            n_file: p.n_file,
+            graph: Graph::build(&p.certs, ctx.verifier),
+            password_given,
+            trust: verdict(p, ctx, ctx.now),
+        })
+        .collect();
+    let mut per_file: Vec<Vec<Finding>> = bundles
+        .par_iter()
+        .map(|b| {
+            // Rules are independent and pure: run them side by side too
+            // (a single large bundle is then spread over all cores).
+            registry::rules()
+                .par_iter()
+                .filter(|r| r.meta().status == Status::Active)
+                .flat_map_iter(|r| r.check(b, ctx))
+                .filter_map(|f| overrides.apply(f))
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&Bundle<'_>> = bundles.iter().collect();
+    for r in registry::rules()
+        .iter()
+        .filter(|r| r.meta().status == Status::Active)
+    {
+        for f in r.check_run(&refs, ctx) {
+            if let Some(f) = overrides.apply(f)
+                && let Some(k) = bundles.iter().position(|b| b.file.path == f.path)
+            {
+                per_file[k].push(f);
+            }
+        }
+    }
+    bundles
+        .iter()
+        .zip(prepared.iter())
+        .zip(per_file)
+        .map(|((b, p), mut findings)| {
+            findings.sort_by(|x, y| {
+                (x.line.unwrap_or(0), x.inner.unwrap_or(0), x.rule.code).cmp(&(
+                    y.line.unwrap_or(0),
+                    y.inner.unwrap_or(0),
+                    y.rule.code,
+                ))
+            });
+            FileResult {
+                path: Arc::clone(&b.file.path),
+                intent: p.intent,
+                intent_reason: p.reason,
+                certificates: p.n_file,
+                findings,
+                trust: b.trust.clone(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn intent_inference() {
+        let chain = load_certs("chain-with-root.pem");
+        let (leaf, rest) = chain.split_at(1);
+        let intent =
+            |name: &str, certs: &[Cert]| resolve_intent(name, certs, Expect::Auto, "auto").0;
+        assert_eq!(intent("server.pem", &chain), Some(Intent::ServerChain));
+        assert_eq!(intent("ca-bundle.pem", &chain), Some(Intent::CaBundle));
+        assert_eq!(intent("x.pem", rest), Some(Intent::CaBundle));
+        assert_eq!(intent("x.pem", leaf), Some(Intent::ServerChain));
+        for hint in ["ca.pem", "my-bundle.crt", "truststore.pem", "cacert.pem"] {
+            assert_eq!(intent(hint, leaf), Some(Intent::CaBundle), "{hint}");
+        }
+        // A weak hint does not turn a leaf-first chain into trust material.
+        assert_eq!(intent("ssl-bundle.crt", &chain), Some(Intent::ServerChain));
+        assert_eq!(intent("x.pem", &[]), None);
+        let forced = resolve_intent("x.pem", leaf, Expect::Aks, "--expect");
+        assert_eq!(forced, (Some(Intent::Aks), "--expect"));
+    }
+
+    #[test]
+    fn mutated_inputs_never_panic() {
+        let der = read_fixture("intermediate.der");
+        let pem = read_fixture("chain-with-root.pem");
+        for i in (0..der.len()).step_by(3) {
+            let mut m = der.clone();
+            m[i] ^= 0x5a;
+            let _ = lint_bytes("m.der", &m, "auto");
+            let _ = lint_bytes("m.der", &der[..i], "auto");
+        }
+        for i in (0..pem.len()).step_by(17) {
+            let mut m = pem.clone();
+            m[i] = b'#';
+            let _ = lint_bytes("m.pem", &m, "server-chain");
+        }
+    }
+}

@@ -1,0 +1,691 @@
+//! CS204-CS209, CS211-CS213: the links between certificates — missing
+//! issuers, anchors, signatures, key identifiers, path length, keys, trust.
+use std::collections::HashSet;
+
+use super::order::server_order;
+use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, name, rule};
+use crate::pki::keys;
+use crate::pki::verify::SigCheck;
+use crate::secret::PasswordSource;
+
+rule!(Cs204, "CS204", "missing-issuer", Error,
+    summary: "a certificate's issuer is in neither the file nor --trust, and it is not a self-signed anchor (incomplete chain)",
+    citation: Some("RFC 5280 §6.1; RFC 8446 §4.4.2"),
+    explanation: "Every certificate needs its issuer, up to a root the client holds. A server chain may stop at an intermediate whose issuer is the root the clients hold (servers need not send the root), but a served leaf alone is incomplete unless --trust shows its issuer is itself an anchor. Browsers sometimes hide this by fetching the missing intermediate (AIA); gateways, curl, Java and .NET do not.",
+    fix: "add the missing issuer's certificate",
+);
+
+rule!(Cs205, "CS205", "no-trust-anchor", Error,
+    summary: "a CA bundle has no self-signed root",
+    citation: Some("RFC 5280 §6.1.1 (d)"),
+    explanation: "A client that trusts only this bundle needs a trust anchor. OpenSSL (without `-partial_chain`), Java and .NET need the self-signed root in the store; a bundle of intermediates alone makes them fail with \"unable to get issuer certificate\".",
+    fix: "add the self-signed root CA to the bundle",
+);
+
+rule!(Cs206, "CS206", "bad-signature", Error,
+    summary: "name (and key id) match an issuer in the file but the signature does not verify with its key",
+    citation: Some("RFC 5280 §6.1.3 (a)(1)"),
+    explanation: "A certificate names an issuer that is in the file (same subject, and same key identifier when present), but its signature does not verify with that issuer's key. Either the issuer was re-keyed and this is the old or new one, or the certificate is forged. Clients reject the chain.",
+    fix: "replace the issuer with the CA certificate whose key actually signed this certificate",
+);
+
+rule!(Cs207, "CS207", "key-id-mismatch", Warning,
+    summary: "AKI of a certificate differs from the SKI of the issuer whose key verifies it",
+    citation: Some("RFC 5280 §4.2.1.1"),
+    explanation: "The authorityKeyIdentifier should equal the issuer's subjectKeyIdentifier. When they differ, path builders that match on key identifiers (Windows CryptoAPI, NSS) may not find the issuer even though the signature verifies.",
+    fix: "reissue the certificate so its AKI matches the issuer's SKI",
+);
+
+rule!(Cs208, "CS208", "unrelated-certificate", Warning,
+    summary: "a certificate shares no chain with the others in the file",
+    citation: None,
+    explanation: "The certificate neither issued nor was issued by any other certificate in the file. In a served chain it is noise a client may trip over; in a CA bundle it usually means a file was pasted into the wrong place. A store with three or more independent roots (a system store, a root pool) is fine and does not fire.",
+    fix: "remove the unrelated certificate, or move it to the file it belongs to",
+);
+
+rule!(Cs209, "CS209", "pathlen-exceeded", Error,
+    summary: "more CA certificates below an issuer than its pathLenConstraint allows",
+    citation: Some("RFC 5280 §4.2.1.9, §6.1.4 (l)-(m)"),
+    explanation: "pathLenConstraint caps how many non-self-issued intermediate CAs may follow a CA in a path. A chain with more fails in every conforming client (OpenSSL error 25, \"path length constraint exceeded\").",
+    fix: "issue the lower CA from a CA with room in its pathLenConstraint, or reissue the constraining CA",
+);
+
+rule!(Cs211, "CS211", "outlives-issuer", Warning,
+    summary: "notAfter later than the issuer's notAfter",
+    citation: Some("CA/Browser Forum BR §6.3.2"),
+    explanation: "A certificate that outlives its issuer stops working when the issuer expires, earlier than its own notAfter says. Rotation reminders based on the leaf's date will be late.",
+    fix: "reissue the certificate so it expires before its issuer, or renew the issuer first",
+);
+
+rule!(Cs212, "CS212", "key-mismatch", Error,
+    summary: "a private key given with (or inside) the file does not match the leaf",
+    citation: None,
+    explanation: "The private key does not belong to the certificate it is deployed with. The server will fail at start-up (nginx: \"key values mismatch\") or the TLS handshake will fail.",
+    fix: "pair the certificate with the key it was issued for (compare `openssl x509 -pubkey` and `openssl pkey -pubout`)",
+);
+
+rule!(Cs213, "CS213", "untrusted-chain", Error,
+    summary: "with --trust: a client holding those anchors would not trust this served chain; says why",
+    citation: Some("RFC 5280 §6.1"),
+    explanation: "The served chain was validated the way a client does: from the leaf, through the certificates in the file, to an anchor given with --trust, checking signatures, validity at --at, CA flags, keyCertSign, pathLen and critical extensions. No valid path was found; the reason names the first problem on the most promising path.",
+    fix: "add the missing intermediate, replace the failing certificate, or give the client the right CA bundle",
+);
+
+/// Does certificate `i` have a candidate issuer other than itself (verified,
+/// unverifiable, or failing with a matching key id)?
+fn has_issuer_candidate(b: &Bundle<'_>, i: usize) -> bool {
+    let me = b.graph.canonical[i];
+    b.graph.links[i].iter().any(|l| {
+        l.issuer != me
+            && match l.status {
+                SigCheck::Valid | SigCheck::Unsupported(_) => true,
+                SigCheck::Invalid => l.key_id_match != Some(false),
+            }
+    })
+}
+
+/// A self-issued certificate whose own key verifies it (or whose algorithm
+/// we cannot verify): a trust anchor.
+pub fn is_anchor(b: &Bundle<'_>, i: usize) -> bool {
+    let me = b.graph.canonical[i];
+    b.certs[i].is_self_issued()
+        && b.graph.links[i].iter().any(|l| {
+            l.issuer == me && matches!(l.status, SigCheck::Valid | SigCheck::Unsupported(_))
+        })
+}
+
+fn hex_colon(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+impl Rule for Cs204 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+        let top = if b.intent == Intent::ServerChain {
+            server_order(b).last().copied()
+        } else {
+            None
+        };
+        b.distinct()
+            .filter(|&i| !is_anchor(b, i) && !has_issuer_candidate(b, i))
+            // In trust material an end-entity certificate is CS201/CS202's business.
+            .filter(|&i| !b.intent.is_trust() || b.certs[i].is_ca())
+            .filter(|&i| {
+                // Servers need not send the root: the last CA of a served
+                // chain may be issued by a root the clients hold.
+                !(b.intent == Intent::ServerChain
+                    && !ctx.trust_given
+                    && b.certs[i].is_ca()
+                    && top == Some(i))
+            })
+            .map(|i| {
+                let c = &b.certs[i];
+                let aki = c
+                    .aki
+                    .as_ref()
+                    .map(|a| format!(" (AKI {})", hex_colon(a)))
+                    .unwrap_or_else(|| " (no AKI)".to_owned());
+                let where_ = if ctx.trust_given {
+                    "this file or --trust"
+                } else {
+                    "this file"
+                };
+                let fix = match b.intent {
+                    Intent::ServerChain => format!(
+                        "add the certificate of `{}` right after {}",
+                        c.issuer,
+                        c.display_name()
+                    ),
+                    _ => format!("add the CA certificate `{}` to the bundle", c.issuer),
+                };
+                Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "the issuer of {} is missing from {where_}: `{}`{aki}",
+                        name(c),
+                        c.issuer
+                    ),
+                )
+                .with_fix(fix)
+            })
+            .collect()
+    }
+}
+
+impl Rule for Cs205 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        if !b.intent.is_trust() {
+            return Vec::new();
+        }
+        let cas: Vec<usize> = b.distinct().filter(|&i| b.certs[i].is_ca()).collect();
+        if cas.is_empty() || cas.iter().any(|&i| is_anchor(b, i)) {
+            return Vec::new();
+        }
+        // Chains that reach an anchor given with --trust are anchored there.
+        if cas
+            .iter()
+            .any(|&i| b.graph.path_up(i).0.iter().any(|&j| b.is_anchor(j)))
+        {
+            return Vec::new();
+        }
+        let first = &b.certs[cas[0]];
+        let tops: Vec<String> = cas
+            .iter()
+            .filter_map(|&i| {
+                let (path, _) = b.graph.path_up(i);
+                path.last().map(|&t| b.certs[t].issuer.clone())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut f = Finding::file(
+            &Self::META,
+            &b.file.path,
+            first.source.line,
+            format!(
+                "the CA bundle has no self-signed root; its chains end at `{}`",
+                tops.join("`, `")
+            ),
+        );
+        if let Some(t) = tops.first() {
+            f = f.with_fix(format!("add the self-signed root `{t}` to the bundle"));
+        }
+        vec![f]
+    }
+}
+
+impl Rule for Cs206 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for i in b.distinct() {
+            let me = b.graph.canonical[i];
+            let links = &b.graph.links[i];
+            let others_ok = links
+                .iter()
+                .any(|l| l.issuer != me && l.status != SigCheck::Invalid);
+            if others_ok {
+                continue;
+            }
+            let c = &b.certs[i];
+            if let Some(l) = links.iter().find(|l| {
+                l.issuer != me && l.status == SigCheck::Invalid && l.key_id_match != Some(false)
+            }) {
+                let iss = &b.certs[l.issuer];
+                let kid = if l.key_id_match == Some(true) {
+                    " and key id"
+                } else {
+                    ""
+                };
+                out.push(
+                    Finding::cert(
+                        &Self::META,
+                        c,
+                        format!(
+                            "the signature of {} does not verify with the key of {}, whose name{kid} match its issuer",
+                            name(c),
+                            name(iss)
+                        ),
+                    )
+                    .with_fix(format!(
+                        "replace {} with the CA certificate whose key signed {}, or reissue {}",
+                        iss.display_name(),
+                        c.display_name(),
+                        c.display_name()
+                    )),
+                );
+            } else if c.is_self_issued()
+                && links
+                    .iter()
+                    .any(|l| l.issuer == me && l.status == SigCheck::Invalid)
+                && !links.iter().any(|l| l.issuer != me)
+                && c.is_ca()
+            {
+                out.push(Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "{} names itself as issuer, but its self-signature does not verify",
+                        name(c)
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl Rule for Cs207 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for i in b.distinct() {
+            let Some(j) = b.issuer(i) else { continue };
+            let c = &b.certs[i];
+            let iss = &b.certs[j];
+            if let (Some(aki), Some(ski)) = (&c.aki, &iss.ski)
+                && aki != ski
+            {
+                out.push(Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "the AKI of {} ({}) differs from the SKI of its issuer {} ({})",
+                        name(c),
+                        hex_colon(aki),
+                        name(iss),
+                        hex_colon(ski)
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Union-find over file certificates and anchors, joined by verified links.
+fn components(b: &Bundle<'_>) -> Vec<usize> {
+    let n = b.certs.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for i in 0..n {
+        if b.graph.canonical[i] != i {
+            continue;
+        }
+        for l in &b.graph.links[i] {
+            // A failing signature under a matching name and key id still
+            // relates the two (CS206 reports it); a mere name clash does not.
+            let related = l.status == SigCheck::Valid || l.key_id_match == Some(true);
+            if related && l.issuer != i {
+                let (a, c) = (find(&mut parent, i), find(&mut parent, l.issuer));
+                if a != c {
+                    parent[a] = c;
+                }
+            }
+        }
+    }
+    (0..n).map(|i| find(&mut parent, i)).collect()
+}
+
+impl Rule for Cs208 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        let ids: Vec<usize> = b.distinct().collect();
+        if ids.len() < 2 {
+            return Vec::new();
+        }
+        let comp = components(b);
+        let mut sizes: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for &i in &ids {
+            *sizes.entry(comp[i]).or_default() += 1;
+        }
+        if sizes.len() < 2 {
+            return Vec::new();
+        }
+        let main = if b.intent == Intent::ServerChain {
+            let start = b.leaves().first().copied().unwrap_or(ids[0]);
+            comp[start]
+        } else {
+            // A store of several independent roots (the system store, a
+            // root pool) is not a mistake: with three or more separately
+            // anchored groups, nothing is "the" chain.
+            let anchored: HashSet<usize> = ids
+                .iter()
+                .filter(|&&i| is_anchor(b, i))
+                .map(|&i| comp[i])
+                .collect();
+            if anchored.len() >= 3 {
+                return Vec::new();
+            }
+            let best = sizes.values().copied().max().unwrap_or(1);
+            ids.iter()
+                .map(|&i| comp[i])
+                .find(|c| sizes.get(c) == Some(&best))
+                .unwrap_or(comp[ids[0]])
+        };
+        ids.iter()
+            .filter(|&&i| comp[i] != main)
+            .map(|&i| {
+                let c = &b.certs[i];
+                Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "{} shares no chain with the other certificates in this file",
+                        name(c)
+                    ),
+                )
+                .with_fix(format!(
+                    "remove {} or move it to the file it belongs to",
+                    c.display_name()
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Rule for Cs209 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut out = Vec::new();
+        for i in b.distinct() {
+            let (path, _) = b.graph.path_up(i);
+            for p in 1..path.len() {
+                let k = path[p];
+                if k >= b.n_file || seen.contains(&k) {
+                    continue;
+                }
+                let Some(max) = b.certs[k].basic_constraints.and_then(|bc| bc.path_len) else {
+                    continue;
+                };
+                let below: Vec<usize> = path[..p]
+                    .iter()
+                    .copied()
+                    .filter(|&j| b.certs[j].is_ca() && !b.certs[j].is_self_issued())
+                    .collect();
+                if below.len() > max as usize {
+                    seen.insert(k);
+                    let c = &b.certs[k];
+                    let names: Vec<String> = below.iter().map(|&j| name(&b.certs[j])).collect();
+                    out.push(
+                        Finding::cert(
+                            &Self::META,
+                            c,
+                            format!(
+                                "{} has pathLenConstraint {max}, but {} CA certificate(s) are below it: {}",
+                                name(c),
+                                below.len(),
+                                names.join(", ")
+                            ),
+                        )
+                        .with_fix(format!(
+                            "issue {} from a CA with a larger pathLenConstraint, or reissue {} with pathlen:{}",
+                            b.certs[below[0]].display_name(),
+                            c.display_name(),
+                            below.len()
+                        )),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Rule for Cs211 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        b.distinct()
+            .filter_map(|i| {
+                let j = b.issuer(i)?;
+                let (c, iss) = (&b.certs[i], &b.certs[j]);
+                (c.not_after > iss.not_after).then(|| {
+                    Finding::cert(
+                        &Self::META,
+                        c,
+                        format!(
+                            "{} is valid until {}, after its issuer {} expires ({})",
+                            name(c),
+                            super::validity::day(c.not_after),
+                            name(iss),
+                            super::validity::day(iss.not_after)
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+impl Rule for Cs212 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let file_certs = &b.certs[..b.n_file];
+        let none = PasswordSource::default();
+        let path = std::path::Path::new(&*b.file.path);
+        for k in b.file.keys.iter().filter(|k| !k.encrypted) {
+            let Ok(pair) = keys::key_from_block(path, &k.label, &k.der, false, &none, "key") else {
+                continue;
+            };
+            let public = pair.public_key_raw();
+            if !file_certs.is_empty()
+                && !file_certs.iter().any(|c| c.public_key.as_slice() == public)
+            {
+                let leaf = b.leaves().first().copied().unwrap_or(0);
+                let mut f = Finding::file(
+                    &Self::META,
+                    &b.file.path,
+                    k.source.line,
+                    format!(
+                        "the private key (`{}`) in this file matches no certificate in it (leaf: {})",
+                        k.label,
+                        name(&file_certs[leaf])
+                    ),
+                );
+                f.inner = k.source.inner;
+                out.push(f);
+            }
+        }
+        let leaf = b.leaves().first().copied().or_else(|| b.distinct().next());
+        if let Some(leaf) = leaf {
+            let c = &b.certs[leaf];
+            for k in ctx.keys {
+                if k.public_key != c.public_key {
+                    out.push(Finding::cert(
+                        &Self::META,
+                        c,
+                        format!(
+                            "the private key {} does not match the leaf {}",
+                            k.path,
+                            name(c)
+                        ),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Rule for Cs213 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        match &b.trust {
+            Some(v) if !v.trusted => {
+                let leaf = b.leaves().first().copied().or_else(|| b.distinct().next());
+                let msg = format!(
+                    "a client trusting the --trust anchors would reject this chain: {}",
+                    v.reason
+                );
+                match leaf {
+                    Some(i) => vec![Finding::cert(&Self::META, &b.certs[i], msg)],
+                    None => vec![Finding::file(&Self::META, &b.file.path, None, msg)],
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+
+    #[test]
+    fn cs204_missing_intermediate_names_dn_and_aki() {
+        let f = lint_fixture("missing-intermediate.pem", "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS204").expect("CS204");
+        assert!(
+            x.message.contains("Fixture Intermediate CA") && x.message.contains("AKI "),
+            "{}",
+            x.message
+        );
+        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS204"));
+    }
+
+    #[test]
+    fn cs204_leaf_alone_fires_unless_trust_has_its_issuer() {
+        assert!(has(&lint_fixture("server.crt", "auto"), "CS204"));
+        let int = load_certs("intermediate.crt");
+        let f = lint_with(
+            "server.crt",
+            &read_fixture("server.crt"),
+            "auto",
+            &int,
+            None,
+        );
+        assert!(!has(&f, "CS204"));
+    }
+
+    #[test]
+    fn cs205_bundle_without_root() {
+        assert!(has(&lint_fixture("intermediate.crt", "ca-bundle"), "CS205"));
+        assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS205"));
+    }
+
+    #[test]
+    fn cs206_forged_issuer() {
+        let f = lint_fixture("forged-issuer.pem", "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS206").expect("CS206");
+        assert!(x.message.contains("forged.example.com"));
+        assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS206"));
+    }
+
+    #[test]
+    fn cs207_aki_differs_from_the_verifying_issuers_ski() {
+        let (ca_params, ca_key, ca_der) = rcgen_ca("Key Id CA", &[1, 2, 3, 4]);
+        // Sign with the same key and name, but announce another key id.
+        let mut liar = ca_params.clone();
+        liar.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(vec![9, 9, 9, 9]);
+        let issuer = rcgen::Issuer::new(liar, &ca_key);
+        let mut leaf = rcgen::CertificateParams::new(vec!["kid.example.com".to_owned()]).unwrap();
+        leaf.use_authority_key_identifier_extension = true;
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf_der = leaf.signed_by(&leaf_key, &issuer).unwrap().der().to_vec();
+        let bad = [pem_of(&leaf_der), pem_of(&ca_der)].concat();
+        let f = lint_bytes("kid.pem", &bad, "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS207").expect("CS207");
+        assert!(
+            x.message.contains("09:09:09:09") && x.message.contains("01:02:03:04"),
+            "{}",
+            x.message
+        );
+        // The honest issuer: no finding.
+        let good_issuer = rcgen::Issuer::new(ca_params, &ca_key);
+        let good = leaf
+            .signed_by(&leaf_key, &good_issuer)
+            .unwrap()
+            .der()
+            .to_vec();
+        let ok = [pem_of(&good), pem_of(&ca_der)].concat();
+        assert!(!has(&lint_bytes("kid.pem", &ok, "auto"), "CS207"));
+    }
+
+    #[test]
+    fn cs207_mismatch_only_when_ids_differ() {
+        // Every fixture has matching key ids.
+        assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS207"));
+        let f = lint_corpus("cfssl/bundler/inter-L2.pem");
+        let l1 = lint_corpus("cfssl/bundler/inter-L1.pem");
+        assert!(!has(&f, "CS207") && !has(&l1, "CS207"));
+    }
+
+    #[test]
+    fn cs208_foreign_root() {
+        let f = lint_fixture("foreign-root-bundle.pem", "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS208").expect("CS208");
+        assert!(x.message.contains("Foreign Root CA"));
+        assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS208"));
+        // A root store (cfssl's 348 roots) is not "unrelated certificates".
+        assert!(!has(&lint_corpus("cfssl/bundler/ca-bundle.pem"), "CS208"));
+    }
+
+    #[test]
+    fn cs209_pathlen() {
+        let f = lint_fixture("pathlen-violation.pem", "auto");
+        let x = f.iter().find(|x| x.rule.code == "CS209").expect("CS209");
+        assert!(
+            x.message.contains("Fixture Intermediate CA") && x.message.contains("Sub CA"),
+            "{}",
+            x.message
+        );
+        assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS209"));
+    }
+
+    #[test]
+    fn cs211_outlives_issuer() {
+        // The openssl-made chain nests lifetimes; a reissued intermediate
+        // that outlives the root does not.
+        assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS211"));
+        let f = lint_corpus("cfssl/bundler/inter-L1.pem");
+        let ca = lint_corpus("cfssl/bundler/ca.pem");
+        assert!(!has(&ca, "CS211"));
+        // inter-L1 (valid to 2116) outlives ca.pem (2035) when both are present.
+        let both = [
+            read_corpus("cfssl/bundler/inter-L1.pem"),
+            read_corpus("cfssl/bundler/ca.pem"),
+        ]
+        .concat();
+        assert!(has(&lint_bytes("b.pem", &both, "ca-bundle"), "CS211"));
+        assert!(!has(&f, "CS211"));
+    }
+
+    #[test]
+    fn cs212_key_mismatch() {
+        assert!(!has(&lint_fixture("with-private-key.pem", "auto"), "CS212"));
+        let other = [read_fixture("server.crt"), read_fixture("intermediate.key")].concat();
+        assert!(has(&lint_bytes("s.pem", &other, "auto"), "CS212"));
+    }
+
+    #[test]
+    fn cs213_trust_verdict() {
+        let root = load_certs("root.crt");
+        let good = lint_with(
+            "f.pem",
+            &read_fixture("server-fullchain.pem"),
+            "auto",
+            &root,
+            None,
+        );
+        assert!(!has(&good, "CS213"), "{good:?}");
+        let bad = lint_with(
+            "f.pem",
+            &read_fixture("missing-intermediate.pem"),
+            "auto",
+            &root,
+            None,
+        );
+        assert!(has(&bad, "CS213"));
+    }
+}

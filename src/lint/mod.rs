@@ -1,0 +1,340 @@
+//! The lint engine's vocabulary: rules and their metadata, findings,
+//! severities, the intent of a file, and the context rules run in.
+//!
+//! Rules are pure: `check(&Bundle, &Context) -> Vec<Finding>`. The clock
+//! comes from `Context::now`; no rule reads the system clock.
+use std::fmt;
+use std::sync::Arc;
+
+use ::time::OffsetDateTime;
+
+use crate::pki::chain::{Graph, Verifier};
+use crate::pki::load::LoadedFile;
+use crate::pki::model::Cert;
+
+pub mod config;
+pub mod engine;
+pub mod input;
+pub mod links;
+pub mod order;
+pub mod registry;
+pub mod target;
+pub mod usage;
+pub mod validity;
+
+/// How serious a finding is. Maps 1:1 to SARIF levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a rule is in force. Retired rules keep their code forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Removed,
+}
+
+/// Everything the registry, `rules`, the docs and SARIF know about a rule.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub default_severity: Severity,
+    pub citation: Option<&'static str>,
+    /// Why the rule exists, in a few sentences.
+    pub explanation: &'static str,
+    /// The one-line fix printed with each finding (a finding may refine it).
+    pub fix: &'static str,
+    pub status: Status,
+}
+
+impl RuleMeta {
+    /// The heading anchor in docs/rules.md (`### CS203 wrong-order`).
+    pub fn anchor(&self) -> String {
+        format!("{}-{}", self.code.to_ascii_lowercase(), self.name)
+    }
+
+    /// Where the rule is documented.
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE}#{}", self.anchor())
+    }
+}
+
+/// The rendered catalogue in the repository.
+pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules.md");
+
+/// The certificate a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRef {
+    pub subject: String,
+    /// First 12 hex digits of the SHA-256 fingerprint.
+    pub sha256: String,
+    pub role: &'static str,
+}
+
+impl CertRef {
+    pub fn of(c: &Cert) -> Self {
+        CertRef {
+            subject: c.subject.clone(),
+            sha256: c.short_id(),
+            role: c.role().as_str(),
+        }
+    }
+}
+
+/// One thing a rule found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static RuleMeta,
+    pub severity: Severity,
+    pub message: String,
+    pub fix: String,
+    pub path: Arc<str>,
+    /// 1-based line of the PEM block, when the input is text.
+    pub line: Option<usize>,
+    /// Position inside a container (PKCS#7 / PKCS#12), 0-based.
+    pub inner: Option<usize>,
+    pub cert: Option<CertRef>,
+}
+
+impl Finding {
+    /// A finding about the file as a whole, at `line` if known.
+    pub fn file(
+        rule: &'static RuleMeta,
+        path: &Arc<str>,
+        line: Option<usize>,
+        message: String,
+    ) -> Self {
+        Finding {
+            rule,
+            severity: rule.default_severity,
+            message,
+            fix: rule.fix.to_owned(),
+            path: Arc::clone(path),
+            line,
+            inner: None,
+            cert: None,
+        }
+    }
+
+    /// A finding about one certificate, located at its PEM block.
+    pub fn cert(rule: &'static RuleMeta, c: &Cert, message: String) -> Self {
+        Finding {
+            rule,
+            severity: rule.default_severity,
+            message,
+            fix: rule.fix.to_owned(),
+            path: Arc::clone(&c.source.path),
+            line: c.source.line,
+            inner: c.source.inner,
+            cert: Some(CertRef::of(c)),
+        }
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = fix.into();
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// What the user asked a file to be checked as (`--expect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Expect {
+    Auto,
+    CaBundle,
+    ServerChain,
+    ApimCa,
+    Aks,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Auto => "auto",
+            Expect::CaBundle => "ca-bundle",
+            Expect::ServerChain => "server-chain",
+            Expect::ApimCa => "apim-ca",
+            Expect::Aks => "aks",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Expect> {
+        Some(match s {
+            "auto" => Expect::Auto,
+            "ca-bundle" => Expect::CaBundle,
+            "server-chain" => Expect::ServerChain,
+            "apim-ca" => Expect::ApimCa,
+            "aks" => Expect::Aks,
+            _ => return None,
+        })
+    }
+}
+
+/// The resolved use of a file: trust material (CA bundle, also for APIM and
+/// AKS uploads) or a chain a server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    CaBundle,
+    ServerChain,
+    ApimCa,
+    Aks,
+}
+
+impl Intent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::CaBundle => "ca-bundle",
+            Intent::ServerChain => "server-chain",
+            Intent::ApimCa => "apim-ca",
+            Intent::Aks => "aks",
+        }
+    }
+
+    /// CA-bundle rules apply (the file is trust material).
+    pub fn is_trust(self) -> bool {
+        !matches!(self, Intent::ServerChain)
+    }
+}
+
+/// Settings every rule may read. Built once per run.
+pub struct Context<'a> {
+    /// The validation time (`--at`, default: the time the run started).
+    pub now: OffsetDateTime,
+    pub warn_days: u32,
+    pub host: Option<String>,
+    /// Trust anchors from `--trust` (empty when none was given).
+    pub trust: &'a [Cert],
+    /// Was `--trust` given at all?
+    pub trust_given: bool,
+    /// Private keys given with `--key`, as (label, public key bytes).
+    pub keys: &'a [GivenKey],
+    pub verifier: &'a Verifier,
+}
+
+/// A private key from `--key`, reduced to what matching needs.
+#[derive(Debug, Clone)]
+pub struct GivenKey {
+    pub path: Arc<str>,
+    pub public_key: Vec<u8>,
+}
+
+/// One file, read and ready for the rules.
+pub struct Bundle<'a> {
+    pub file: &'a LoadedFile,
+    /// The raw bytes (for format rules such as CS403); empty for PKCS#12.
+    pub bytes: &'a [u8],
+    pub intent: Intent,
+    /// Why this intent was chosen ("--expect", "config", "file name", "content").
+    pub intent_reason: &'static str,
+    /// Certificates of the file, followed by trust anchors that may issue them.
+    pub certs: &'a [Cert],
+    /// How many of `certs` come from the file (the rest are anchors).
+    pub n_file: usize,
+    pub graph: Graph<'a>,
+    /// Did the user pass a PKCS#12 password?
+    pub password_given: bool,
+    /// With --trust, for a server chain: would a client trust it?
+    pub trust: Option<TrustVerdict>,
+}
+
+/// "Would a client with the --trust anchors trust this chain?"
+#[derive(Debug, Clone)]
+pub struct TrustVerdict {
+    pub trusted: bool,
+    pub reason: String,
+    /// The path found (leaf first, anchor last), or the leaf alone.
+    pub path: Vec<CertRef>,
+}
+
+impl Bundle<'_> {
+    /// Indices of the file's distinct certificates (first copies), in file order.
+    pub fn distinct(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.n_file).filter(|&i| self.graph.canonical[i] == i)
+    }
+
+    pub fn is_anchor(&self, i: usize) -> bool {
+        i >= self.n_file
+    }
+
+    /// Best verified issuer of `i` other than itself, if any.
+    pub fn issuer(&self, i: usize) -> Option<usize> {
+        self.graph.issuer(i)
+    }
+
+    /// The file's end-entity certificates (first copies).
+    pub fn leaves(&self) -> Vec<usize> {
+        self.distinct()
+            .filter(|&i| !self.certs[i].is_ca())
+            .collect()
+    }
+}
+
+/// A lint rule: a unit struct with metadata and a pure check.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Check one file.
+    fn check(&self, bundle: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding>;
+    /// Check the whole run (rules that count across files). Most rules don't.
+    fn check_run(&self, _bundles: &[&Bundle<'_>], _ctx: &Context<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+}
+
+/// Display a certificate in a message: `CN=… [1a2b3c4d5e6f]`.
+pub fn name(c: &Cert) -> String {
+    format!("`{}` [{}]", c.subject, c.short_id())
+}
+
+/// Define a rule's unit struct and its metadata in one place.
+macro_rules! rule {
+    (
+        $ty:ident, $code:literal, $name:literal, $sev:ident,
+        summary: $summary:literal,
+        citation: $citation:expr,
+        explanation: $explanation:literal,
+        fix: $fix:literal $(,)?
+    ) => {
+        pub struct $ty;
+        impl $ty {
+            pub const META: $crate::lint::RuleMeta = $crate::lint::RuleMeta {
+                code: $code,
+                name: $name,
+                summary: $summary,
+                default_severity: $crate::lint::Severity::$sev,
+                citation: $citation,
+                explanation: $explanation,
+                fix: $fix,
+                status: $crate::lint::Status::Active,
+            };
+        }
+    };
+}
+pub(crate) use rule;
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,133 @@
+//! Helpers for the rules' unit tests: run the engine on openssl-made
+//! fixtures and corpus files at a pinned time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ::time::OffsetDateTime;
+use ::time::format_description::well_known::Rfc3339;
+
+use super::config::Overrides;
+use super::engine::{self, EngineOptions, Input};
+use super::{Context, Expect, Finding, GivenKey};
+use crate::pki::chain::Verifier;
+use crate::pki::load::{LoadOptions, load_bytes};
+use crate::pki::model::Cert;
+
+/// Shortly after the corpus was gathered and the fixtures were made
+/// (2026-11-22); fixtures are valid for 100 years from then.
+pub const AT: &str = "2026-12-01T00:00:00Z";
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+pub fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(name)
+}
+
+pub fn read_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+pub fn read_corpus(name: &str) -> Vec<u8> {
+    std::fs::read(corpus(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+pub fn load_certs(name: &str) -> Vec<Cert> {
+    load_bytes(name, &read_fixture(name), &LoadOptions::default()).certs
+}
+
+pub fn lint_full(
+    name: &str,
+    bytes: &[u8],
+    expect: &str,
+    trust: &[Cert],
+    host: Option<&str>,
+    at: &str,
+) -> Vec<Finding> {
+    let verifier = Verifier::new();
+    let keys: Vec<GivenKey> = Vec::new();
+    let ctx = Context {
+        now: OffsetDateTime::parse(at, &Rfc3339).unwrap(),
+        warn_days: 30,
+        host: host.map(str::to_owned),
+        trust,
+        trust_given: !trust.is_empty(),
+        keys: &keys,
+        verifier: &verifier,
+    };
+    let input = Input {
+        path: Arc::from(name),
+        expect: Expect::parse(expect).unwrap(),
+        expect_source: "--expect",
+        bytes: bytes.to_vec(),
+    };
+    let mut out = engine::run(
+        vec![input],
+        &ctx,
+        &EngineOptions::default(),
+        &Overrides::default(),
+    );
+    out.pop().unwrap().findings
+}
+
+pub fn lint_with(
+    name: &str,
+    bytes: &[u8],
+    expect: &str,
+    trust: &[Cert],
+    host: Option<&str>,
+) -> Vec<Finding> {
+    lint_full(name, bytes, expect, trust, host, AT)
+}
+
+pub fn lint_bytes(name: &str, bytes: &[u8], expect: &str) -> Vec<Finding> {
+    lint_full(name, bytes, expect, &[], None, AT)
+}
+
+pub fn lint_fixture(name: &str, expect: &str) -> Vec<Finding> {
+    lint_bytes(name, &read_fixture(name), expect)
+}
+
+pub fn lint_fixture_at(name: &str, expect: &str, at: &str) -> Vec<Finding> {
+    lint_full(name, &read_fixture(name), expect, &[], None, at)
+}
+
+pub fn lint_corpus(name: &str) -> Vec<Finding> {
+    let file = std::path::Path::new(name)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    lint_bytes(&file, &read_corpus(name), "auto")
+}
+
+pub fn has(findings: &[Finding], code: &str) -> bool {
+    findings.iter().any(|f| f.rule.code == code)
+}
+
+/// A CA (P-256, CA:TRUE critical, keyCertSign) made with rcgen, with the
+/// given CN and subjectKeyIdentifier.
+pub fn rcgen_ca(cn: &str, ski: &[u8]) -> (rcgen::CertificateParams, rcgen::KeyPair, Vec<u8>) {
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    p.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(ski.to_vec());
+    let key = rcgen::KeyPair::generate().unwrap();
+    let der = p.self_signed(&key).unwrap().der().to_vec();
+    (p, key, der)
+}
+
+pub fn pem_of(der: &[u8]) -> Vec<u8> {
+    crate::pki::encode::pem_block("CERTIFICATE", der).into_bytes()
+}

@@ -1,0 +1,140 @@
+//! CS301-CS303: validity periods against the injected clock (`--at`).
+use ::time::{Duration, OffsetDateTime};
+
+use super::{Bundle, Context, Finding, Rule, RuleMeta, name, rule};
+
+rule!(Cs301, "CS301", "expired", Error,
+    summary: "notAfter before --at",
+    citation: Some("RFC 5280 §4.1.2.5, §6.1.3 (a)(2)"),
+    explanation: "The certificate has expired. Every client rejects a chain through an expired certificate (an expired root in a CA bundle is dead weight at best).",
+    fix: "renew the certificate (`chainsmith issue --renew OLD.crt`) or remove it",
+);
+
+rule!(Cs302, "CS302", "not-yet-valid", Error,
+    summary: "notBefore after --at",
+    citation: Some("RFC 5280 §4.1.2.5"),
+    explanation: "The certificate is not valid yet. Either it was issued with a future start date, or the clock of the machine that issued it (or of the client) is wrong.",
+    fix: "wait until notBefore, or reissue the certificate with a correct start date",
+);
+
+rule!(Cs303, "CS303", "expires-soon", Warning,
+    summary: "notAfter within --warn-days (default 30)",
+    citation: None,
+    explanation: "The certificate expires within the warning window. Renew it now, while there is time to roll it out everywhere it is deployed.",
+    fix: "renew the certificate (`chainsmith issue --renew OLD.crt`)",
+);
+
+/// A date for messages: `2026-11-22 13:05:00 UTC`.
+pub fn day(t: OffsetDateTime) -> String {
+    let t = t.to_offset(::time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+impl Rule for Cs301 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+        b.distinct()
+            .filter(|&i| b.certs[i].not_after < ctx.now)
+            .map(|i| {
+                let c = &b.certs[i];
+                Finding::cert(
+                    &Self::META,
+                    c,
+                    format!("{} expired on {}", name(c), day(c.not_after)),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Rule for Cs302 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+        b.distinct()
+            .filter(|&i| b.certs[i].not_before > ctx.now)
+            .map(|i| {
+                let c = &b.certs[i];
+                Finding::cert(
+                    &Self::META,
+                    c,
+                    format!("{} is not valid before {}", name(c), day(c.not_before)),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Rule for Cs303 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+        let horizon = ctx.now + Duration::days(i64::from(ctx.warn_days));
+        b.distinct()
+            .filter(|&i| {
+                let c = &b.certs[i];
+                c.not_after >= ctx.now && c.not_after < horizon
+            })
+            .map(|i| {
+                let c = &b.certs[i];
+                let left = (c.not_after - ctx.now).whole_days();
+                Finding::cert(
+                    &Self::META,
+                    c,
+                    format!(
+                        "{} expires on {} ({left} days left)",
+                        name(c),
+                        day(c.not_after)
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+
+    #[test]
+    fn cs301_expired_only_after_not_after() {
+        assert!(has(&lint_fixture("expired.pem", "auto"), "CS301"));
+        assert!(!has(
+            &lint_fixture_at("expired.pem", "auto", "2020-06-01T00:00:00Z"),
+            "CS301"
+        ));
+    }
+
+    #[test]
+    fn cs302_not_yet_valid() {
+        assert!(has(
+            &lint_fixture_at("expired.pem", "auto", "2019-06-01T00:00:00Z"),
+            "CS302"
+        ));
+        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS302"));
+    }
+
+    #[test]
+    fn cs303_warn_days_window() {
+        assert!(has(
+            &lint_fixture_at("expired.pem", "auto", "2020-12-15T00:00:00Z"),
+            "CS303"
+        ));
+        assert!(!has(
+            &lint_fixture_at("expired.pem", "auto", "2020-06-01T00:00:00Z"),
+            "CS303"
+        ));
+    }
+}

@@ -1,0 +1,125 @@
+//! rustc/ruff-style findings: `error[CS203]: …`, `--> path:line`, a
+//! certificate line, a `fix:` line, a docs link and a closing summary.
+use std::fmt::Write as _;
+
+use super::{LintReport, escape};
+use crate::lint::Severity;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Note => "1;36",
+        };
+        self.wrap(code, s.as_str())
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Render a lint run for a terminal or a log.
+pub fn render(r: &LintReport<'_>, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    for f in r.files {
+        for x in &f.findings {
+            let _ = writeln!(
+                out,
+                "{}{}: {}",
+                p.severity(x.severity),
+                p.wrap("1", &format!("[{}]", x.rule.code)),
+                p.wrap("1", &escape(&x.message))
+            );
+            let loc = match (x.line, x.inner) {
+                (Some(l), _) => format!("{}:{l}", escape(&x.path)),
+                (None, Some(i)) => format!("{} (item {})", escape(&x.path), i + 1),
+                (None, None) => escape(&x.path).into_owned(),
+            };
+            let _ = writeln!(out, "  {} {loc}", p.wrap("1;34", "-->"));
+            if let Some(c) = &x.cert {
+                let _ = writeln!(
+                    out,
+                    "   {} certificate: {} [{}] ({})",
+                    p.wrap("1;34", "="),
+                    escape(&c.subject),
+                    c.sha256,
+                    c.role
+                );
+            }
+            let _ = writeln!(out, "   {} fix: {}", p.wrap("1;34", "="), escape(&x.fix));
+            let _ = writeln!(
+                out,
+                "   {} rule: {} ({})",
+                p.wrap("1;34", "="),
+                x.rule.name,
+                x.rule.docs_url()
+            );
+            out.push('\n');
+        }
+    }
+    for f in r.files {
+        if let Some(t) = &f.trust {
+            let verdict = if t.trusted {
+                p.wrap("1;32", "trusted")
+            } else {
+                p.wrap("1;31", "NOT trusted")
+            };
+            let _ = writeln!(
+                out,
+                "trust: {}: {verdict}: {}",
+                escape(&f.path),
+                escape(&t.reason)
+            );
+            if t.trusted {
+                let names: Vec<String> = t
+                    .path
+                    .iter()
+                    .map(|c| format!("{} [{}]", escape(&c.subject), c.sha256))
+                    .collect();
+                let _ = writeln!(out, "  path: {}", names.join(" → "));
+            }
+        }
+    }
+    let c = r.counts();
+    let files = r.files.len() + r.io_errors.len();
+    let mut summary = if c.errors + c.warnings + c.notes == 0 {
+        format!(
+            "no findings in {} ({})",
+            plural(files, "file", "files"),
+            plural(c.certificates, "certificate", "certificates")
+        )
+    } else {
+        format!(
+            "{}, {}, {} in {} ({} clean, {})",
+            plural(c.errors, "error", "errors"),
+            plural(c.warnings, "warning", "warnings"),
+            plural(c.notes, "note", "notes"),
+            plural(files, "file", "files"),
+            c.clean_files,
+            plural(c.certificates, "certificate", "certificates")
+        )
+    };
+    if !r.io_errors.is_empty() {
+        let _ = write!(
+            summary,
+            "; {} could not be read",
+            plural(r.io_errors.len(), "file", "files")
+        );
+    }
+    let _ = writeln!(out, "{} {summary}", p.wrap("1", "summary:"));
+    out
+}

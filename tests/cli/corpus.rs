@@ -1,0 +1,493 @@
+//! The path validator and the linter against material nobody here wrote:
+//! x509-limbo, NIST PKITS, and the cfssl / zlint / certigo / pyca files of
+//! `../shared/corpus` (see its README for the expected outcomes).
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chainsmith::pki::load::{LoadOptions, load_bytes};
+use chainsmith::pki::model::Cert;
+use chainsmith::pki::path::{PathOptions, validate};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::support::*;
+
+fn certs_of(pem: &str) -> Vec<Cert> {
+    let f = load_bytes("limbo", pem.as_bytes(), &LoadOptions::default());
+    assert!(
+        f.problems.is_empty() || !f.certs.is_empty(),
+        "unreadable limbo PEM"
+    );
+    f.certs
+}
+
+/// Features we do not implement: such cases are skipped (as limbo allows).
+const UNSUPPORTED_FEATURES: &[&str] = &[
+    "pedantic-serial-number",
+    "pedantic-webpki-subscriber-key",
+    "pedantic-rfc5280",
+    "has-crl",
+];
+
+/// Known divergences from limbo's expectation, each with its reason.
+const LIMBO_DIVERGENCES: &[(&str, &str)] = &[
+    (
+        "rfc5280::root-non-critical-basic-constraints",
+        "RFC 5280 §6.1.4 (k) path validation checks cA, not criticality (PKITS 4.6.4 expects SUCCESS for a non-critical CA); the linter's CS306 flags it",
+    ),
+    (
+        "webpki::ca-as-leaf",
+        "RFC 5280 allows a CA in leaf position (rfc5280::ca-as-leaf expects SUCCESS); we follow RFC 5280",
+    ),
+    (
+        "webpki::ee-basicconstraints-ca",
+        "same conflict as webpki::ca-as-leaf: RFC 5280 permits a CA:TRUE end entity",
+    ),
+];
+
+struct Tally {
+    agree: usize,
+    known: usize,
+    skipped: usize,
+    disagreements: Vec<String>,
+}
+
+fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
+    let pems = |k: &str| -> Vec<Cert> {
+        t[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .flat_map(|p| certs_of(p.as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let anchors = pems("trusted_certs");
+    let pool = pems("untrusted_intermediates");
+    let peer = certs_of(t["peer_certificate"].as_str()?);
+    let target = peer.first()?;
+    let time = match t["validation_time"].as_str() {
+        Some(s) => OffsetDateTime::parse(s, &Rfc3339).ok()?,
+        None => now,
+    };
+    let mut opts = PathOptions::new(time);
+    opts.server = t["validation_kind"].as_str() == Some("SERVER");
+    opts.max_intermediates = t["max_chain_depth"].as_u64().map(|d| d as usize);
+    for ku in t["key_usage"].as_array().into_iter().flatten() {
+        opts.required_key_usage |= match ku.as_str() {
+            Some("digitalSignature") => 1,
+            Some("keyEncipherment") => 1 << 2,
+            _ => 0,
+        };
+    }
+    let a: Vec<&Cert> = anchors.iter().collect();
+    let p: Vec<&Cert> = pool.iter().collect();
+    let v = validate(target, &p, &a, &opts);
+    let mut ok = v.trusted;
+    let mut reason = v.reason;
+    // Name checks for SERVER cases with an expected DNS name.
+    if ok
+        && let (Some("DNS"), Some(name)) = (
+            t["expected_peer_name"]["kind"].as_str(),
+            t["expected_peer_name"]["value"].as_str(),
+        )
+        && !host_covered(target, name)
+    {
+        ok = false;
+        reason = format!("{name} is not in the SANs");
+    }
+    Some((ok, reason))
+}
+
+fn host_covered(c: &Cert, host: &str) -> bool {
+    c.dns_sans().any(|d| {
+        let d = d.to_ascii_lowercase();
+        match d.strip_prefix("*.") {
+            Some(suffix) => host
+                .split_once('.')
+                .is_some_and(|(a, rest)| !a.is_empty() && rest == suffix),
+            None => d == host,
+        }
+    })
+}
+
+fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
+    let now = OffsetDateTime::parse("2026-12-01T00:00:00Z", &Rfc3339).unwrap();
+    let mut tally = Tally {
+        agree: 0,
+        known: 0,
+        skipped: 0,
+        disagreements: Vec::new(),
+    };
+    let known: BTreeMap<&str, &str> = divergences.iter().copied().collect();
+    for t in cases {
+        let id = t["id"].as_str().unwrap_or("?");
+        let features: Vec<&str> = t["features"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if features.iter().any(|f| UNSUPPORTED_FEATURES.contains(f)) {
+            tally.skipped += 1;
+            continue;
+        }
+        let expected = t["expected_result"].as_str() == Some("SUCCESS");
+        let started = std::time::Instant::now();
+        let (got, reason) =
+            limbo_case(t, now).unwrap_or((false, "unreadable test case".to_owned()));
+        assert!(
+            started.elapsed().as_secs() < 2,
+            "{id} took {:?}",
+            started.elapsed()
+        );
+        if got == expected {
+            assert!(
+                !known.contains_key(id),
+                "{id} is on the divergence list but now agrees; remove it"
+            );
+            tally.agree += 1;
+        } else if known.contains_key(id) {
+            tally.known += 1;
+        } else {
+            tally
+                .disagreements
+                .push(format!("{id}: expected {expected}, got {got} ({reason})"));
+        }
+    }
+    tally
+}
+
+#[test]
+fn limbo_chain_subset_agrees_with_expected_results() {
+    let text = std::fs::read_to_string(corpus("limbo/limbo-chain-subset.json")).unwrap();
+    let suite: Value = serde_json::from_str(&text).unwrap();
+    let cases = suite["testcases"].as_array().unwrap();
+    let t = run_limbo(cases, LIMBO_DIVERGENCES);
+    let run = t.agree + t.known + t.disagreements.len();
+    eprintln!(
+        "limbo chain subset: {}/{} agree ({:.1}%), {} known divergences, {} skipped (unsupported features)",
+        t.agree,
+        run,
+        100.0 * t.agree as f64 / run as f64,
+        t.known,
+        t.skipped
+    );
+    assert!(
+        t.disagreements.is_empty(),
+        "unexpected disagreements:\n{}",
+        t.disagreements.join("\n")
+    );
+}
+
+#[test]
+fn limbo_online_chains_all_pass_at_their_pinned_time() {
+    let dir = corpus("limbo/online");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let t: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(t["expected_result"], "SUCCESS");
+        let (ok, reason) = limbo_case(&t, OffsetDateTime::now_utc()).unwrap();
+        assert!(ok, "{}: {reason}", p.display());
+        n += 1;
+    }
+    assert_eq!(n, 14);
+}
+
+/// PKITS divergences, each with its reason.
+const PKITS_DIVERGENCES: &[(&str, &str)] = &[
+    (
+        "4.1.4",
+        "DSA signatures: DSA keys are refused outright (aws-lc-rs cannot verify DSA; CS308 calls DSA weak)",
+    ),
+    (
+        "4.1.5",
+        "DSA parameter inheritance: DSA keys are refused outright (OpenSSL fails this test too)",
+    ),
+];
+
+#[test]
+fn pkits_subset_agrees_with_expected_results() {
+    let base = corpus("pkits");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("manifest.json")).unwrap())
+            .unwrap();
+    let der = |rel: &str| -> Cert {
+        let bytes = std::fs::read(base.join(rel)).unwrap();
+        let f = load_bytes(rel, &bytes, &LoadOptions::default());
+        f.certs
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{rel} unreadable"))
+    };
+    let known: BTreeMap<&str, &str> = PKITS_DIVERGENCES.iter().copied().collect();
+    let time = OffsetDateTime::parse("2020-06-01T00:00:00Z", &Rfc3339).unwrap();
+    let (mut agree, mut div, mut bad) = (0, 0, Vec::new());
+    let tests = manifest["tests"].as_array().unwrap();
+    for t in tests {
+        let id = t["pkits_id"].as_str().unwrap();
+        let anchor = der(t["trust_anchor"].as_str().unwrap());
+        let mut pool: Vec<Cert> = t["intermediates_root_to_leaf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| der(p.as_str().unwrap()))
+            .collect();
+        pool.reverse();
+        let ee = der(t["end_entity"].as_str().unwrap());
+        let mut opts = PathOptions::new(time);
+        opts.server = false;
+        let a = [&anchor];
+        let p: Vec<&Cert> = pool.iter().collect();
+        let v = validate(&ee, &p, &a, &opts);
+        let expected = t["expected"] == "SUCCESS";
+        if v.trusted == expected {
+            assert!(
+                !known.contains_key(id),
+                "{id} is on the divergence list but now agrees"
+            );
+            agree += 1;
+        } else if known.contains_key(id) {
+            div += 1;
+        } else {
+            bad.push(format!(
+                "{id}: expected {expected}, got {} ({})",
+                v.trusted, v.reason
+            ));
+        }
+    }
+    let run = agree + div + bad.len();
+    eprintln!(
+        "PKITS subset: {agree}/{run} agree ({:.1}%), {div} known divergence(s)",
+        100.0 * agree as f64 / run as f64
+    );
+    assert_eq!(run, 47);
+    assert!(
+        bad.is_empty(),
+        "unexpected disagreements:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Lint one corpus file as JSON at a pinned time; return the codes found.
+fn lint_codes(rel: &str, extra: &[&str]) -> Vec<String> {
+    let out = chainsmith()
+        .current_dir(corpus(""))
+        .args([
+            "lint",
+            "--no-config",
+            "--format",
+            "json",
+            "--at",
+            "2026-12-01T00:00:00Z",
+        ])
+        .args(extra)
+        .arg(rel)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert!(
+        code == 0 || code == 1,
+        "{rel}: exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn assert_fires(rel: &str, extra: &[&str], code: &str) {
+    let codes = lint_codes(rel, extra);
+    assert!(
+        codes.iter().any(|c| c == code),
+        "{rel}: expected {code}, got {codes:?}"
+    );
+}
+
+#[test]
+fn cfssl_bundler_expectations() {
+    // partial-bundle: [leaf, L2], L1 missing. With the CA the clients hold, the gap shows.
+    assert_fires(
+        "cfssl/bundler/partial-bundle.pem",
+        &["--trust", "cfssl/bundler/ca.pem"],
+        "CS204",
+    );
+    assert_fires(
+        "cfssl/bundler/partial-bundle.pem",
+        &["--expect", "ca-bundle"],
+        "CS204",
+    );
+    // Its first certificate (cloudflare-leaf.com) is technically a CA, so auto sees a CA bundle.
+    assert_fires(
+        "cfssl/bundler/partial-bundle.pem",
+        &["--trust", "cfssl/bundler/ca.pem"],
+        "CS205",
+    );
+    assert_fires(
+        "cfssl/bundler/partial-bundle.pem",
+        &[
+            "--trust",
+            "cfssl/bundler/ca.pem",
+            "--expect",
+            "server-chain",
+        ],
+        "CS213",
+    );
+    // reverse-partial-bundle: [L2, leaf].
+    assert_fires("cfssl/bundler/reverse-partial-bundle.pem", &[], "CS203");
+    assert_fires(
+        "cfssl/bundler/reverse-partial-bundle.pem",
+        &["--expect", "server-chain"],
+        "CS203",
+    );
+    // bad-bundle: two leaves; the second is an expired CA:FALSE leaf unrelated to the first.
+    let bad = lint_codes("cfssl/bundler/bad-bundle.pem", &[]);
+    assert!(
+        bad.contains(&"CS202".to_owned()) && bad.contains(&"CS301".to_owned()),
+        "{bad:?}"
+    );
+    // int-bundle: a leaf in a CA bundle, expired certificates, roots among intermediates.
+    let int = lint_codes("cfssl/bundler/int-bundle.pem", &[]);
+    for code in ["CS202", "CS301", "CS203"] {
+        assert!(int.contains(&code.to_owned()), "int-bundle: {code} missing");
+    }
+    assert_eq!(
+        int.iter().filter(|c| *c == "CS202").count(),
+        1,
+        "exactly one leaf (block 366)"
+    );
+    // Pathlen: L1 pathlen 1 with L2 and leaf-rsa4096 (CA) below it.
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("leaflet-chain.pem");
+    let parts = [
+        "cfssl-leaflet-rsa4096.pem",
+        "cfssl-leaf-rsa4096.pem",
+        "inter-L2.pem",
+        "inter-L1.pem",
+        "ca.pem",
+    ];
+    let joined: Vec<u8> = parts
+        .iter()
+        .flat_map(|p| {
+            let mut b = std::fs::read(corpus("cfssl/bundler").join(p)).unwrap();
+            b.push(b'\n');
+            b
+        })
+        .collect();
+    std::fs::write(&chain, joined).unwrap();
+    assert_fires(chain.to_str().unwrap(), &[], "CS209");
+    assert_fires("cfssl/bundler/inter-L1-expired.pem", &[], "CS301");
+    assert_fires("cfssl/bundler/ca.pem", &[], "CS308");
+    assert_fires("cfssl/bundler/inter-L1.pem", &[], "CS307");
+    assert_fires(
+        "cfssl/bundler/cfssl-leaf-rsa2048.pem",
+        &["--expect", "ca-bundle"],
+        "CS201",
+    );
+}
+
+#[test]
+fn zlint_and_certigo_fire_the_rule_their_name_describes() {
+    let cases: &[(&str, &str)] = &[
+        ("zlint/caBasicConstNotCrit.pem", "CS306"),
+        ("zlint/keyCertSignNotCA.pem", "CS304"),
+        ("zlint/subCaNoCertSign.pem", "CS305"),
+        ("zlint/caMaxPathLenPresentNoCertSign.pem", "CS305"),
+        ("zlint/oldRootModTooSmall.pem", "CS308"),
+        ("zlint/md5WithRSASignatureAlgorithm.pem", "CS307"),
+        ("zlint/sha1WithRSASignatureAlgorithm.pem", "CS307"),
+        ("zlint/validityNegative.pem", "CS302"),
+        ("zlint/validityNegative.pem", "CS301"),
+        ("zlint/multDupeExts.pem", "CS314"),
+        ("zlint/caBasicConstCrit.pem", "CS103"),
+        ("certigo/example-root-bad-ku.crt", "CS305"),
+        ("certigo/example-leaf.crt", "CS313"),
+        ("certigo/example-sha1.crt", "CS307"),
+        ("certigo/example-md5.crt", "CS307"),
+        ("certigo/example-elliptic-sha1.crt", "CS307"),
+        ("certigo/example-small-key.crt", "CS308"),
+        ("certigo/example-expired.crt", "CS301"),
+        ("certigo/example-root-bad-ku.p7b", "CS305"),
+    ];
+    for (file, code) in cases {
+        assert_fires(file, &[], code);
+    }
+    // Controls stay clean of the rule their sibling fires.
+    assert!(!lint_codes("zlint/caBasicConstCrit.pem", &[]).contains(&"CS306".to_owned()));
+    assert!(!lint_codes("zlint/keyCertSignCA.pem", &[]).contains(&"CS304".to_owned()));
+    assert!(!lint_codes("certigo/example-root.crt", &[]).contains(&"CS305".to_owned()));
+    // PKCS#12 with the password: RC2 cert bag.
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "password").unwrap();
+    assert_fires(
+        "certigo/example-leaf.p12",
+        &["--password-file", pw.to_str().unwrap()],
+        "CS404",
+    );
+    assert_fires(
+        "certigo/example-leaf.p12",
+        &["--password-file", pw.to_str().unwrap()],
+        "CS313",
+    );
+}
+
+#[test]
+fn cfssl_helpers_parse_failures_are_clean_cs1xx_findings() {
+    assert_fires("cfssl/helpers/messed_up_bundle.pem", &[], "CS102");
+    for f in [
+        "messedupcert.pem",
+        "emptycert.pem",
+        "noheadercert.pem",
+        "empty_pkcs7.pem",
+        "empty_pkcs7.der",
+    ] {
+        let codes = lint_codes(&format!("cfssl/helpers/{f}"), &[]);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c.starts_with("CS1")),
+            "{f}: {codes:?}"
+        );
+    }
+    for f in [
+        "pemutil-badca.crt",
+        "pemutil-badpem.crt",
+        "pemutil-badder.crt",
+    ] {
+        let codes = lint_codes(&format!("smallstep/{f}"), &[]);
+        assert!(codes.iter().any(|c| c.starts_with("CS1")), "{f}: {codes:?}");
+    }
+    assert!(lint_codes("cfssl/helpers/empty_pkcs7.der", &[]).contains(&"CS107".to_owned()));
+}
+
+#[test]
+fn every_corpus_file_lints_without_a_crash() {
+    let root = corpus("");
+    let out = chainsmith()
+        .current_dir(&root)
+        .args([
+            "lint",
+            "--no-config",
+            "--format",
+            "json",
+            "--at",
+            "2026-12-01T00:00:00Z",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert!(
+        code == 1,
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["summary"]["files"].as_u64().unwrap() > 150);
+    assert!(Path::new(&root).join("README.md").exists());
+}
