@@ -1,17 +1,17 @@
 //! `generate`: a root → intermediate → server chain with every derived file.
 use std::path::Path;
 
-use ::time::OffsetDateTime;
 use anyhow::{Context, anyhow, bail};
 use rcgen::{Issuer, KeyPair};
+use ::time::OffsetDateTime;
 
-use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::generate::GenerateArgs;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::issue::{self, Profile, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::report::Printer;
+use crate::ExitStatus;
 
 pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
@@ -21,9 +21,7 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     }
     let server_cn = match &args.cn {
         Some(cn) => cn.clone(),
-        None => {
-            issue::default_cn(&sans).ok_or_else(|| anyhow!("at least one --san is required"))?
-        }
+        None => issue::default_cn(&sans).ok_or_else(|| anyhow!("at least one --san is required"))?,
     };
     let key_type: KeyType = args.key_type.into();
     let out = args.out.as_path();
@@ -57,12 +55,10 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     }
     planned.check_clobber(args.force)?;
 
-    if let KeyType::Rsa(bits) = key_type
-        && bits >= 3072
-    {
-        printer.info(&format!(
-            "generating three RSA-{bits} keys (this takes a few seconds)"
-        ));
+    if let KeyType::Rsa(bits) = key_type {
+        if bits >= 3072 {
+            printer.info(&format!("generating three RSA-{bits} keys (this takes a few seconds)"));
+        }
     }
     let [root_key, int_key, server_key] = generate_keys(key_type)?;
 
@@ -78,43 +74,22 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     let rsa = matches!(key_type, KeyType::Rsa(_));
 
     let (nb, na, _) = issue::validity(now, args.root_days, None);
-    let root_subject = Subject {
-        cn: args.root_cn.clone(),
-        ..base.clone()
-    };
-    let root_params =
-        issue::params(Profile::Root, &root_subject, &[], nb, na, rsa).map_err(|e| anyhow!(e))?;
-    let root = root_params
-        .self_signed(&root_key)
-        .context("signing the root")?;
+    let root_subject = Subject { cn: args.root_cn.clone(), ..base.clone() };
+    let root_params = issue::params(Profile::Root, &root_subject, &[], nb, na, rsa).map_err(|e| anyhow!(e))?;
+    let root = root_params.self_signed(&root_key).context("signing the root")?;
 
-    let (nb, na, clamped) =
-        issue::validity(now, args.intermediate_days, Some(root_params.not_after));
+    let (nb, na, clamped) = issue::validity(now, args.intermediate_days, Some(root_params.not_after));
     if clamped {
         printer.warn(&format!(
             "--intermediate-days {} would outlive the root; clamped to the root's notAfter",
             args.intermediate_days
         ));
     }
-    let int_subject = Subject {
-        cn: args.intermediate_cn.clone(),
-        ..base.clone()
-    };
-    let int_params = issue::params(
-        Profile::Intermediate {
-            pathlen: args.pathlen,
-        },
-        &int_subject,
-        &[],
-        nb,
-        na,
-        rsa,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let int_subject = Subject { cn: args.intermediate_cn.clone(), ..base.clone() };
+    let int_params = issue::params(Profile::Intermediate { pathlen: args.pathlen }, &int_subject, &[], nb, na, rsa)
+        .map_err(|e| anyhow!(e))?;
     let root_issuer = Issuer::from_params(&root_params, &root_key);
-    let intermediate = int_params
-        .signed_by(&int_key, &root_issuer)
-        .context("signing the intermediate")?;
+    let intermediate = int_params.signed_by(&int_key, &root_issuer).context("signing the intermediate")?;
 
     let (nb, na, clamped) = issue::validity(now, args.server_days, Some(int_params.not_after));
     if clamped {
@@ -123,59 +98,26 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
             args.server_days
         ));
     }
-    let server_subject = Subject {
-        cn: server_cn,
-        ..base
-    };
-    let server_params = issue::params(Profile::Server, &server_subject, &sans, nb, na, rsa)
-        .map_err(|e| anyhow!(e))?;
+    let server_subject = Subject { cn: server_cn, ..base };
+    let server_params = issue::params(Profile::Server, &server_subject, &sans, nb, na, rsa).map_err(|e| anyhow!(e))?;
     let int_issuer = Issuer::from_params(&int_params, &int_key);
-    let server = server_params
-        .signed_by(&server_key, &int_issuer)
-        .context("signing the server certificate")?;
+    let server = server_params.signed_by(&server_key, &int_issuer).context("signing the server certificate")?;
 
-    let pw = password
-        .as_ref()
-        .filter(|_| args.encrypt_keys)
-        .map(|p: &crate::secret::Password| p.as_str());
+    let pw = password.as_ref().filter(|_| args.encrypt_keys).map(|p: &crate::secret::Password| p.as_str());
     let key_pem = |k: &KeyPair| keys::to_pem(k, pw).map_err(|e| anyhow!("encoding a key: {e}"));
 
     let (root_pem, int_pem, server_pem) = (root.pem(), intermediate.pem(), server.pem());
     let mut files = WriteSet::new();
     files.add(out.join("root.crt"), root_pem.clone(), Mode::Public);
-    files.add(
-        out.join("root.key"),
-        key_pem(&root_key)?.as_bytes(),
-        Mode::Secret,
-    );
+    files.add(out.join("root.key"), key_pem(&root_key)?.as_bytes(), Mode::Secret);
     files.add(out.join("intermediate.crt"), int_pem.clone(), Mode::Public);
-    files.add(
-        out.join("intermediate.key"),
-        key_pem(&int_key)?.as_bytes(),
-        Mode::Secret,
-    );
+    files.add(out.join("intermediate.key"), key_pem(&int_key)?.as_bytes(), Mode::Secret);
     files.add(out.join("server.crt"), server_pem.clone(), Mode::Public);
-    files.add(
-        out.join("server.key"),
-        key_pem(&server_key)?.as_bytes(),
-        Mode::Secret,
-    );
-    files.add(
-        out.join("server-fullchain.crt"),
-        format!("{server_pem}{int_pem}"),
-        Mode::Public,
-    );
-    files.add(
-        out.join("ca-bundle.crt"),
-        format!("{int_pem}{root_pem}"),
-        Mode::Public,
-    );
+    files.add(out.join("server.key"), key_pem(&server_key)?.as_bytes(), Mode::Secret);
+    files.add(out.join("server-fullchain.crt"), format!("{server_pem}{int_pem}"), Mode::Public);
+    files.add(out.join("ca-bundle.crt"), format!("{int_pem}{root_pem}"), Mode::Public);
     files.add(out.join("root.cer"), root.der().to_vec(), Mode::Public);
-    files.add(
-        out.join("intermediate.cer"),
-        intermediate.der().to_vec(),
-        Mode::Public,
-    );
+    files.add(out.join("intermediate.cer"), intermediate.der().to_vec(), Mode::Public);
     files.commit(args.force)?;
 
     printer.out(&summary(out))?;
@@ -193,8 +135,7 @@ fn generate_keys(kt: KeyType) -> anyhow::Result<[KeyPair; 3]> {
         let b = s.spawn(gen_one);
         let c = gen_one()?;
         let join = |h: std::thread::ScopedJoinHandle<'_, anyhow::Result<KeyPair>>| {
-            h.join()
-                .map_err(|_| anyhow!("key generation thread failed"))?
+            h.join().map_err(|_| anyhow!("key generation thread failed"))?
         };
         Ok([join(a)?, join(b)?, c])
     })
@@ -202,31 +143,16 @@ fn generate_keys(kt: KeyType) -> anyhow::Result<[KeyPair; 3]> {
 
 fn summary(out: &Path) -> String {
     let rows = [
-        (
-            "root.crt",
-            "root CA: upload to APIM CA certificates (store: Root); clients trust it",
-        ),
+        ("root.crt", "root CA: upload to APIM CA certificates (store: Root); clients trust it"),
         ("root.cer", "root CA in DER (.cer) for the APIM upload page"),
         ("root.key", "root key (0600): keep it offline"),
-        (
-            "intermediate.crt",
-            "intermediate CA: signs server certificates (`chainsmith issue`)",
-        ),
-        (
-            "intermediate.cer",
-            "intermediate in DER for APIM (store: CertificateAuthority)",
-        ),
+        ("intermediate.crt", "intermediate CA: signs server certificates (`chainsmith issue`)"),
+        ("intermediate.cer", "intermediate in DER for APIM (store: CertificateAuthority)"),
         ("intermediate.key", "intermediate key (0600)"),
         ("server.crt", "the backend's certificate"),
         ("server.key", "the backend's key (0600)"),
-        (
-            "server-fullchain.crt",
-            "server + intermediate: nginx ssl_certificate, APISIX cert",
-        ),
-        (
-            "ca-bundle.crt",
-            "intermediate + root: SSL_CERT_FILE, curl --cacert, k8s Secret",
-        ),
+        ("server-fullchain.crt", "server + intermediate: nginx ssl_certificate, APISIX cert"),
+        ("ca-bundle.crt", "intermediate + root: SSL_CERT_FILE, curl --cacert, k8s Secret"),
     ];
     let mut s = format!("wrote {}/\n", out.display());
     for (f, what) in rows {

@@ -1,12 +1,11 @@
 //! `issue`: one certificate from an existing CA — the rotation path.
 use std::path::Path;
 
-use ::time::OffsetDateTime;
 use anyhow::{Context, anyhow, bail};
+use ::time::OffsetDateTime;
 use rcgen::Issuer;
 use rustls_pki_types::CertificateDer;
 
-use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::issue::{IssueArgs, Profile as ProfileArg};
 use crate::fsio::{Mode, WriteSet};
@@ -18,6 +17,7 @@ use crate::pki::model::{Cert, San};
 use crate::pki::verify::{self, SigCheck};
 use crate::report::Printer;
 use crate::secret::PasswordSource;
+use crate::ExitStatus;
 
 pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
@@ -25,9 +25,7 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let profile = match args.profile {
         ProfileArg::Server => Profile::Server,
         ProfileArg::Client => Profile::Client,
-        ProfileArg::Intermediate => Profile::Intermediate {
-            pathlen: args.pathlen,
-        },
+        ProfileArg::Intermediate => Profile::Intermediate { pathlen: args.pathlen },
     };
     check_ca_can_issue(&args.ca, &ca, profile)?;
 
@@ -54,12 +52,8 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let mut renew_dn = None;
     if let Some(old_path) = &args.renew {
         let old = first_cert(old_path)?;
-        let issued_by_ca = crate::pki::model::names_match(
-            &old.issuer_raw,
-            &old.issuer,
-            &ca.subject_raw,
-            &ca.subject,
-        ) && verify::check(&old, &ca) == SigCheck::Valid;
+        let issued_by_ca = crate::pki::model::names_match(&old.issuer_raw, &old.issuer, &ca.subject_raw, &ca.subject)
+            && verify::check(&old, &ca) == SigCheck::Valid;
         if !issued_by_ca {
             bail!(
                 "{}: was not issued by {} (its issuer is `{}`, and the CA's key does not verify it)",
@@ -72,16 +66,10 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             match s {
                 San::Dns(d) => sans.push(SanSpec::Dns(d.clone())),
                 San::Ip(ip) => sans.push(SanSpec::Ip(*ip)),
-                _ => printer.warn(&format!(
-                    "{}: SAN `{s}` is not copied (only DNS and IP SANs are)",
-                    old_path.display()
-                )),
+                _ => printer.warn(&format!("{}: SAN `{s}` is not copied (only DNS and IP SANs are)", old_path.display())),
             }
         }
-        renew_dn = Some(
-            issue::dn_from_der(&old.subject_raw)
-                .map_err(|e| anyhow!("{}: {e}", old_path.display()))?,
-        );
+        renew_dn = Some(issue::dn_from_der(&old.subject_raw).map_err(|e| anyhow!("{}: {e}", old_path.display()))?);
     }
     for s in issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))? {
         if !sans.contains(&s) {
@@ -91,30 +79,24 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if matches!(profile, Profile::Server) && sans.is_empty() {
         bail!("a server certificate needs at least one --san (or --renew OLD.crt to copy them)");
     }
-    let cn =
-        match (&args.cn, &renew_dn) {
-            (Some(cn), _) => Some(cn.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(issue::default_cn(&sans).ok_or_else(|| {
-                anyhow!("give --cn or at least one --san to name the certificate")
-            })?),
-        };
+    let cn = match (&args.cn, &renew_dn) {
+        (Some(cn), _) => Some(cn.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(
+            issue::default_cn(&sans)
+                .ok_or_else(|| anyhow!("give --cn or at least one --san to name the certificate"))?,
+        ),
+    };
 
     // The key: kept, or new.
     let (key, new_key) = match &args.key {
-        Some(p) => (
-            keys::read_key(p, &args.password.source(), "the existing key")?,
-            false,
-        ),
+        Some(p) => (keys::read_key(p, &args.password.source(), "the existing key")?, false),
         None => {
             let kt = match args.key_type {
                 Some(k) => k.into(),
                 None => KeyType::like(&ca.key).unwrap_or(KeyType::EcP256),
             };
-            (
-                keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?,
-                true,
-            )
+            (keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?, true)
         }
     };
     let key_password = if args.encrypt_key {
@@ -128,31 +110,14 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         None
     };
 
-    let default_days = if matches!(profile, Profile::Intermediate { .. }) {
-        1825
-    } else {
-        397
-    };
+    let default_days = if matches!(profile, Profile::Intermediate { .. }) { 1825 } else { 397 };
     let days = args.days.unwrap_or(default_days);
     let (nb, na, clamped) = issue::validity(OffsetDateTime::now_utc(), days, Some(ca.not_after));
     if clamped {
-        printer.warn(&format!(
-            "{days} days would outlive the CA; clamped to the CA's notAfter ({})",
-            ca.not_after
-        ));
+        printer.warn(&format!("{days} days would outlive the CA; clamped to the CA's notAfter ({})", ca.not_after));
     }
-    let mut params = issue::params(
-        profile,
-        &Subject {
-            cn: cn.clone().unwrap_or_default(),
-            ..Default::default()
-        },
-        &sans,
-        nb,
-        na,
-        key.algorithm() == &rcgen::PKCS_RSA_SHA256,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let mut params = issue::params(profile, &Subject { cn: cn.clone().unwrap_or_default(), ..Default::default() }, &sans, nb, na, key.algorithm() == &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| anyhow!(e))?;
     if let Some(mut dn) = renew_dn {
         if let Some(cn) = &cn {
             dn.remove(rcgen::DnType::CommonName);
@@ -161,18 +126,12 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         params.distinguished_name = dn;
     }
     let ca_der = CertificateDer::from(ca.der.as_slice());
-    let issuer = Issuer::from_ca_cert_der(&ca_der, &ca_key)
-        .with_context(|| format!("{}: cannot use as issuer", args.ca.display()))?;
-    let cert = params
-        .signed_by(&key, &issuer)
-        .context("signing the certificate")?;
+    let issuer = Issuer::from_ca_cert_der(&ca_der, &ca_key).with_context(|| format!("{}: cannot use as issuer", args.ca.display()))?;
+    let cert = params.signed_by(&key, &issuer).context("signing the certificate")?;
 
     // Check our own work before writing anything.
-    let parsed = Cert::parse(
-        cert.der(),
-        load::Source::new(&"new".into(), 0, None, load::Container::Der),
-    )
-    .map_err(|e| anyhow!("the new certificate does not parse: {e}"))?;
+    let parsed = Cert::parse(cert.der(), load::Source::new(&"new".into(), 0, None, load::Container::Der))
+        .map_err(|e| anyhow!("the new certificate does not parse: {e}"))?;
     if verify::check(&parsed, &ca) != SigCheck::Valid {
         bail!("the new certificate does not verify with the CA's key");
     }
@@ -188,24 +147,17 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let mut files = WriteSet::new();
     files.add(out.join(format!("{name}.crt")), leaf_pem, Mode::Public);
     if new_key {
-        let pem = keys::to_pem(&key, key_password.as_ref().map(|p| p.as_str()))
-            .map_err(|e| anyhow!("encoding the key: {e}"))?;
-        files.add(
-            out.join(format!("{name}.key")),
-            pem.as_bytes(),
-            Mode::Secret,
-        );
+        let pem = keys::to_pem(&key, key_password.as_ref().map(|p| p.as_str())).map_err(|e| anyhow!("encoding the key: {e}"))?;
+        files.add(out.join(format!("{name}.key")), pem.as_bytes(), Mode::Secret);
     }
-    files.add(
-        out.join(format!("{name}-fullchain.crt")),
-        full,
-        Mode::Public,
-    );
+    files.add(out.join(format!("{name}-fullchain.crt")), full, Mode::Public);
     let written = files.commit(args.force)?;
 
     let mut s = format!(
         "issued {} (serial {}), valid until {}\n",
-        parsed.subject, parsed.serial, parsed.not_after
+        parsed.subject,
+        parsed.serial,
+        parsed.not_after
     );
     for p in written {
         s.push_str(&format!("  wrote {}\n", p.display()));
@@ -234,20 +186,16 @@ fn check_ca_can_issue(path: &Path, ca: &Cert, profile: Profile) -> anyhow::Resul
             ca.subject
         ),
     }
-    if let Some(ku) = ca.key_usage
-        && !ku.key_cert_sign()
-    {
-        bail!(
-            "{p}: the CA's keyUsage lacks keyCertSign, so certificates it signs are rejected by verifiers"
-        );
+    if let Some(ku) = ca.key_usage {
+        if !ku.key_cert_sign() {
+            bail!("{p}: the CA's keyUsage lacks keyCertSign, so certificates it signs are rejected by verifiers");
+        }
     }
     if let (Profile::Intermediate { pathlen }, Some(limit)) =
         (profile, ca.basic_constraints.and_then(|bc| bc.path_len))
     {
         if limit == 0 {
-            bail!(
-                "{p}: the CA's pathLenConstraint is 0, which forbids another intermediate below it"
-            );
+            bail!("{p}: the CA's pathLenConstraint is 0, which forbids another intermediate below it");
         }
         if u32::from(pathlen) >= limit {
             bail!(
@@ -290,3 +238,4 @@ fn default_name(args: &IssueArgs) -> String {
     }
     .to_owned()
 }
+

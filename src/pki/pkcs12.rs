@@ -20,18 +20,13 @@ pub enum Pkcs12Error {
 /// Decrypt and read a PKCS#12 file.
 pub fn read(data: &[u8], password: &str) -> Result<Pkcs12Contents, Pkcs12Error> {
     use p12_keystore::error::Error as E;
-    let archive =
-        p12_keystore::Pkcs12Archive::from_pkcs12(data, password).map_err(|e| match e {
-            E::MacError(_) => Pkcs12Error::WrongPassword,
-            E::UnpadError => Pkcs12Error::WrongPassword,
-            other => Pkcs12Error::Malformed(other.to_string()),
-        })?;
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(data, password).map_err(|e| match e {
+        E::MacError(_) => Pkcs12Error::WrongPassword,
+        E::UnpadError => Pkcs12Error::WrongPassword,
+        other => Pkcs12Error::Malformed(other.to_string()),
+    })?;
     Ok(Pkcs12Contents {
-        certs: archive
-            .certs
-            .iter()
-            .map(|b| b.cert.as_der().to_vec())
-            .collect(),
+        certs: archive.certs.iter().map(|b| b.cert.as_der().to_vec()).collect(),
         keys: archive
             .keys
             .iter()
@@ -51,9 +46,7 @@ pub fn encryption_algorithms(pfx: &[u8]) -> Vec<String> {
 }
 
 const OID_ENCRYPTED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06];
-const OID_SHROUDED_KEY_BAG: &[u8] = &[
-    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02,
-];
+const OID_SHROUDED_KEY_BAG: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02];
 const OID_PBES2: &str = "1.2.840.113549.1.5.13";
 
 /// The OCTET STRING content of a `[0] EXPLICIT` data ContentInfo value.
