@@ -23,13 +23,13 @@ pub struct Link {
     pub key_id_match: Option<bool>,
 }
 
-/// (child, issuer) SHA-256 fingerprints.
-type PairKey = ([u8; 32], [u8; 32]);
+/// (child fingerprint, issuer fingerprint) → outcome.
+type PairCache = HashMap<([u8; 32], [u8; 32]), SigCheck>;
 
 /// Shared signature-check cache. One per process is enough.
 #[derive(Default)]
 pub struct Verifier {
-    cache: Mutex<HashMap<PairKey, SigCheck>>,
+    cache: Mutex<PairCache>,
 }
 
 /// Below this many checks, threads cost more than they save.
@@ -40,7 +40,7 @@ impl Verifier {
         Self::default()
     }
 
-    fn lookup(&self, key: &PairKey) -> Option<SigCheck> {
+    fn lookup(&self, key: &([u8; 32], [u8; 32])) -> Option<SigCheck> {
         self.cache.lock().ok().and_then(|c| c.get(key).cloned())
     }
 
