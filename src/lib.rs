@@ -30,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Man(args) => commands::completions::man(args, &global),
         Command::Lint(args) => commands::lint::run(args, &global),
         Command::Rules(args) => commands::rules::run(args, &global),
+        Command::Probe(args) => commands::probe::run(args, &global),
     }
 }

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod inspect;
 pub mod issue;
 pub mod lint;
+pub mod probe;
 pub mod rules;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
@@ -54,6 +55,8 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// List the lint rules, or explain one
     Rules(rules::RulesArgs),
+    /// Connect to a TLS server, capture the chain it sends, and lint it
+    Probe(probe::ProbeArgs),
 }
 
 /// Options every command takes.

@@ -194,7 +194,7 @@ fn link_of<'a>(graph: &Graph<'a>, path: &[usize], k: usize, end: &PathEnd) -> Li
 }
 
 /// Where every copy of certificate `i` was found.
-fn locations(graph: &Graph<'_>, i: usize) -> Vec<String> {
+pub(crate) fn locations(graph: &Graph<'_>, i: usize) -> Vec<String> {
     let c = graph.canonical[i];
     (0..graph.certs.len())
         .filter(|&j| graph.canonical[j] == c)

@@ -36,7 +36,7 @@ fn expect_of(e: ExpectArg) -> Expect {
     }
 }
 
-fn severity_of(s: SeverityArg) -> Severity {
+pub(crate) fn severity_of(s: SeverityArg) -> Severity {
     match s {
         SeverityArg::Error => Severity::Error,
         SeverityArg::Warning => Severity::Warning,
@@ -67,7 +67,7 @@ fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
     }
 }
 
-fn load_trust(specs: &[String]) -> anyhow::Result<Vec<Cert>> {
+pub(crate) fn load_trust(specs: &[String]) -> anyhow::Result<Vec<Cert>> {
     let mut out = Vec::new();
     for spec in specs {
         let path = if spec == "system" {

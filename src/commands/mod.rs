@@ -9,4 +9,5 @@ pub mod inputs;
 pub mod inspect;
 pub mod issue;
 pub mod lint;
+pub mod probe;
 pub mod rules;
