@@ -36,6 +36,9 @@ fn expect_of(e: ExpectArg) -> Expect {
     }
 }
 
+/// More files than this get a progress bar (on a terminal).
+const PROGRESS_THRESHOLD: usize = 200;
+
 pub(crate) fn severity_of(s: SeverityArg) -> Severity {
     match s {
         SeverityArg::Error => Severity::Error,
@@ -253,9 +256,16 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
     // Read in parallel; a file that cannot be read is reported, the rest go on.
     let cli_expect = expect_of(args.expect);
+    // A progress bar for big scans, on a terminal only (never in CI or a pipe).
+    let bar = (files.len() > PROGRESS_THRESHOLD)
+        .then(|| printer.progress(files.len() as u64, "reading"))
+        .flatten();
     let read: Vec<Result<Input, IoFailure>> = files
         .par_iter()
         .map(|p| {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
             let bytes = load::read_limited(p).map_err(|e| IoFailure {
                 path: p.display().to_string(),
                 message: e.to_string(),
@@ -301,7 +311,16 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let eopts = EngineOptions {
         pkcs12_password: password.as_ref().map(|p| p.as_str()),
     };
+    if let Some(b) = &bar {
+        // The rules run in parallel with no per-file hook: keep the bar
+        // full and animate it while they run.
+        b.set_message(format!("read; linting {} files", inputs.len()));
+        b.enable_steady_tick(std::time::Duration::from_millis(100));
+    }
     let results = engine::run(inputs, &ctx, &eopts, &overrides);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
 
     let fail_on = severity_of(args.fail_on);
     let failing = results

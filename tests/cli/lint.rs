@@ -629,3 +629,44 @@ fn pre_commit_hook_passes_clean_files_and_fails_a_leaf_only_bundle() {
     assert!(!ok, "a leaf-only ca-bundle.pem must fail: {text}");
     assert!(text.contains("CS201"), "{text}");
 }
+
+#[test]
+fn big_scans_show_progress_only_on_a_terminal() {
+    if !have("script") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let pem = std::fs::read(fixture("server-fullchain.pem")).unwrap();
+    for i in 0..250 {
+        std::fs::write(tmp.path().join(format!("f{i}.pem")), &pem).unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let term = |env_ci: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} lint {}", bin.display(), tmp.path().display()),
+            "/dev/null",
+        ]);
+        cmd.env_remove("CI");
+        if let Some(v) = env_ci {
+            cmd.env("CI", v);
+        }
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    assert!(
+        term(None).contains("reading"),
+        "no progress bar on a terminal"
+    );
+    assert!(
+        !term(Some("true")).contains("reading"),
+        "progress bar in CI"
+    );
+    // Piped: stderr stays clean.
+    chainsmith()
+        .arg("lint")
+        .arg(tmp.path())
+        .assert()
+        .success()
+        .stderr(predicates::str::is_empty());
+}

@@ -14,4 +14,5 @@ mod help;
 mod inspect;
 mod issue;
 mod lint;
+mod quickstart;
 mod rules;
