@@ -11,6 +11,7 @@ mod export;
 mod faults;
 mod generate;
 mod help;
+mod hostile;
 mod inspect;
 mod issue;
 mod lint;

@@ -1,0 +1,148 @@
+//! Hostile inputs: each is refused or reported cleanly, within bounds,
+//! never a panic (exit codes 1 for findings, 2 for refused input).
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+
+use crate::support::*;
+
+#[test]
+fn a_100_mb_file_is_refused_before_it_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.pem");
+    // Sparse: costs no disk, but its size is 100 MB.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    for cmd in [vec!["lint"], vec!["inspect"], vec!["bundle"]] {
+        chainsmith().args(&cmd).arg(&big).assert().code(2).stderr(
+            predicate::str::contains("big.pem").and(predicate::str::contains("input limit")),
+        );
+    }
+}
+
+#[test]
+fn a_pem_with_100000_blocks_finishes_quickly_and_says_it_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("many.pem");
+    let block = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+    std::fs::write(&f, block.repeat(100_000)).unwrap();
+    let t = Instant::now();
+    let out = chainsmith()
+        .args(["lint", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("CS101") || text.contains("CS102"),
+        "{}",
+        &text[..text.len().min(500)]
+    );
+    assert!(
+        text.contains("the rest was not read"),
+        "the block limit is not reported"
+    );
+}
+
+#[test]
+fn deeply_nested_and_oversized_der_lengths_are_findings_not_crashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        // 0x30 0x84 length 4 GiB with 10 bytes behind it.
+        (
+            "huge-length.der",
+            [vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xf0], vec![0; 10]].concat(),
+        ),
+        // 20,000 nested SEQUENCEs with indefinite lengths (BER, not DER).
+        (
+            "nested-indefinite.der",
+            [vec![0x30, 0x80].repeat(20_000), vec![0; 40_000]].concat(),
+        ),
+        // 5,000 nested definite-length SEQUENCEs.
+        ("nested-definite.der", {
+            let mut v: Vec<u8> = vec![0x05, 0x00];
+            for _ in 0..5_000 {
+                let len = v.len();
+                let mut hdr = vec![0x30, 0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8];
+                hdr.extend(v);
+                v = hdr;
+            }
+            v
+        }),
+    ];
+    for (name, bytes) in cases {
+        let f = tmp.path().join(name);
+        std::fs::write(&f, bytes).unwrap();
+        chainsmith()
+            .arg("lint")
+            .arg(&f)
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("CS101"));
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_escaped_in_human_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = "Evil \u{1b}[31mRoot\u{7}";
+    let out = tmp.path().join("chain");
+    chainsmith()
+        .args([
+            "generate",
+            "--san",
+            "a.example.com",
+            "--root-cn",
+            evil,
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    for cmd in [vec!["inspect"], vec!["lint", "--expect", "ca-bundle"]] {
+        let o = chainsmith()
+            .args(&cmd)
+            .arg(out.join("root.crt"))
+            .output()
+            .unwrap();
+        let all = [o.stdout, o.stderr].concat();
+        assert!(!all.contains(&0x1b), "{cmd:?} printed a raw ESC");
+        assert!(!all.contains(&0x07), "{cmd:?} printed a raw BEL");
+        let text = String::from_utf8_lossy(&all);
+        if cmd[0] == "inspect" {
+            assert!(text.contains("\\u{1b}[31mRoot"), "{text}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_fifos_and_loops_in_a_scanned_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("certs");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::copy(fixture("server-fullchain.pem"), d.join("good.pem")).unwrap();
+    std::os::unix::fs::symlink(d.join("good.pem"), d.join("link.pem")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("nowhere.pem"), d.join("dangling.pem")).unwrap();
+    // A directory symlink loop must not be followed.
+    std::os::unix::fs::symlink(&d, d.join("loop")).unwrap();
+    // A FIFO would block a reader forever.
+    let (ok, msg) = run(std::process::Command::new("mkfifo").arg(d.join("pipe.pem")));
+    assert!(ok, "{msg}");
+    chainsmith()
+        .args(["lint"])
+        .arg(&d)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("2 files").or(predicate::str::contains("2 file")));
+}
