@@ -64,7 +64,7 @@ fn deeply_nested_and_oversized_der_lengths_are_findings_not_crashes() {
         // 20,000 nested SEQUENCEs with indefinite lengths (BER, not DER).
         (
             "nested-indefinite.der",
-            [vec![0x30, 0x80].repeat(20_000), vec![0; 40_000]].concat(),
+            [[0x30, 0x80].repeat(20_000), vec![0; 40_000]].concat(),
         ),
         // 5,000 nested definite-length SEQUENCEs.
         ("nested-definite.der", {
