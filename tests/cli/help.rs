@@ -149,3 +149,17 @@ fn man_pages_are_written_per_subcommand() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn every_help_page_is_snapshotted() {
+    // One insta snapshot per command path, walked recursively, so a change
+    // to any --help shows up in review (cargo-deny's cli_snapshot).
+    for path in all_command_paths() {
+        let out = chainsmith().args(&path).arg("--help").output().unwrap();
+        assert!(out.status.success());
+        let name = format!("help_{}", path.join("_"));
+        insta::assert_snapshot!(name, String::from_utf8(out.stdout).unwrap());
+    }
+    let out = chainsmith().arg("--help").output().unwrap();
+    insta::assert_snapshot!("help_top", String::from_utf8(out.stdout).unwrap());
+}
