@@ -15,5 +15,6 @@ mod hostile;
 mod inspect;
 mod issue;
 mod lint;
+mod properties;
 mod quickstart;
 mod rules;
