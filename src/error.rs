@@ -3,12 +3,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("{path}: {size} bytes is over the {limit}-byte input limit")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{path}: no certificate found (not PEM, DER, PKCS#7 or PKCS#12)")]
@@ -25,11 +21,10 @@ pub enum LoadError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "{path}: no private key found (expected a PEM PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY block)"
@@ -53,10 +48,9 @@ pub enum KeyError {
 pub enum WriteError {
     #[error("{path}: already exists; pass --force to overwrite")]
     Exists { path: PathBuf },
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot write: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }

@@ -62,15 +62,39 @@ impl WriteSet {
 
     /// Write every file. On any failure, temporary files are removed and files
     /// this call already renamed into a fresh place are removed again.
+    /// Output directories this call creates are removed again on failure.
     pub fn commit(self, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+        let mut created: Vec<PathBuf> = Vec::new();
+        let result = self.commit_inner(force, &mut created);
+        if result.is_err() {
+            // Deepest first; remove_dir only succeeds on empty directories.
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        result
+    }
+
+    fn commit_inner(
+        &self,
+        force: bool,
+        created: &mut Vec<PathBuf>,
+    ) -> Result<Vec<PathBuf>, WriteError> {
         self.check_clobber(force)?;
         let mut staged = Vec::with_capacity(self.files.len());
         for f in &self.files {
             let dir = parent_dir(&f.path);
+            let mut missing: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && a.symlink_metadata().is_err())
+                .map(Path::to_path_buf)
+                .collect();
             std::fs::create_dir_all(dir).map_err(|source| WriteError::Io {
                 path: dir.to_path_buf(),
-                source,
+                cause: plain(source),
             })?;
+            missing.reverse();
+            created.extend(missing);
             // tempfile creates the file 0600 from the start, so a key is never
             // readable by others, whatever the umask.
             let mut tmp = tempfile::Builder::new()
@@ -79,11 +103,11 @@ impl WriteSet {
                 .tempfile_in(dir)
                 .map_err(|source| WriteError::Io {
                     path: f.path.clone(),
-                    source,
+                    cause: plain(source),
                 })?;
             let io = |source| WriteError::Io {
                 path: f.path.clone(),
-                source,
+                cause: plain(source),
             };
             tmp.write_all(&f.bytes).map_err(io)?;
             set_mode(tmp.path(), f.mode).map_err(io)?;
@@ -103,7 +127,7 @@ impl WriteSet {
                         for (tmp, f) in tmps.iter().zip(files) {
                             tmp.as_file().sync_all().map_err(|source| WriteError::Io {
                                 path: f.path.clone(),
-                                source,
+                                cause: plain(source),
                             })?;
                         }
                         Ok(())
@@ -114,7 +138,7 @@ impl WriteSet {
                 h.join().unwrap_or_else(|_| {
                     Err(WriteError::Io {
                         path: PathBuf::new(),
-                        source: std::io::Error::other("a flush thread failed"),
+                        cause: std::io::Error::other("a flush thread failed"),
                     })
                 })
             })
@@ -139,7 +163,7 @@ impl WriteSet {
                 }
                 return Err(WriteError::Io {
                     path: f.path.clone(),
-                    source: e.error,
+                    cause: e.error,
                 });
             }
             done.push(f.path.clone());
@@ -151,6 +175,31 @@ impl WriteSet {
             }
         }
         Ok(done)
+    }
+}
+
+/// tempfile decorates I/O errors with the temporary file's path (twice in an
+/// error chain); keep just the operating system's reason, as the final path
+/// is already in the message.
+fn plain(e: std::io::Error) -> std::io::Error {
+    if let Some(code) = e.raw_os_error() {
+        return std::io::Error::from_raw_os_error(code);
+    }
+    let inner_code = e
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .and_then(|src| src.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::raw_os_error);
+    match inner_code {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None if e.get_ref().is_some() => {
+            let text = e.to_string();
+            match text.find(" at path ") {
+                Some(i) => std::io::Error::new(e.kind(), text[..i].to_owned()),
+                None => e,
+            }
+        }
+        None => e,
     }
 }
 

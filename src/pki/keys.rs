@@ -128,7 +128,7 @@ fn encrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
 pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<KeyPair, KeyError> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?);
     let loaded = super::load::load_bytes(&path.display().to_string(), &bytes, &Default::default());
     let block = loaded

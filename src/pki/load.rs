@@ -177,7 +177,7 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
     let name = path.display().to_string();
     let io = |source| LoadError::Io {
         path: name.clone(),
-        source,
+        cause: source,
     };
     let mut buf = Vec::new();
     if path.as_os_str() == "-" {

@@ -86,3 +86,56 @@ fn sigkill_during_generate_leaves_old_or_new_files_only() {
     }
     assert!(outcomes.0 > 0, "no run was killed mid-way: {outcomes:?}");
 }
+
+/// Mount a tiny tmpfs (root only); None, with a loud note, where the
+/// sandbox does not allow mounts.
+#[cfg(target_os = "linux")]
+fn tiny_fs(dir: &Path, size: &str) -> bool {
+    let (ok, msg) = run(std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir));
+    if !ok {
+        eprintln!("\n!!! SKIPPED: cannot mount a tmpfs here ({msg}) !!!\n");
+    }
+    ok
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_gives_a_clear_error_and_leaves_nothing() {
+    if !is_root() {
+        eprintln!("\n!!! SKIPPED: mounting a full file system needs root !!!\n");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    if !tiny_fs(&mnt, "64k") {
+        return;
+    }
+    // Fill it almost completely.
+    let _ = std::fs::write(mnt.join("filler"), vec![0u8; 60 * 1024]);
+    let out = chainsmith()
+        .args(["generate", "--san", "a.example.com", "-o"])
+        .arg(mnt.join("chain"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let entries: Vec<String> = std::fs::read_dir(&mnt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains(".chainsmith-"),
+        "the temporary path leaks into the message: {stderr}"
+    );
+    assert_eq!(
+        entries,
+        vec!["filler".to_owned()],
+        "something was left behind"
+    );
+}
