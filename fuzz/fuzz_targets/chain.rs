@@ -11,8 +11,19 @@ fuzz_target!(|data: &[u8]| {
     let verifier = Verifier::new();
     let graph = Graph::build(&f.certs, &verifier);
     let chains = graph.chains();
-    let covered: usize = chains.iter().map(|(p, _)| p.len()).sum();
-    assert!(covered <= f.certs.len());
+    // Every distinct certificate is in some chain, and no chain starts with
+    // a certificate an earlier chain already showed.
+    let mut seen = vec![false; f.certs.len()];
+    for (path, _) in &chains {
+        assert!(!path.is_empty());
+        assert!(!seen[path[0]], "a chain starts at an already shown certificate");
+        for &i in path {
+            seen[i] = true;
+        }
+    }
+    for i in 0..f.certs.len() {
+        assert!(graph.canonical[i] != i || seen[i], "certificate {i} is in no chain");
+    }
     for i in 0..f.certs.len() {
         let _ = graph.path_up(i);
     }

@@ -306,11 +306,19 @@ impl<'a> Graph<'a> {
             .filter(|&i| self.canonical[i] == i && !covered[i])
             .collect();
         rest.sort_by(|&a, &b| self.order_key(a).cmp(&self.order_key(b)));
-        for r in rest {
-            if covered[r] {
-                continue;
-            }
-            let (path, end) = self.path_up(r);
+        // Start each remaining chain at the lowest uncovered certificate (one
+        // that issued no other uncovered one), so an issuer is not shown on
+        // its own and then again above its child. Only a pure cycle has no
+        // such certificate; it starts at the first in sort order.
+        loop {
+            let open: Vec<usize> = rest.iter().copied().filter(|&r| !covered[r]).collect();
+            let Some(&first) = open.first() else { break };
+            let start = open
+                .iter()
+                .copied()
+                .find(|&c| !open.iter().any(|&o| o != c && self.issuers(o).contains(&c)))
+                .unwrap_or(first);
+            let (path, end) = self.path_up(start);
             for &p in &path {
                 covered[p] = true;
             }

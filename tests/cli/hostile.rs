@@ -146,3 +146,25 @@ fn symlinks_fifos_and_loops_in_a_scanned_directory() {
         .code(0)
         .stdout(predicate::str::contains("2 files").or(predicate::str::contains("2 file")));
 }
+
+#[test]
+fn fuzz_regression_shared_issuer_is_shown_once() {
+    // Found by the `chain` fuzz target: mutated copies of a sub CA made the
+    // chain list show the intermediate alone and again above the sub CA.
+    let f = fixture("fuzz/chain-shared-issuer.bin");
+    let out = chainsmith().arg("inspect").arg(&f).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let heads: Vec<&str> = text.lines().filter(|l| l.starts_with("chain ")).collect();
+    assert_eq!(heads.len(), 2, "{text}");
+    let tops = text
+        .lines()
+        .filter(|l| l.contains("[intermediate] Fixture Intermediate CA"))
+        .count();
+    assert_eq!(tops, 1, "the intermediate is shown more than once:\n{text}");
+}
