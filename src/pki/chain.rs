@@ -281,25 +281,46 @@ impl<'a> Graph<'a> {
     /// start chains of their own. Deterministic for any input order.
     pub fn chains(&self) -> Vec<(Vec<usize>, PathEnd)> {
         let n = self.certs.len();
-        let mut is_issuer = vec![false; n];
-        for i in 0..n {
-            if self.canonical[i] == i {
-                for j in self.issuers(i) {
-                    is_issuer[j] = true;
+        // Verified issuers of every first copy, computed once.
+        let iss: Vec<Vec<usize>> = (0..n)
+            .map(|i| {
+                if self.canonical[i] == i {
+                    self.issuers(i)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        // How many not-yet-shown certificates each certificate issued.
+        let mut open_children = vec![0usize; n];
+        for (i, list) in iss.iter().enumerate() {
+            for &j in list {
+                if j != i {
+                    open_children[j] += 1;
                 }
             }
         }
-        let mut bottoms: Vec<usize> = (0..n)
-            .filter(|&i| self.canonical[i] == i && !is_issuer[i])
-            .collect();
-        bottoms.sort_by(|&a, &b| self.order_key(a).cmp(&self.order_key(b)));
         let mut covered = vec![false; n];
         let mut out = Vec::new();
+        let cover = |path: &[usize], covered: &mut Vec<bool>, open_children: &mut Vec<usize>| {
+            for &p in path {
+                if !covered[p] {
+                    covered[p] = true;
+                    for &j in &iss[p] {
+                        if j != p {
+                            open_children[j] = open_children[j].saturating_sub(1);
+                        }
+                    }
+                }
+            }
+        };
+        let mut bottoms: Vec<usize> = (0..n)
+            .filter(|&i| self.canonical[i] == i && open_children[i] == 0)
+            .collect();
+        bottoms.sort_by(|&a, &b| self.order_key(a).cmp(&self.order_key(b)));
         for b in bottoms {
             let (path, end) = self.path_up(b);
-            for &p in &path {
-                covered[p] = true;
-            }
+            cover(&path, &mut covered, &mut open_children);
             out.push((path, end));
         }
         let mut rest: Vec<usize> = (0..n)
@@ -311,17 +332,14 @@ impl<'a> Graph<'a> {
         // its own and then again above its child. Only a pure cycle has no
         // such certificate; it starts at the first in sort order.
         loop {
-            let open: Vec<usize> = rest.iter().copied().filter(|&r| !covered[r]).collect();
-            let Some(&first) = open.first() else { break };
-            let start = open
-                .iter()
-                .copied()
-                .find(|&c| !open.iter().any(|&o| o != c && self.issuers(o).contains(&c)))
+            let mut open = rest.iter().copied().filter(|&r| !covered[r]);
+            let Some(first) = open.next() else { break };
+            let start = std::iter::once(first)
+                .chain(open)
+                .find(|&c| open_children[c] == 0)
                 .unwrap_or(first);
             let (path, end) = self.path_up(start);
-            for &p in &path {
-                covered[p] = true;
-            }
+            cover(&path, &mut covered, &mut open_children);
             out.push((path, end));
         }
         out
