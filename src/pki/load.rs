@@ -520,12 +520,12 @@ fn push_cert_block(out: &mut LoadedFile, label: &str, contents: &[u8], source: S
 }
 
 fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBlock) {
-    if is_cert_label(&b.label) {
-        if let Some(contents) = decode_plain_body(&b.text) {
-            let source = Source::new(path, index, Some(b.begin_line), Container::Pem);
-            push_cert_block(out, &b.label, &contents, source);
-            return;
-        }
+    if is_cert_label(&b.label)
+        && let Some(contents) = decode_plain_body(&b.text)
+    {
+        let source = Source::new(path, index, Some(b.begin_line), Container::Pem);
+        push_cert_block(out, &b.label, &contents, source);
+        return;
     }
     let parsed = match pem::parse(b.text.as_bytes()) {
         Ok(p) => p,
