@@ -46,7 +46,10 @@ fn int_bundle() -> PathBuf {
 /// The two bundles, by short name; a missing one is skipped loudly.
 fn inputs() -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
-    for (name, path) in [("store", PathBuf::from(STORE)), ("int-bundle", int_bundle())] {
+    for (name, path) in [
+        ("store", PathBuf::from(STORE)),
+        ("int-bundle", int_bundle()),
+    ] {
         match std::fs::read(&path) {
             Ok(b) => out.push((name, b)),
             Err(e) => eprintln!("skipped {name}: cannot read {}: {e}", path.display()),
