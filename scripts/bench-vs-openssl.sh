@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Time chainsmith against the openssl way of doing the same work, as whole
-# processes, in alternating runs (hyperfine). Prints a table of medians and
+# processes, back to back in one hyperfine call per task (hyperfine does
+# all runs of one command, then the other's). Prints a table of medians and
 # the ratio chainsmith/openssl per task.
 #
 #   scripts/bench-vs-openssl.sh            # all tasks
