@@ -50,9 +50,10 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .map(|der| encode::pem_block("CERTIFICATE", der))
         .collect();
 
+    // One cache: the engine below reuses the signature checks of the display graph.
+    let verifier = Verifier::new();
     if args.format == FormatArg::Human {
         let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
-        let verifier = Verifier::new();
         let graph = Graph::build(&served.certs, &verifier);
         let entries = served_entries(&graph);
         let mut head = format!(
@@ -72,7 +73,6 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         printer.out(&head)?;
     }
 
-    let verifier = Verifier::new();
     let ctx = Context {
         now,
         warn_days: args.warn_days,
