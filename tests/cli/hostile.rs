@@ -168,3 +168,127 @@ fn fuzz_regression_shared_issuer_is_shown_once() {
         .count();
     assert_eq!(tops, 1, "the intermediate is shown more than once:\n{text}");
 }
+
+/// The base64 body lines of every key block in `pem`.
+fn key_lines(pem: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in pem.lines() {
+        if l.starts_with("-----BEGIN") && l.contains("PRIVATE KEY") {
+            inside = true;
+        } else if l.starts_with("-----END") {
+            inside = false;
+        } else if inside && l.len() >= 16 {
+            out.push(l.to_owned());
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[test]
+fn no_command_that_handles_keys_prints_key_material() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &[]);
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "pfx-pass\n").unwrap();
+    let mut secrets = key_lines(&std::fs::read_to_string(fixture("server.key")).unwrap());
+    for k in ["root.key", "intermediate.key", "server.key"] {
+        secrets.extend(key_lines(&std::fs::read_to_string(chain.join(k)).unwrap()));
+    }
+    let p = |x: &std::path::Path| x.display().to_string();
+    let runs: Vec<Vec<String>> = vec![
+        vec![
+            "lint".into(),
+            "-v".into(),
+            p(&fixture("with-private-key.pem")),
+        ],
+        vec![
+            "lint".into(),
+            "--format".into(),
+            "json".into(),
+            p(&fixture("with-private-key.pem")),
+        ],
+        vec![
+            "inspect".into(),
+            "--format".into(),
+            "json".into(),
+            p(&fixture("with-private-key.pem")),
+        ],
+        vec![
+            "bundle".into(),
+            "--for".into(),
+            "server".into(),
+            p(&fixture("with-private-key.pem")),
+            p(&fixture("intermediate.crt")),
+        ],
+        vec![
+            "convert".into(),
+            "--to".into(),
+            "pem".into(),
+            p(&fixture("with-private-key.pem")),
+        ],
+        vec![
+            "convert".into(),
+            "--to".into(),
+            "pfx".into(),
+            "-v".into(),
+            "--key".into(),
+            p(&fixture("server.key")),
+            "--password-file".into(),
+            p(&pw),
+            "-o".into(),
+            p(&tmp.path().join("s.pfx")),
+            p(&fixture("server-fullchain.pem")),
+        ],
+        vec![
+            "convert".into(),
+            "--to".into(),
+            "pem".into(),
+            "--with-key".into(),
+            "--password-file".into(),
+            p(&pw),
+            "-o".into(),
+            p(&tmp.path().join("back.pem")),
+            p(&tmp.path().join("s.pfx")),
+        ],
+        vec![
+            "export".into(),
+            "apisix".into(),
+            "--from".into(),
+            p(&chain),
+            "-o".into(),
+            p(&tmp.path().join("apisix")),
+        ],
+        vec![
+            "issue".into(),
+            "-v".into(),
+            "--san".into(),
+            "x.example.com".into(),
+            "--ca".into(),
+            p(&chain.join("intermediate.crt")),
+            "--ca-key".into(),
+            p(&chain.join("intermediate.key")),
+            "-o".into(),
+            p(&tmp.path().join("issued")),
+        ],
+    ];
+    for args in runs {
+        let out = chainsmith().args(&args).output().unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 2), "{args:?}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !text.contains("PRIVATE KEY-----"),
+            "{args:?} printed a key block"
+        );
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{args:?} printed key material");
+        }
+    }
+    // The key written by --with-key is in its own 0600 file, not the output.
+    assert!(tmp.path().join("back.key").exists() || tmp.path().join("back.pem").exists());
+}
