@@ -139,3 +139,77 @@ fn a_full_disk_gives_a_clear_error_and_leaves_nothing() {
         "something was left behind"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn sigkill_during_convert_never_leaves_a_partial_cer() {
+    if !have("openssl") {
+        return;
+    }
+    // 1,385 certificates → 1,385 .cer files: long enough to be killed mid-way.
+    let input = corpus("cfssl/bundler/int-bundle.pem");
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let mut killed_mid_way = 0;
+    for i in 0..6u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("der");
+        let mut child = std::process::Command::new(&bin)
+            .args(["convert", "--to", "der", "-o"])
+            .arg(&out)
+            .arg(&input)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(40 + i * 60));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_way += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let Ok(entries) = std::fs::read_dir(&out) else {
+            continue;
+        };
+        for e in entries {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with(".chainsmith-") {
+                continue; // an unfinished temporary file, never under a final name
+            }
+            assert!(name.ends_with(".cer"), "{name}");
+            assert!(whole(&out, &name), "{name} is partial after SIGKILL");
+        }
+    }
+    assert!(killed_mid_way > 0, "no run was killed mid-way");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_only_output_directory_gives_a_clear_error() {
+    if !is_root() {
+        eprintln!("\n!!! SKIPPED: mounting a read-only file system needs root !!!\n");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("ro");
+    std::fs::create_dir(&mnt).unwrap();
+    // Read-only even for root, unlike permission bits.
+    let (ok, msg) = run(std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs"])
+        .arg(&mnt));
+    if !ok {
+        eprintln!("\n!!! SKIPPED: cannot mount a tmpfs here ({msg}) !!!\n");
+        return;
+    }
+    let out = chainsmith()
+        .args(["generate", "--san", "a.example.com", "-o"])
+        .arg(&mnt)
+        .output()
+        .unwrap();
+    let listing: Vec<_> = std::fs::read_dir(&mnt).unwrap().collect();
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(listing.is_empty());
+}
