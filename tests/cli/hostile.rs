@@ -292,3 +292,56 @@ fn no_command_that_handles_keys_prints_key_material() {
     // The key written by --with-key is in its own 0600 file, not the output.
     assert!(tmp.path().join("back.key").exists() || tmp.path().join("back.pem").exists());
 }
+
+#[test]
+fn non_utf8_bytes_in_a_subject_are_handled_and_escaped() {
+    // rcgen writes the CN as a UTF8String; patch its bytes into invalid
+    // UTF-8 (0xFF 0xFE), as a hostile or broken issuer would.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chain");
+    chainsmith()
+        .args([
+            "generate",
+            "--san",
+            "a.example.com",
+            "--root-cn",
+            "bad\u{ff}\u{fe}\u{1b}name",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let mut der = std::fs::read(out.join("root.cer")).unwrap();
+    let needle = [0xc3, 0xbf, 0xc3, 0xbe];
+    let mut patched = 0;
+    let mut i = 0;
+    while i + needle.len() <= der.len() {
+        if der[i..i + needle.len()] == needle {
+            der[i] = 0xff;
+            der[i + 1] = 0xfe;
+            patched += 1;
+        }
+        i += 1;
+    }
+    assert_eq!(patched, 2, "subject and issuer");
+    let f = tmp.path().join("non-utf8.cer");
+    std::fs::write(&f, &der).unwrap();
+    for cmd in [
+        vec!["inspect"],
+        vec!["lint"],
+        vec!["lint", "--format", "json"],
+        vec!["bundle", "--allow-incomplete"],
+    ] {
+        let o = chainsmith().args(&cmd).arg(&f).output().unwrap();
+        let code = o.status.code();
+        assert!(matches!(code, Some(0..=2)), "{cmd:?}: {code:?}");
+        let all = [o.stdout, o.stderr].concat();
+        assert!(!all.contains(&0x1b), "{cmd:?} printed a raw ESC");
+        if cmd[0] != "bundle" {
+            assert!(
+                std::str::from_utf8(&all).is_ok(),
+                "{cmd:?} printed invalid UTF-8"
+            );
+        }
+    }
+}
