@@ -44,26 +44,22 @@ fn ca_pfx(cert: &Cert, password: &str) -> anyhow::Result<Vec<u8>> {
 fn read_certs(path: &Path) -> anyhow::Result<Vec<Cert>> {
     let file = load::load_path(path, &LoadOptions::default()).map_err(|e| anyhow!("{e}"))?;
     if file.certs.is_empty() {
-        let why = file
+        let pkcs12 = file
             .problems
             .iter()
-            .find_map(|p| match p {
-                load::Problem::Pkcs12Unread { .. } => {
-                    Some("a PKCS#12 file: convert it to PEM first".to_owned())
-                }
-                load::Problem::BadCertificate { reason, .. } => Some(reason.clone()),
-                load::Problem::MalformedPem { line, reason } => {
-                    Some(format!("line {line}: {reason}"))
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| {
-                if file.keys.is_empty() {
-                    "not PEM, DER or PKCS#7".to_owned()
-                } else {
-                    "it holds a private key, not a certificate".to_owned()
-                }
-            });
+            .any(|p| matches!(p, load::Problem::Pkcs12Unread { .. }));
+        let why = if pkcs12 {
+            Some("a PKCS#12 file: convert it to PEM first".to_owned())
+        } else {
+            file.first_reason()
+        }
+        .unwrap_or_else(|| {
+            if file.keys.is_empty() {
+                "not PEM, DER or PKCS#7".to_owned()
+            } else {
+                "it holds a private key, not a certificate".to_owned()
+            }
+        });
         bail!("{}: no certificate found: {why}", path.display());
     }
     Ok(file.certs)

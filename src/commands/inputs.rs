@@ -104,12 +104,7 @@ pub fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Re
         }
     }
     if file.certs.is_empty() && (file.keys.is_empty() || !accept.key_only) {
-        let why = file.problems.iter().find_map(|p| match p {
-            Problem::BadCertificate { reason, .. } => Some(reason.clone()),
-            Problem::MalformedPem { line, reason } => Some(format!("line {line}: {reason}")),
-            Problem::EmptyPkcs7 { .. } => Some("the PKCS#7 holds no certificate".to_owned()),
-            _ => None,
-        });
+        let why = file.first_reason();
         if !file.keys.is_empty() {
             bail!(
                 "{path}: holds a private key but no certificate (extract it with `convert --to pem --with-key`)"

@@ -126,13 +126,7 @@ fn load_all(
 
 fn no_certificate(path: &Path, file: &LoadedFile) -> String {
     let name = path.display();
-    let reason = file.problems.iter().find_map(|p| match p {
-        Problem::Pkcs12Unread { reason } => Some(reason.clone()),
-        Problem::BadCertificate { reason, .. } => Some(reason.clone()),
-        Problem::MalformedPem { line, reason } => Some(format!("line {line}: {reason}")),
-        Problem::EmptyPkcs7 { .. } => Some("a PKCS#7 file with no certificates".to_owned()),
-        _ => None,
-    });
+    let reason = file.first_reason();
     match (reason, file.keys.is_empty()) {
         (Some(r), _) => format!("{name}: no certificate found: {r}"),
         (None, false) => {

@@ -227,22 +227,11 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
 fn first_cert(path: &Path) -> anyhow::Result<Cert> {
     let f = load::load_path(path, &LoadOptions::default())?;
-    if let Some(c) = f.certs.into_iter().next() {
-        return Ok(c);
-    }
-    let why = f.problems.iter().find_map(|p| match p {
-        load::Problem::BadCertificate { line, reason, .. } => Some(match line {
-            Some(l) => format!(":{l}: {reason}"),
-            None => format!(": {reason}"),
-        }),
-        load::Problem::MalformedPem { line, reason } => Some(format!(":{line}: {reason}")),
-        _ => None,
-    });
-    Err(anyhow!(
-        "{}{}",
-        path.display(),
-        why.unwrap_or_else(|| ": no certificate found".to_owned())
-    ))
+    let why = f.first_reason();
+    f.certs.into_iter().next().ok_or_else(|| match why {
+        Some(r) => anyhow!("{}: no certificate found: {r}", path.display()),
+        None => anyhow!("{}: no certificate found", path.display()),
+    })
 }
 
 fn check_ca_can_issue(path: &Path, ca: &Cert, profile: Profile) -> anyhow::Result<()> {

@@ -152,9 +152,17 @@ impl LoadedFile {
         }
     }
 
-    /// True when nothing usable came out of the file.
-    pub fn is_unreadable(&self) -> bool {
-        self.certs.is_empty() && self.keys.is_empty()
+    /// The first reason the file gave no certificate: a block that did not
+    /// decode or parse, an empty PKCS#7, or a PKCS#12 that could not be opened.
+    /// Callers frame it ("FILE: no certificate found: REASON").
+    pub fn first_reason(&self) -> Option<String> {
+        self.problems.iter().find_map(|p| match p {
+            Problem::MalformedPem { line, reason } => Some(format!("line {line}: {reason}")),
+            Problem::BadCertificate { reason, .. } => Some(reason.clone()),
+            Problem::EmptyPkcs7 { .. } => Some("the PKCS#7 holds no certificate".to_owned()),
+            Problem::Pkcs12Unread { reason } => Some(reason.clone()),
+            _ => None,
+        })
     }
 }
 
