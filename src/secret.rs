@@ -17,10 +17,6 @@ pub struct PasswordSource {
 pub type Password = Zeroizing<String>;
 
 impl PasswordSource {
-    pub fn is_given(&self) -> bool {
-        self.file.is_some() || self.env.is_some() || self.stdin
-    }
-
     /// Read the password from the given source. With no source, prompt when
     /// standard input is a terminal (twice when `confirm`), else return None.
     pub fn read(&self, what: &str, confirm: bool) -> anyhow::Result<Option<Password>> {

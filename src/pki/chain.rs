@@ -226,13 +226,6 @@ impl<'a> Graph<'a> {
             .then_with(|| ca.sha256.cmp(&cb.sha256))
     }
 
-    /// Certificates (first copies) that `i` issued, other than itself.
-    pub fn children(&self, j: usize) -> Vec<usize> {
-        (0..self.certs.len())
-            .filter(|&i| self.canonical[i] == i && i != j && self.issuers(i).contains(&j))
-            .collect()
-    }
-
     /// Walk up from `start` through best issuers. Returns the path (start
     /// first) and how it ended.
     pub fn path_up(&self, start: usize) -> (Vec<usize>, PathEnd) {
