@@ -33,7 +33,8 @@ pub enum ExportTarget {
     K8s(K8sArgs),
 }
 
-/// Where the output goes.
+// Where the output goes. (A plain comment, not a doc comment: see
+// `PasswordArgs`.)
 #[derive(Debug, Args)]
 pub struct OutArgs {
     /// Output directory

@@ -33,7 +33,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Each subcommand's arguments are built only when that subcommand is used
+/// (`defer`): a run pays for one command's definitions, not all eleven.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Generate a root -> intermediate -> server chain with every derived file
     Generate(generate::GenerateArgs),
@@ -59,18 +62,26 @@ pub enum Command {
     Probe(probe::ProbeArgs),
 }
 
-/// Options every command takes.
+/// Options every command takes. They are listed last under "Options" in
+/// every command's help (`display_order`): deferred subcommands receive the
+/// global arguments before their own, so a heading of their own would land
+/// between a command's "Options" and its other sections.
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Print nothing but errors and requested output
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 900
+    )]
     pub quiet: bool,
     /// Say more about what is being done (repeat for more)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 901)]
     pub verbose: u8,
     /// When to use colour (NO_COLOR is honoured with auto)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = 902)]
     pub color: ColorChoice,
 }
 
@@ -81,7 +92,9 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Where a password comes from. Never a plain argument.
+// Where a password comes from. Never a plain argument. (A plain comment:
+// a doc comment here would become the `about` of every command that
+// flattens this group once subcommands are deferred.)
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Password (never a plain argument)")]
 pub struct PasswordArgs {
