@@ -113,36 +113,7 @@ impl WriteSet {
             set_mode(tmp.path(), f.mode).map_err(io)?;
             staged.push(tmp);
         }
-        // Flush every file to disk before any rename. Flushes run on up to
-        // 16 threads: they wait on the disk, not the CPU, and the file system
-        // batches concurrent ones (a file per certificate of a 144-certificate
-        // store would otherwise take 144 sequential flushes).
-        let chunk = staged.len().div_ceil(16).max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = staged
-                .chunks(chunk)
-                .zip(self.files.chunks(chunk))
-                .map(|(tmps, files)| {
-                    scope.spawn(move || {
-                        for (tmp, f) in tmps.iter().zip(files) {
-                            tmp.as_file().sync_all().map_err(|source| WriteError::Io {
-                                path: f.path.clone(),
-                                cause: plain(source),
-                            })?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            handles.into_iter().try_for_each(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(WriteError::Io {
-                        path: PathBuf::new(),
-                        cause: std::io::Error::other("a flush thread failed"),
-                    })
-                })
-            })
-        })?;
+        flush(&staged, &self.files)?;
         let mut done: Vec<PathBuf> = Vec::with_capacity(staged.len());
         for (tmp, f) in staged.into_iter().zip(&self.files) {
             let result = if force {
@@ -176,6 +147,77 @@ impl WriteSet {
         }
         Ok(done)
     }
+}
+
+/// From this many files on, a write set is flushed with one `syncfs` per file
+/// system instead of one `fsync` per file. Below it, per-file flushes touch
+/// nothing but our own data; above it, one journal commit beats many (a
+/// `convert --to der -o DIR` of a 144-root store: see docs/performance.md).
+#[cfg(target_os = "linux")]
+const SYNCFS_FROM: usize = 16;
+
+/// Make every staged file durable before any rename.
+fn flush(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(), WriteError> {
+    #[cfg(target_os = "linux")]
+    if staged.len() >= SYNCFS_FROM {
+        return flush_by_file_system(staged, files);
+    }
+    flush_each(staged, files)
+}
+
+/// One `syncfs` for each file system the staged files live on (usually one).
+/// It flushes every dirty file of that file system, ours among them, and
+/// reports write-back errors since the file was opened (Linux 5.8 and later).
+#[cfg(target_os = "linux")]
+fn flush_by_file_system(
+    staged: &[tempfile::NamedTempFile],
+    files: &[OutFile],
+) -> Result<(), WriteError> {
+    use std::os::unix::fs::MetadataExt;
+    let mut synced: Vec<u64> = Vec::new();
+    for (tmp, f) in staged.iter().zip(files) {
+        let io = |source: std::io::Error| WriteError::Io {
+            path: f.path.clone(),
+            cause: plain(source),
+        };
+        let dev = tmp.as_file().metadata().map_err(io)?.dev();
+        if !synced.contains(&dev) {
+            rustix::fs::syncfs(tmp.as_file()).map_err(|e| io(e.into()))?;
+            synced.push(dev);
+        }
+    }
+    Ok(())
+}
+
+/// `fsync` every file, on up to 16 threads: they wait on the disk, not the
+/// CPU, and the file system batches concurrent flushes into fewer commits.
+fn flush_each(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(), WriteError> {
+    let chunk = staged.len().div_ceil(16).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = staged
+            .chunks(chunk)
+            .zip(files.chunks(chunk))
+            .map(|(tmps, files)| {
+                scope.spawn(move || {
+                    for (tmp, f) in tmps.iter().zip(files) {
+                        tmp.as_file().sync_all().map_err(|source| WriteError::Io {
+                            path: f.path.clone(),
+                            cause: plain(source),
+                        })?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(WriteError::Io {
+                    path: PathBuf::new(),
+                    cause: std::io::Error::other("a flush thread failed"),
+                })
+            })
+        })
+    })
 }
 
 /// tempfile decorates I/O errors with the temporary file's path (twice in an
