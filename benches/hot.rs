@@ -4,6 +4,9 @@
 //! - `chain/*`: build the issuer graph, verifying every candidate signature
 //!   (a fresh `Verifier` per iteration, so nothing comes from its cache)
 //! - `lint/*`: the whole lint engine over one file, as `chainsmith lint` runs it
+//! - `verify/*`: one self-signature check per key kind found in the system
+//!   store, and every self-signature of the store one after another on one
+//!   thread: the CPU floor of a store lint that verifies every signature
 //! - `keygen/*`: one key pair per key type; `generate/*`: the whole
 //!   `chainsmith generate` (three keys, three certificates, every file) as a process
 //! - `pfx/*`: PKCS#12 write (which reads its output back to check it) and read, per profile
@@ -35,6 +38,7 @@ use chainsmith::pki::keys::{self, KeyType};
 use chainsmith::pki::load::{self, Container, LoadOptions, Source};
 use chainsmith::pki::model::Cert;
 use chainsmith::pki::pkcs12::{self, PfxSpec, Profile};
+use chainsmith::pki::verify::{self, SigCheck};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const STORE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -85,6 +89,49 @@ fn chain_build(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+}
+
+fn verify_sigs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("verify");
+    let Ok(bytes) = std::fs::read(STORE) else {
+        eprintln!("skipped verify: cannot read {STORE}");
+        return;
+    };
+    let roots: Vec<Cert> = certs_of("store", &bytes)
+        .into_iter()
+        .filter(|c| c.subject_raw == c.issuer_raw && verify::check(c, c) == SigCheck::Valid)
+        .collect();
+    // One root per key kind (the first in the store).
+    let mut seen: Vec<String> = Vec::new();
+    for root in &roots {
+        let kind = format!("{} / {}", root.key, root.sig_alg.oid);
+        if seen.contains(&kind) {
+            continue;
+        }
+        seen.push(kind.clone());
+        let n = roots
+            .iter()
+            .filter(|r| format!("{} / {}", r.key, r.sig_alg.oid) == kind)
+            .count();
+        g.bench_function(format!("{kind} ({n} in the store)"), |b| {
+            b.iter(|| verify::check(black_box(root), black_box(root)))
+        });
+    }
+    g.bench_function(
+        format!(
+            "every self-signature of the store, serially ({} roots)",
+            roots.len()
+        ),
+        |b| {
+            b.iter(|| {
+                roots
+                    .iter()
+                    .filter(|r| verify::check(black_box(r), black_box(r)) == SigCheck::Valid)
+                    .count()
+            })
+        },
+    );
     g.finish();
 }
 
@@ -210,6 +257,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = load_parse, chain_build, lint_whole, keygen, generate_process, pfx
+    targets = load_parse, chain_build, verify_sigs, lint_whole, keygen, generate_process, pfx
 }
 criterion_main!(benches);

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
-for tool in hyperfine openssl python3; do
+for tool in hyperfine openssl python3 rustc; do
   if ! command -v "$tool" >/dev/null; then
     echo "bench-absolute: $tool is not installed" >&2
     exit 2
@@ -52,7 +52,11 @@ for r in json.load(open(sys.argv[1]))["results"]:
 PY
 }
 
-one startup "$cs --version" /bin/true
+# The floor for a Rust program: hello world built by the same rustc (-O),
+# timed in the same hyperfine call.
+printf 'fn main() { println!("hello"); }\n' > "$work/hello.rs"
+rustc -O -o "$work/hello" "$work/hello.rs"
+one startup "$cs --version" /bin/true "$work/hello"
 one lint-2-certs "$cs lint --quiet --exit-zero fixtures/server-fullchain.pem"
 one lint-store "$cs lint --quiet --exit-zero --expect ca-bundle $store"
 one lint-int-bundle "$cs lint --quiet --exit-zero $ib"
@@ -60,6 +64,34 @@ one inspect-store "$cs inspect $store"
 one bundle-store "$cs bundle $store" "$cs bundle $store --force -o $work/bundle.pem"
 one convert-store-pem "$cs convert --to pem $store --force -o $work/store.pem"
 one convert-store-der "$cs convert --to der $store --force -o $work/der"
+# The same on a memory file system, where creating a file costs little:
+# what is left is chainsmith's own work.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  shm=$(mktemp -d /dev/shm/chainsmith-bench.XXXXXX)
+  one convert-der-tmpfs "$cs convert --to der $store --force -o $shm/der"
+  rm -rf "$shm"
+fi
+# The file system's floor: creating and writing as many files of the same
+# size in a fresh directory beside $work/der, timed inside one Python process
+# (median of RUNS), no temporary names, renames or flushes.
+n_certs=$(grep -c 'BEGIN CERTIFICATE' "$store")
+python3 - "$work" "$n_certs" "$runs" >> "$results" <<'PY'
+import os, shutil, statistics, sys, time
+work, n, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+body = b"x" * 1400
+times = []
+for r in range(runs):
+    d = os.path.join(work, f"floor{r}")
+    os.mkdir(d)
+    t = time.perf_counter()
+    for i in range(n):
+        fd = os.open(os.path.join(d, f"{i}.cer"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, body)
+        os.close(fd)
+    times.append(time.perf_counter() - t)
+    shutil.rmtree(d)
+print(f"fs-floor\tcreate {n} files of 1.4 KB (Python, in process)\t{statistics.median(times)*1000:.2f}\t{min(times)*1000:.2f}")
+PY
 
 # probe: a local openssl s_server with a chainsmith chain (leaf + intermediate)
 "$cs" generate --quiet --san localhost -o "$work/chain" >/dev/null
@@ -85,6 +117,7 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf '%-18s %10s %10s  %s\n' task median_ms min_ms command
 while IFS=$'\t' read -r name cmd med min; do
-  printf '%-18s %10s %10s  %s\n' "$name" "$med" "$min" "${cmd/$cs/chainsmith}"
+  cmd=${cmd/$cs/chainsmith}
+  printf '%-18s %10s %10s  %s\n' "$name" "$med" "$min" "${cmd/$work\/hello/hello-world (rustc -O)}"
 done < "$results"
 echo "peak RSS of lint int-bundle.pem (1385 certificates): $((peak / 1024)) MB (${peak} kB, median of 5)"
