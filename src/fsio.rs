@@ -305,4 +305,43 @@ mod tests {
         assert_eq!(m("k.key"), 0o600);
         assert_eq!(m("c.crt"), 0o644);
     }
+
+    /// Both flush strategies (one fsync per file below the threshold, one
+    /// syncfs from it on) land every file whole, with its mode, and leave no
+    /// temporary file behind; replacing with `force` works on both paths.
+    #[cfg(unix)]
+    #[test]
+    fn small_and_large_sets_land_whole_on_either_flush_path() {
+        use std::os::unix::fs::PermissionsExt;
+        for n in [1, 15, 16, 40] {
+            let dir = tempfile::tempdir().unwrap();
+            for round in 0..2u8 {
+                let mut set = WriteSet::new();
+                for i in 0..n {
+                    let mode = if i % 5 == 0 {
+                        Mode::Secret
+                    } else {
+                        Mode::Public
+                    };
+                    let body = vec![round.wrapping_add(i as u8); 1000 + i];
+                    set.add(dir.path().join(format!("f{i}.cer")), body, mode);
+                }
+                let done = set.commit(round == 1).unwrap();
+                assert_eq!(done.len(), n, "{n} files");
+            }
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names.len(), n, "only the final files remain: {names:?}");
+            for i in 0..n {
+                let path = dir.path().join(format!("f{i}.cer"));
+                let bytes = std::fs::read(&path).unwrap();
+                assert_eq!(bytes, vec![1u8.wrapping_add(i as u8); 1000 + i]);
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, if i % 5 == 0 { 0o600 } else { 0o644 });
+            }
+        }
+    }
 }
