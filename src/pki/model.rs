@@ -266,6 +266,9 @@ pub struct Cert {
     pub aki: Option<Vec<u8>>,
     pub duplicate_extensions: Vec<String>,
     pub unknown_critical_extensions: Vec<String>,
+    /// The certificate has a nameConstraints extension (2.5.29.30), readable
+    /// or not: the path validator parses it only then.
+    pub has_name_constraints: bool,
     pub sha1: [u8; 20],
     pub sha256: [u8; 32],
 }
@@ -378,6 +381,7 @@ impl Cert {
             aki,
             duplicate_extensions,
             unknown_critical_extensions,
+            has_name_constraints: seen.iter().any(|o| o == "2.5.29.30"),
             sha1,
             sha256,
             source,
