@@ -733,16 +733,16 @@ impl Constraints {
         self.permit.len() + self.exclude.len()
     }
 
-    fn has_form(&self, f: impl Fn(&Base) -> bool) -> (bool, bool) {
-        (self.permit.iter().any(&f), self.exclude.iter().any(&f))
+    /// Does any base, permitted or excluded, satisfy `f`?
+    fn has_form(&self, f: impl Fn(&Base) -> bool) -> bool {
+        self.permit.iter().chain(&self.exclude).any(f)
     }
 
     /// Check every name of one certificate: within some permitted base of
     /// its form (when the CA permits any of that form) and in no excluded one.
     fn check(&self, names: &Names) -> Result<(), String> {
         // DNS names.
-        let (p, x) = self.has_form(|b| matches!(b, Base::Dns(_)));
-        if p || x {
+        if self.has_form(|b| matches!(b, Base::Dns(_))) {
             for n in &names.dns {
                 if !dns_name_ok(n) {
                     return Err(format!("malformed DNS name {n} under DNS name constraints"));
@@ -754,8 +754,7 @@ impl Constraints {
             }
         }
         // IP addresses.
-        let (p, x) = self.has_form(|b| matches!(b, Base::Ip { .. }));
-        if p || x {
+        if self.has_form(|b| matches!(b, Base::Ip { .. })) {
             for ip in &names.ip {
                 let shown = show_ip(ip);
                 if ip.len() != 4 && ip.len() != 16 {
@@ -778,8 +777,7 @@ impl Constraints {
             }
         }
         // Email addresses.
-        let (p, x) = self.has_form(|b| matches!(b, Base::Email(_)));
-        if p || x {
+        if self.has_form(|b| matches!(b, Base::Email(_))) {
             for e in &names.email {
                 let Some((local, host)) = e
                     .rsplit_once('@')
@@ -799,8 +797,7 @@ impl Constraints {
             }
         }
         // URIs, by host.
-        let (p, x) = self.has_form(|b| matches!(b, Base::Uri(_)));
-        if p || x {
+        if self.has_form(|b| matches!(b, Base::Uri(_))) {
             for u in &names.uri {
                 let Some(host) = uri_host(u) else {
                     return Err(format!(
@@ -817,8 +814,7 @@ impl Constraints {
             }
         }
         // Directory names.
-        let (p, x) = self.has_form(|b| matches!(b, Base::Dn(_)));
-        if p || x {
+        if self.has_form(|b| matches!(b, Base::Dn(_))) {
             for dn in &names.dn {
                 let shown = dn
                     .iter()

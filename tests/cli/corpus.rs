@@ -176,15 +176,16 @@ fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
     tally
 }
 
-#[test]
-fn limbo_chain_subset_agrees_with_expected_results() {
-    let text = std::fs::read_to_string(corpus("limbo/limbo-chain-subset.json")).unwrap();
+/// Run one limbo suite file against its divergence list and require
+/// agreement on every other case.
+fn check_limbo_suite(file: &str, label: &str, divergences: &[(&str, &str)]) -> Vec<Value> {
+    let text = std::fs::read_to_string(corpus(file)).unwrap();
     let suite: Value = serde_json::from_str(&text).unwrap();
-    let cases = suite["testcases"].as_array().unwrap();
-    let t = run_limbo(cases, LIMBO_DIVERGENCES);
+    let cases = suite["testcases"].as_array().unwrap().clone();
+    let t = run_limbo(&cases, divergences);
     let run = t.agree + t.known + t.disagreements.len();
     eprintln!(
-        "limbo chain subset: {}/{} agree ({:.1}%), {} known divergences, {} skipped (unsupported features)",
+        "{label}: {}/{} agree ({:.1}%), {} known divergences, {} skipped (unsupported features)",
         t.agree,
         run,
         100.0 * t.agree as f64 / run as f64,
@@ -195,6 +196,16 @@ fn limbo_chain_subset_agrees_with_expected_results() {
         t.disagreements.is_empty(),
         "unexpected disagreements:\n{}",
         t.disagreements.join("\n")
+    );
+    cases
+}
+
+#[test]
+fn limbo_chain_subset_agrees_with_expected_results() {
+    check_limbo_suite(
+        "limbo/limbo-chain-subset.json",
+        "limbo chain subset",
+        LIMBO_DIVERGENCES,
     );
 }
 
@@ -576,28 +587,15 @@ const LIMBO_FULL_DIVERGENCES: &[(&str, &str)] = &[
 /// name constraints of every form, SAN and EKU cases, CVE regressions.
 #[test]
 fn limbo_generated_suite_agrees_with_expected_results() {
-    let text = std::fs::read_to_string(corpus("limbo/limbo-generated-8a2e6f4.json")).unwrap();
-    let suite: Value = serde_json::from_str(&text).unwrap();
-    let cases = suite["testcases"].as_array().unwrap();
     let divergences: Vec<(&str, &str)> = LIMBO_DIVERGENCES
         .iter()
         .chain(LIMBO_FULL_DIVERGENCES)
         .copied()
         .collect();
-    let t = run_limbo(cases, &divergences);
-    let run = t.agree + t.known + t.disagreements.len();
-    eprintln!(
-        "limbo generated suite: {}/{} agree ({:.1}%), {} known divergences, {} skipped (unsupported features)",
-        t.agree,
-        run,
-        100.0 * t.agree as f64 / run as f64,
-        t.known,
-        t.skipped
-    );
-    assert!(
-        t.disagreements.is_empty(),
-        "unexpected disagreements:\n{}",
-        t.disagreements.join("\n")
+    let cases = check_limbo_suite(
+        "limbo/limbo-generated-8a2e6f4.json",
+        "limbo generated suite",
+        &divergences,
     );
     // Every name-constraint case is judged (none is on a divergence list
     // but the deliberate non-critical one).
