@@ -67,7 +67,7 @@ rule!(Cs212, "CS212", "key-mismatch", Error,
 rule!(Cs213, "CS213", "untrusted-chain", Error,
     summary: "with --trust: a client holding those anchors would not trust this served chain; says why",
     citation: Some("RFC 5280 §6.1"),
-    explanation: "The served chain was validated the way a client does: from the leaf, through the certificates in the file, to an anchor given with --trust, checking signatures, validity at --at, CA flags, keyCertSign, pathLen and critical extensions. No valid path was found; the reason names the first problem on the most promising path.",
+    explanation: "The served chain was validated the way a client does: from the leaf, through the certificates in the file, to an anchor given with --trust, checking signatures, validity at --at, CA flags, keyCertSign, pathLen, name constraints (DNS names, IP ranges, email, URI hosts, directory names) and critical extensions. No valid path was found; the reason names the first problem on the most promising path.",
     fix: "add the missing intermediate, replace the failing certificate, or give the client the right CA bundle",
 );
 
