@@ -608,14 +608,16 @@ impl Names {
         let Ok((_, x)) = X509Certificate::from_der(&c.der) else {
             return n;
         };
+        // The subject's emailAddress attributes, as written (a mailbox's
+        // local part is case-sensitive), are email names too (§4.2.1.10).
+        n.email.extend(
+            x.subject()
+                .iter_email()
+                .filter_map(|a| a.as_str().ok())
+                .map(str::to_owned),
+        );
         let subject = rdns(x.subject());
         if !subject.is_empty() {
-            n.email.extend(
-                subject
-                    .iter()
-                    .filter(|(oid, _)| oid == EMAIL_ADDRESS_OID)
-                    .map(|(_, v)| v.clone()),
-            );
             n.dn.push(subject);
         }
         if let Ok(Some(san)) = x.subject_alternative_name() {
@@ -646,8 +648,6 @@ impl Names {
             + self.other.len()
     }
 }
-
-const EMAIL_ADDRESS_OID: &str = "1.2.840.113549.1.9.1";
 
 /// A name as (attribute OID, value) pairs, RDN by RDN; string values are
 /// compared case-insensitively with surrounding and repeated spaces folded

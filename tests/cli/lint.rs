@@ -670,3 +670,141 @@ fn big_scans_show_progress_only_on_a_terminal() {
         .success()
         .stderr(predicates::str::is_empty());
 }
+
+/// Name constraints beyond DNS, on certificates openssl made: a root that
+/// permits only the mail domain example.com and the range 192.0.2.0/24.
+/// A leaf inside both is trusted; one whose subject emailAddress or IP SAN
+/// falls outside is not (CS213, saying which name and why).
+#[test]
+fn email_and_ip_name_constraints_decide_trust() {
+    assert!(have("openssl"), "openssl is needed");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("ca.cnf"),
+        "[v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+         nameConstraints=critical,permitted;email:example.com,permitted;IP:192.0.2.0/255.255.255.0\n\
+         subjectKeyIdentifier=hash\n",
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let (ok, out) = openssl(d, args);
+        assert!(ok, "openssl {args:?}: {out}");
+    };
+    ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=Constrained Root",
+        "-days",
+        "3650",
+        "-config",
+        "ca.cnf",
+        "-extensions",
+        "v3_ca",
+    ]);
+    let leaf = |name: &str, subj: &str, san: &str| {
+        std::fs::write(
+            d.join(format!("{name}.cnf")),
+            format!(
+                "[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                     extendedKeyUsage=serverAuth\nsubjectAltName={san}\n"
+            ),
+        )
+        .unwrap();
+        ok(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            subj,
+        ]);
+        ok(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-out",
+            &format!("{name}.crt"),
+            "-extfile",
+            &format!("{name}.cnf"),
+            "-extensions",
+            "v3",
+        ]);
+    };
+    leaf(
+        "inside",
+        "/CN=svc/emailAddress=ops@example.com",
+        "IP:192.0.2.10",
+    );
+    leaf(
+        "bad-mail",
+        "/CN=svc/emailAddress=ops@example.org",
+        "IP:192.0.2.11",
+    );
+    leaf(
+        "bad-ip",
+        "/CN=svc/emailAddress=ops@example.com",
+        "IP:198.51.100.7",
+    );
+    let verdict = |name: &str| {
+        let out = chainsmith()
+            .current_dir(d)
+            .args([
+                "lint",
+                "--no-config",
+                "--expect",
+                "server-chain",
+                "--trust",
+                "ca.crt",
+            ])
+            .arg(format!("{name}.crt"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = verdict("inside");
+    assert!(text.contains("trusted: valid path"), "{text}");
+    assert!(!text.contains("CS213"), "{text}");
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verdict("bad-mail");
+    assert!(text.contains("error[CS213]"), "{text}");
+    assert!(
+        text.contains("ops@example.org is outside the permitted subtrees"),
+        "{text}"
+    );
+    assert_eq!(code, Some(1));
+    let (code, text) = verdict("bad-ip");
+    assert!(text.contains("error[CS213]"), "{text}");
+    assert!(
+        text.contains("198.51.100.7 is outside the permitted subtrees"),
+        "{text}"
+    );
+    assert_eq!(code, Some(1));
+}
