@@ -81,8 +81,21 @@ impl WriteSet {
         created: &mut Vec<PathBuf>,
     ) -> Result<Vec<PathBuf>, WriteError> {
         self.check_clobber(force)?;
-        let mut staged = Vec::with_capacity(self.files.len());
+        // A target that is a character device or a FIFO (`-o /dev/null`,
+        // `-o /dev/stdout`, a named pipe) is written into, never replaced:
+        // renaming a temporary file over it would put a regular file where
+        // the device was. Such writes come last, once every regular file
+        // has landed, as they cannot be taken back.
+        let mut direct: Vec<&OutFile> = Vec::new();
+        let mut regular: Vec<&OutFile> = Vec::new();
         for f in &self.files {
+            match target_kind(&f.path)? {
+                Target::Replace => regular.push(f),
+                Target::WriteInto => direct.push(f),
+            }
+        }
+        let mut staged = Vec::with_capacity(regular.len());
+        for f in regular.iter().copied() {
             let dir = parent_dir(&f.path);
             let mut missing: Vec<PathBuf> = dir
                 .ancestors()
@@ -113,9 +126,9 @@ impl WriteSet {
             set_mode(tmp.path(), f.mode).map_err(io)?;
             staged.push(tmp);
         }
-        flush(&staged, &self.files)?;
-        let mut done: Vec<PathBuf> = Vec::with_capacity(staged.len());
-        for (tmp, f) in staged.into_iter().zip(&self.files) {
+        flush(&staged, &regular)?;
+        let mut done: Vec<PathBuf> = Vec::with_capacity(self.files.len());
+        for (tmp, f) in staged.into_iter().zip(regular.iter().copied()) {
             let result = if force {
                 tmp.persist(&f.path).map(|_| ())
             } else {
@@ -145,6 +158,18 @@ impl WriteSet {
                 let _ = d.sync_all();
             }
         }
+        for f in direct {
+            let io = |source| WriteError::Io {
+                path: f.path.clone(),
+                cause: plain(source),
+            };
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&f.path)
+                .map_err(io)?;
+            out.write_all(&f.bytes).map_err(io)?;
+            done.push(f.path.clone());
+        }
         Ok(done)
     }
 }
@@ -157,7 +182,7 @@ impl WriteSet {
 const SYNCFS_FROM: usize = 16;
 
 /// Make every staged file durable before any rename.
-fn flush(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(), WriteError> {
+fn flush(staged: &[tempfile::NamedTempFile], files: &[&OutFile]) -> Result<(), WriteError> {
     #[cfg(target_os = "linux")]
     if staged.len() >= SYNCFS_FROM {
         return flush_by_file_system(staged, files);
@@ -171,7 +196,7 @@ fn flush(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(), Wr
 #[cfg(target_os = "linux")]
 fn flush_by_file_system(
     staged: &[tempfile::NamedTempFile],
-    files: &[OutFile],
+    files: &[&OutFile],
 ) -> Result<(), WriteError> {
     use std::os::unix::fs::MetadataExt;
     let mut synced: Vec<u64> = Vec::new();
@@ -191,7 +216,7 @@ fn flush_by_file_system(
 
 /// `fsync` every file, on up to 16 threads: they wait on the disk, not the
 /// CPU, and the file system batches concurrent flushes into fewer commits.
-fn flush_each(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(), WriteError> {
+fn flush_each(staged: &[tempfile::NamedTempFile], files: &[&OutFile]) -> Result<(), WriteError> {
     let chunk = staged.len().div_ceil(16).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = staged
@@ -218,6 +243,44 @@ fn flush_each(staged: &[tempfile::NamedTempFile], files: &[OutFile]) -> Result<(
             })
         })
     })
+}
+
+/// How a target path is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Absent or a regular file (or a symlink to one): a temporary file
+    /// renamed into place.
+    Replace,
+    /// An existing character device or FIFO (followed through symlinks,
+    /// as `/dev/stdout` is one): opened and written into.
+    WriteInto,
+}
+
+fn target_kind(path: &Path) -> Result<Target, WriteError> {
+    let err = |why: &str| WriteError::Io {
+        path: path.to_path_buf(),
+        cause: std::io::Error::other(why.to_owned()),
+    };
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(Target::Replace);
+    };
+    if meta.is_file() {
+        return Ok(Target::Replace);
+    }
+    if meta.is_dir() {
+        return Err(err("is a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_char_device() || t.is_fifo() {
+            return Ok(Target::WriteInto);
+        }
+    }
+    Err(err(
+        "is not a regular file, character device or FIFO; refusing to replace it",
+    ))
 }
 
 /// tempfile decorates I/O errors with the temporary file's path (twice in an
@@ -343,5 +406,69 @@ mod tests {
                 assert_eq!(mode, if i % 5 == 0 { 0o600 } else { 0o644 });
             }
         }
+    }
+
+    /// `-o /dev/null` and friends: a character device is written into, not
+    /// replaced (checked without writing to it).
+    #[cfg(unix)]
+    #[test]
+    fn a_character_device_is_written_into() {
+        assert_eq!(
+            target_kind(Path::new("/dev/null")).unwrap(),
+            Target::WriteInto
+        );
+        assert_eq!(
+            target_kind(Path::new("/no/such/file")).unwrap(),
+            Target::Replace
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert!(target_kind(dir.path()).is_err(), "a directory is refused");
+    }
+
+    /// A FIFO target stays a FIFO and its reader gets the bytes; the regular
+    /// file of the same set lands as usual; a directory target fails the set
+    /// before anything is written.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_target_stays_a_fifo() {
+        use std::io::Read;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo failed");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                std::fs::File::open(fifo)
+                    .unwrap()
+                    .read_to_end(&mut got)
+                    .unwrap();
+                got
+            })
+        };
+        let mut set = WriteSet::new();
+        set.add(&fifo, b"through the pipe".to_vec(), Mode::Public);
+        set.add(dir.path().join("a.crt"), b"a".to_vec(), Mode::Public);
+        let done = set.commit(true).unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        assert_eq!(std::fs::read(dir.path().join("a.crt")).unwrap(), b"a");
+
+        let mut set = WriteSet::new();
+        set.add(dir.path().join("b.crt"), b"b".to_vec(), Mode::Public);
+        set.add(dir.path(), b"x".to_vec(), Mode::Public);
+        assert!(set.commit(true).is_err());
+        assert!(!dir.path().join("b.crt").exists());
     }
 }

@@ -69,8 +69,12 @@ fn distinct_certs(files: &[LoadedFile]) -> Vec<&Cert> {
 }
 
 /// `-o` names a directory when it is one, ends with a separator, or has no
-/// certificate-file extension.
+/// certificate-file extension; an existing device or FIFO (`/dev/null`,
+/// `/dev/stdout`) is a file whatever its name.
 fn names_directory(path: &Path) -> bool {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_dir() && !m.is_file()) {
+        return false;
+    }
     if path.is_dir()
         || path
             .as_os_str()

@@ -868,3 +868,97 @@ fn an_encrypted_key_is_opened_with_the_pfx_password() {
     assert_one_line_error(&out.get_output().stderr, "ca-pkcs8-encrypted.key");
     assert!(!wrong.exists());
 }
+
+/// `-o /dev/null --force` must leave the device a device: an atomic writer
+/// that renames a temporary file over its target would put a regular file
+/// there (as root, for /dev/null itself, every later `> /dev/null` would
+/// then fill it). Checked on a device node made in a temporary directory,
+/// never on the real /dev/null; a named pipe gets the bytes and stays one.
+#[test]
+fn a_device_or_fifo_output_is_written_into_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fifo = d.join("pipe");
+    assert!(
+        StdCommand::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    chainsmith()
+        .args([
+            "convert",
+            "--to",
+            "pem",
+            "fixtures/server-fullchain.pem",
+            "--force",
+            "-o",
+        ])
+        .arg(&fifo)
+        .assert()
+        .success();
+    let got = String::from_utf8(reader.join().unwrap()).unwrap();
+    assert_eq!(
+        got.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{got}"
+    );
+    let kind = StdCommand::new("stat")
+        .args(["-c", "%F"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&kind.stdout).trim(), "fifo");
+
+    if !is_root() {
+        eprintln!("skipped the device half: mknod needs root");
+        return;
+    }
+    let null = d.join("null");
+    assert!(
+        StdCommand::new("mknod")
+            .args(["-m", "666"])
+            .arg(&null)
+            .args(["c", "1", "3"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Without --force an existing device is refused like any existing file.
+    chainsmith()
+        .args([
+            "convert",
+            "--to",
+            "pem",
+            "fixtures/server-fullchain.pem",
+            "-o",
+        ])
+        .arg(&null)
+        .assert()
+        .code(2);
+    for (to, input) in [
+        ("pem", "fixtures/server-fullchain.pem"),
+        ("der", "fixtures/server.crt"),
+    ] {
+        chainsmith()
+            .args(["convert", "--to", to, input, "--force", "-o"])
+            .arg(&null)
+            .assert()
+            .success();
+        let kind = StdCommand::new("stat")
+            .args(["-c", "%F"])
+            .arg(&null)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&kind.stdout).trim(),
+            "character special file",
+            "--to {to}"
+        );
+    }
+}
