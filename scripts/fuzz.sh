@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(load chain pkcs12 lint)
+[ ${#targets[@]} -gt 0 ] || targets=(load chain pkcs12 lint path)
 export RUSTC_BOOTSTRAP=1
 
 seed() {
@@ -16,6 +16,19 @@ seed() {
   mkdir -p "$dir"
   case $1 in
     pkcs12) find ../shared/corpus fixtures -type f \( -name '*.p12' -o -name '*.pfx' \) -exec cp -n {} "$dir"/ \; ;;
+    # One seed per x509-limbo case: the peer certificate first, then the
+    # untrusted intermediates and the trusted roots (name constraints of
+    # every form, path lengths, pathological chains).
+    path) python3 - "$dir" ../shared/corpus/limbo/limbo-generated-8a2e6f4.json <<'PY'
+import hashlib, json, os, sys
+out, suite = sys.argv[1], json.load(open(sys.argv[2]))
+for t in suite["testcases"]:
+    pem = "".join([t["peer_certificate"]] + t.get("untrusted_intermediates", []) + t.get("trusted_certs", []))
+    name = hashlib.sha256(pem.encode()).hexdigest()[:16]
+    with open(os.path.join(out, name), "w") as f:
+        f.write(pem)
+PY
+    ;;
     *) find ../shared/corpus fixtures -type f \( -name '*.pem' -o -name '*.crt' -o -name '*.cer' -o -name '*.der' \
          -o -name '*.p7b' -o -name '*.p7c' \) -size -64k -exec cp -n {} "$dir"/ \; ;;
   esac
