@@ -908,12 +908,7 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
         2,
         "{got}"
     );
-    let kind = StdCommand::new("stat")
-        .args(["-c", "%F"])
-        .arg(&fifo)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&kind.stdout).trim(), "fifo");
+    assert_eq!(file_kind(&fifo), "fifo");
 
     if !is_root() {
         eprintln!("skipped the device half: mknod needs root");
@@ -950,15 +945,16 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
             .arg(&null)
             .assert()
             .success();
-        let kind = StdCommand::new("stat")
-            .args(["-c", "%F"])
-            .arg(&null)
-            .output()
-            .unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&kind.stdout).trim(),
-            "character special file",
-            "--to {to}"
-        );
+        assert_eq!(file_kind(&null), "character special file", "--to {to}");
     }
+}
+
+/// What `stat` calls the file at `path` ("regular file", "fifo", ...).
+fn file_kind(path: &Path) -> String {
+    let out = StdCommand::new("stat")
+        .args(["-c", "%F"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
