@@ -207,8 +207,19 @@ fn flush_by_file_system(
         };
         let dev = tmp.as_file().metadata().map_err(io)?.dev();
         if !synced.contains(&dev) {
-            rustix::fs::syncfs(tmp.as_file()).map_err(|e| io(e.into()))?;
-            synced.push(dev);
+            match rustix::fs::syncfs(tmp.as_file()) {
+                Ok(()) => synced.push(dev),
+                // A sandbox that filters the call (seccomp) or a kernel
+                // without it: flush file by file instead.
+                Err(e)
+                    if e == rustix::io::Errno::NOSYS
+                        || e == rustix::io::Errno::PERM
+                        || e == rustix::io::Errno::ACCESS =>
+                {
+                    return flush_each(staged, files);
+                }
+                Err(e) => return Err(io(e.into())),
+            }
         }
     }
     Ok(())

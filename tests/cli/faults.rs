@@ -213,3 +213,56 @@ fn a_read_only_output_directory_gives_a_clear_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(listing.is_empty());
 }
+
+/// The one-`syncfs` flush of a large write set, with faults injected by
+/// strace: a sandbox that refuses the call (ENOSYS) falls back to one fsync
+/// per file and still writes every file; a write-back error (EIO) is one
+/// line, exit 2, and the output directory is gone again.
+#[test]
+fn syncfs_refused_falls_back_and_syncfs_failing_leaves_nothing() {
+    assert!(have("strace"), "strace is needed");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let pile = corpus("cfssl/bundler/int-bundle.pem");
+    let run = |inject: &str, out: &Path| {
+        std::process::Command::new("strace")
+            .args(["-f", "-qq", "-o"])
+            .arg(dir.path().join(format!("trace-{inject}")))
+            .args(["-e", "trace=syncfs,fsync", "-e"])
+            .arg(format!("inject=syncfs:error={inject}"))
+            .arg(&bin)
+            .args(["convert", "--quiet", "--to", "der"])
+            .arg(&pile)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+
+    let ok = dir.path().join("refused");
+    let out = run("ENOSYS", &ok);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_dir(&ok).unwrap().count();
+    assert_eq!(written, 1385, "every certificate has its .cer");
+    let trace = std::fs::read_to_string(dir.path().join("trace-ENOSYS")).unwrap();
+    assert!(
+        trace.contains("syncfs(") && trace.contains("INJECTED"),
+        "{trace}"
+    );
+    assert!(
+        trace.matches("fsync(").count() >= 1385,
+        "one fsync per file after the refusal"
+    );
+
+    let failed = dir.path().join("failed");
+    let out = run("EIO", &failed);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("Input/output error"), "{stderr}");
+    assert!(!failed.exists(), "the output directory is removed again");
+}
