@@ -540,6 +540,9 @@ const NAME_CONSTRAINT_BUDGET: usize = 1 << 20;
 /// an exclusion of `bar.example.com` and is not inside a permit of
 /// `foo.example.com`.
 fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
+    // Each certificate's names are read once, however many CAs above it
+    // constrain them.
+    let mut names_of: Vec<Option<Names>> = (0..chain.len()).map(|_| None).collect();
     for (k, ca) in chain.iter().enumerate() {
         let Some(nc) = Constraints::of(ca)? else {
             continue;
@@ -557,7 +560,7 @@ fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
             if j != 0 && child.is_self_issued() {
                 continue;
             }
-            let names = Names::of(child);
+            let names = names_of[j].get_or_insert_with(|| Names::of(child));
             let work = nc.len().saturating_mul(names.len());
             if work > NAME_CONSTRAINT_BUDGET {
                 return Err(format!(
@@ -567,7 +570,7 @@ fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
                     names.len()
                 ));
             }
-            nc.check(&names)
+            nc.check(names)
                 .map_err(|e| format!("{}: {e} of {}", label(ca), label(child)))?;
         }
     }
