@@ -13,7 +13,7 @@
 //!
 //! `cargo bench --bench hot` runs them all (a few minutes; RSA-4096 dominates);
 //! `cargo bench --bench hot -- lint` runs one group. Inputs: the system store
-//! `/etc/ssl/certs/ca-certificates.crt` and `../shared/corpus/cfssl/bundler/int-bundle.pem`
+//! `/etc/ssl/certs/ca-certificates.crt` and `tests/corpus/cfssl/bundler/int-bundle.pem`
 //! (beside the repository); a missing input skips its benchmarks with a message.
 #![allow(
     clippy::unwrap_used,
@@ -44,7 +44,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 const STORE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 fn int_bundle() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/cfssl/bundler/int-bundle.pem")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/cfssl/bundler/int-bundle.pem")
 }
 
 /// The two bundles, by short name; a missing one is skipped loudly.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The absolute speed targets of issue 6, as whole processes with hyperfine
-# (medians), plus peak memory with GNU time. Run from anywhere; needs
-# ../shared/corpus beside the repository for int-bundle.pem.
+# (medians), plus peak memory with GNU time. Run from anywhere; reads
+# int-bundle.pem from the vendored corpus in tests/corpus.
 #
 #   scripts/bench-absolute.sh        # RUNS=30 by default
 #
@@ -23,9 +23,9 @@ if [ ! -x /usr/bin/time ]; then
   exit 2
 fi
 store=${SYSTEM_STORE:-/etc/ssl/certs/ca-certificates.crt}
-ib=../shared/corpus/cfssl/bundler/int-bundle.pem
+ib=tests/corpus/cfssl/bundler/int-bundle.pem
 if [ ! -f "$ib" ]; then
-  echo "bench-absolute: $ib is missing (../shared beside the repository)" >&2
+  echo "bench-absolute: $ib is missing (the vendored corpus)" >&2
   exit 2
 fi
 cargo build --release -q

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the cargo-fuzz targets with seed corpora from ../shared/corpus and
+# Run the cargo-fuzz targets with seed corpora from tests/corpus and
 # fixtures/. Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); only the stable toolchain is
 # installed, so RUSTC_BOOTSTRAP=1 lets it use the nightly-only flags.
@@ -15,11 +15,11 @@ seed() {
   local dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $1 in
-    pkcs12) find ../shared/corpus fixtures -type f \( -name '*.p12' -o -name '*.pfx' \) -exec cp -n {} "$dir"/ \; ;;
+    pkcs12) find tests/corpus fixtures -type f \( -name '*.p12' -o -name '*.pfx' \) -exec cp -n {} "$dir"/ \; ;;
     # One seed per x509-limbo case: the peer certificate first, then the
     # untrusted intermediates and the trusted roots (name constraints of
     # every form, path lengths, pathological chains).
-    path) python3 - "$dir" ../shared/corpus/limbo/limbo-generated-8a2e6f4.json <<'PY'
+    path) python3 - "$dir" tests/corpus/limbo/limbo-generated-8a2e6f4.json <<'PY'
 import hashlib, json, os, sys
 out, suite = sys.argv[1], json.load(open(sys.argv[2]))
 for t in suite["testcases"]:
@@ -29,7 +29,7 @@ for t in suite["testcases"]:
         f.write(pem)
 PY
     ;;
-    *) find ../shared/corpus fixtures -type f \( -name '*.pem' -o -name '*.crt' -o -name '*.cer' -o -name '*.der' \
+    *) find tests/corpus fixtures -type f \( -name '*.pem' -o -name '*.crt' -o -name '*.cer' -o -name '*.der' \
          -o -name '*.p7b' -o -name '*.p7c' \) -size -64k -exec cp -n {} "$dir"/ \; ;;
   esac
 }

@@ -30,9 +30,7 @@ pub enum KeyError {
         "{path}: no private key found (expected a PEM PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY block)"
     )]
     NoKey { path: PathBuf },
-    #[error(
-        "{path}: the key is encrypted; give a password with --ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin"
-    )]
+    #[error("{path}: the key is encrypted and no password was given")]
     NeedPassword { path: PathBuf },
     #[error("{path}: cannot decrypt the key: wrong password or unsupported encryption")]
     Decrypt { path: PathBuf },
@@ -43,6 +41,20 @@ pub enum KeyError {
     #[error("{path}: unsupported or malformed private key: {reason}")]
     Unsupported { path: PathBuf, reason: String },
 }
+
+impl KeyError {
+    /// The error as the command that owns the password flags reports it:
+    /// a missing password names `flags`, the ways to give one.
+    pub fn or_give_password_with(self, flags: &str) -> anyhow::Error {
+        match self {
+            KeyError::NeedPassword { .. } => anyhow::anyhow!("{self}; give it with {flags}"),
+            other => other.into(),
+        }
+    }
+}
+
+/// The flags of the usual `--password-*` group.
+pub const PASSWORD_FLAGS: &str = "--password-file, --password-env or --password-stdin";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use ::time::OffsetDateTime;
 use clap::{Args, ValueEnum};
 
-use super::PasswordArgs;
+use super::{PasswordArgs, parse_rfc3339};
 
 const AFTER: &str = "EXAMPLES:
   Show the chain(s) in a file as a tree:
@@ -36,6 +36,9 @@ pub struct InspectArgs {
     /// Count the days left relative to this time (RFC 3339) [default: now]
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     pub at: Option<OffsetDateTime>,
+    /// Use the empty password for PKCS#12 inputs
+    #[arg(long, conflicts_with_all = ["password_file", "password_env", "password_stdin"])]
+    pub no_password: bool,
     #[command(flatten)]
     pub password: PasswordArgs,
 }
@@ -46,10 +49,4 @@ pub enum InspectFormat {
     Human,
     /// {"version":1,...} with each certificate's PEM
     Json,
-}
-
-/// Parse an RFC 3339 time such as `2030-01-01T00:00:00Z`.
-pub fn parse_rfc3339(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &::time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("not an RFC 3339 time like 2030-01-01T00:00:00Z: {e}"))
 }

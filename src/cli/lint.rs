@@ -51,8 +51,8 @@ pub struct LintArgs {
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Validation time, RFC 3339 (default: now)
-    #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = super::parse_rfc3339)]
+    pub at: Option<::time::OffsetDateTime>,
     /// Warn about certificates expiring within this many days [default: 30]
     #[arg(long, value_name = "DAYS")]
     pub warn_days: Option<u32>,
@@ -86,6 +86,9 @@ pub struct LintArgs {
     /// Globs of paths to skip; repeatable
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Use the empty password for PKCS#12 inputs
+    #[arg(long, conflicts_with_all = ["password_file", "password_env", "password_stdin"])]
+    pub no_password: bool,
     #[command(flatten)]
     pub password: PasswordArgs,
 }

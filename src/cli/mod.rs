@@ -153,6 +153,13 @@ impl From<KeyTypeArg> for crate::pki::keys::KeyType {
     }
 }
 
+/// `--at`: an RFC 3339 time, checked by clap so that a bad value is one
+/// usage error (exit 2).
+pub fn parse_rfc3339(s: &str) -> Result<::time::OffsetDateTime, String> {
+    ::time::OffsetDateTime::parse(s.trim(), &::time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time like 2030-01-01T00:00:00Z: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

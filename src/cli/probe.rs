@@ -37,8 +37,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
     /// Validation time, RFC 3339 (default: now)
-    #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = super::parse_rfc3339)]
+    pub at: Option<::time::OffsetDateTime>,
     /// Warn about certificates expiring within this many days
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: u32,

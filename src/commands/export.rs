@@ -204,7 +204,11 @@ fn served_chain<'a>(
 
 /// The server key, checked against the leaf, as PKCS#8 PEM.
 fn server_key(path: &Path, leaf: &Cert) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    let key = keys::read_key(path, &PasswordSource::default(), "the server key")?;
+    let key = keys::read_key(path, &PasswordSource::default(), "the server key").map_err(|e| {
+        e.or_give_password_with(
+            "no flag here: the targets store the key unencrypted, so decrypt it first (`openssl pkey -in KEY -out KEY.plain`)",
+        )
+    })?;
     if !keys::matches(leaf, &key) {
         bail!(
             "{}: this key does not match the server certificate {} (the gateway would accept it and fail every handshake)",

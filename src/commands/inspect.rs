@@ -8,12 +8,13 @@ use anyhow::{anyhow, bail};
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::inspect::{InspectArgs, InspectFormat};
+use crate::commands::inputs::PasswordCache;
 use crate::pki::chain::PathEnd;
 use crate::pki::load::{self, LoadOptions, LoadedFile, Problem};
 use crate::pki::{Cert, Graph, Verifier, der};
 use crate::report::inspect::{self as render, Entry, Link, View};
 use crate::report::{Printer, escape};
-use crate::secret::{Password, PasswordSource};
+use crate::secret::Password;
 
 pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
@@ -27,7 +28,11 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         bail!("--password-stdin cannot be used when a certificate is read from standard input (-)");
     }
 
-    let files = load_all(&args.files, &args.password.source(), &printer)?;
+    let files = load_all(
+        &args.files,
+        &mut PasswordCache::new(args.no_password, args.password.source()),
+        &printer,
+    )?;
     let certs: Vec<Cert> = files.into_iter().flat_map(|f| f.certs).collect();
     let graph = Graph::build(&certs, &Verifier::new());
 
@@ -90,7 +95,7 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
 /// that cannot be read, or holds no certificate, is an error naming it.
 fn load_all(
     paths: &[PathBuf],
-    source: &PasswordSource,
+    passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<Vec<LoadedFile>> {
     let mut password: Option<Password> = None;
@@ -100,12 +105,8 @@ fn load_all(
         // One line: the I/O error's text already names the cause.
         let bytes = load::read_limited(path).map_err(|e| anyhow!("{e}"))?;
         if der::looks_like_pkcs12(&bytes) && password.is_none() {
-            password = source.read(&format!("password for {name}"), false)?;
-            if password.is_none() {
-                bail!(
-                    "{name}: a PKCS#12 file needs a password: pass --password-file, --password-env or --password-stdin"
-                );
-            }
+            password =
+                Some(passwords.get(&format!("{name}: a PKCS#12 file needs a password"), false)?);
         }
         let opts = LoadOptions {
             pkcs12_password: password.as_ref().map(|p| p.as_str()),

@@ -9,6 +9,7 @@ use rustls_pki_types::CertificateDer;
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::issue::{IssueArgs, Profile as ProfileArg};
+use crate::error::PASSWORD_FLAGS;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::{Graph, Verifier};
 use crate::pki::issue::{self, Profile, SanSpec, Subject};
@@ -39,7 +40,11 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if ca_key_source.stdin && args.password.password_stdin {
         bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
     }
-    let ca_key = keys::read_key(&args.ca_key, &ca_key_source, "the CA key")?;
+    let ca_key = keys::read_key(&args.ca_key, &ca_key_source, "the CA key").map_err(|e| {
+        e.or_give_password_with(
+            "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",
+        )
+    })?;
     if !keys::matches(&ca, &ca_key) {
         bail!(
             "{}: this key does not match the CA certificate {} (subject {})",
@@ -103,7 +108,8 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // The key: kept, or new.
     let (key, new_key) = match &args.key {
         Some(p) => (
-            keys::read_key(p, &args.password.source(), "the existing key")?,
+            keys::read_key(p, &args.password.source(), "the existing key")
+                .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?,
             false,
         ),
         None => {

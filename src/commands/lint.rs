@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ::time::OffsetDateTime;
-use ::time::format_description::well_known::Rfc3339;
 use anyhow::{Context as _, anyhow, bail};
 use globset::GlobSet;
 use rayon::prelude::*;
@@ -12,6 +11,7 @@ use rayon::prelude::*;
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::lint::{ExpectArg, FormatArg, LintArgs, SeverityArg};
+use crate::error::PASSWORD_FLAGS;
 use crate::lint::config::{self, Config, Overrides};
 use crate::lint::engine::{self, EngineOptions, Input};
 use crate::lint::{Context, Expect, GivenKey, Severity};
@@ -45,12 +45,6 @@ pub(crate) fn severity_of(s: SeverityArg) -> Severity {
         SeverityArg::Warning => Severity::Warning,
         SeverityArg::Note => Severity::Note,
     }
-}
-
-/// Parse `--at`: RFC 3339 (`2026-01-31T12:00:00Z`).
-pub fn parse_at(s: &str) -> anyhow::Result<OffsetDateTime> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
-        .with_context(|| format!("--at `{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
 }
 
 fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
@@ -105,7 +99,8 @@ fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
         block.encrypted,
         &args.password.source(),
         "--key",
-    )?;
+    )
+    .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?;
     Ok(GivenKey {
         path: Arc::from(path.display().to_string()),
         public_key: pair.public_key_raw().to_vec(),
@@ -175,10 +170,7 @@ fn walk(
 
 pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let now = match &args.at {
-        Some(s) => parse_at(s)?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let cfg = load_config(&args)?;
     let empty = Vec::new();
     let (ca, cw, cd) = match &cfg {
@@ -229,7 +221,9 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         Some(k) => vec![load_key(k, &args)?],
         None => Vec::new(),
     };
-    let password = if args.password.given() {
+    let password = if args.no_password {
+        Some(crate::secret::Password::default())
+    } else if args.password.given() {
         args.password.source().read("PKCS#12 password", false)?
     } else {
         None

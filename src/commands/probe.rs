@@ -26,10 +26,7 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         bail!("--timeout must be a number of seconds between 0 and 3600");
     }
-    let now = match &args.at {
-        Some(s) => super::lint::parse_at(s)?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let trust = match &args.ca_bundle {
         Some(p) => super::lint::load_trust(&[p.display().to_string()])?,
         None => Vec::new(),

@@ -21,7 +21,7 @@ struct JsonRule {
     fix: &'static str,
     citation: Option<&'static str>,
     status: &'static str,
-    docs: String,
+    docs: Option<String>,
 }
 
 fn json_rule(m: &RuleMeta) -> JsonRule {
@@ -116,7 +116,9 @@ fn explain(m: &RuleMeta) -> String {
     if let Some(c) = m.citation {
         let _ = writeln!(s, "reference: {c}");
     }
-    let _ = writeln!(s, "docs: {}", m.docs_url());
+    if let Some(url) = m.docs_url() {
+        let _ = writeln!(s, "docs: {url}");
+    }
     s
 }
 

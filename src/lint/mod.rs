@@ -74,14 +74,23 @@ impl RuleMeta {
         format!("{}-{}", self.code.to_ascii_lowercase(), self.name)
     }
 
-    /// Where the rule is documented.
-    pub fn docs_url(&self) -> String {
-        format!("{DOCS_BASE}#{}", self.anchor())
+    /// Where the rule is documented on the web: only when `Cargo.toml` names
+    /// a real `repository`, built from that field. `chainsmith rules CODE`
+    /// (see [`RuleMeta::explain_command`]) works offline in every case.
+    pub fn docs_url(&self) -> Option<String> {
+        repository().map(|r| format!("{r}/blob/main/docs/rules.md#{}", self.anchor()))
+    }
+
+    /// The command that explains this rule, offline.
+    pub fn explain_command(&self) -> String {
+        format!("chainsmith rules {}", self.code)
     }
 }
 
-/// The rendered catalogue in the repository.
-pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules.md");
+/// The `repository` field of `Cargo.toml`, when it has one.
+pub fn repository() -> Option<&'static str> {
+    Some(env!("CARGO_PKG_REPOSITORY")).filter(|r| !r.trim().is_empty())
+}
 
 /// The certificate a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

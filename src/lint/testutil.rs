@@ -27,7 +27,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 pub fn corpus(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
+        .join("tests/corpus")
         .join(name)
 }
 

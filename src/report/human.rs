@@ -61,13 +61,22 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                 );
             }
             let _ = writeln!(out, "   {} fix: {}", p.wrap("1;34", "="), escape(&x.fix));
-            let _ = writeln!(
-                out,
-                "   {} rule: {} ({})",
-                p.wrap("1;34", "="),
-                x.rule.name,
-                x.rule.docs_url()
-            );
+            let _ = match x.rule.docs_url() {
+                Some(url) => writeln!(
+                    out,
+                    "   {} rule: {} (`{}`, {url})",
+                    p.wrap("1;34", "="),
+                    x.rule.name,
+                    x.rule.explain_command()
+                ),
+                None => writeln!(
+                    out,
+                    "   {} rule: {} (`{}`)",
+                    p.wrap("1;34", "="),
+                    x.rule.name,
+                    x.rule.explain_command()
+                ),
+            };
             out.push('\n');
         }
     }

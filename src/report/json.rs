@@ -29,7 +29,7 @@ pub struct JsonFinding<'a> {
     /// 0-based position inside a PKCS#7 or PKCS#12 container.
     pub item: Option<usize>,
     pub certificate: Option<JsonCert<'a>>,
-    pub docs: String,
+    pub docs: Option<String>,
 }
 
 #[derive(Serialize)]

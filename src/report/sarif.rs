@@ -31,15 +31,18 @@ pub fn build(r: &LintReport<'_>) -> Value {
     let rules: Vec<Value> = metas
         .iter()
         .map(|m| {
-            json!({
+            let mut rule = json!({
                 "id": m.code,
                 "name": m.name,
                 "shortDescription": { "text": m.summary },
                 "fullDescription": { "text": m.explanation },
-                "help": { "text": format!("{} Fix: {}", m.explanation, m.fix) },
-                "helpUri": m.docs_url(),
+                "help": { "text": format!("{} Fix: {}. Details: `{}`.", m.explanation, m.fix, m.explain_command()) },
                 "defaultConfiguration": { "level": level(m.default_severity) },
-            })
+            });
+            if let Some(url) = m.docs_url() {
+                rule["helpUri"] = json!(url);
+            }
+            rule
         })
         .collect();
     let mut results = Vec::new();
@@ -78,14 +81,13 @@ pub fn build(r: &LintReport<'_>) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut sarif = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": {
                 "name": "chainsmith",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }},
             "invocations": [{
@@ -94,7 +96,11 @@ pub fn build(r: &LintReport<'_>) -> Value {
             }],
             "results": results,
         }]
-    })
+    });
+    if let Some(repo) = crate::lint::repository() {
+        sarif["runs"][0]["tool"]["driver"]["informationUri"] = json!(repo);
+    }
+    sarif
 }
 
 pub fn render(r: &LintReport<'_>) -> Result<String, serde_json::Error> {

@@ -1,13 +1,13 @@
 //! The path validator and the linter against material nobody here wrote:
 //! x509-limbo, NIST PKITS, and the cfssl / zlint / certigo / pyca files of
-//! `../shared/corpus` (see its README for the expected outcomes).
+//! `tests/corpus` (see its README for the expected outcomes).
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use chainsmith::pki::load::{LoadOptions, load_bytes};
-use std::net::IpAddr;
 
-use chainsmith::pki::model::{Cert, San};
+use chainsmith::lint::usage::host_matches;
+use chainsmith::pki::model::Cert;
 use chainsmith::pki::path::{PathOptions, validate};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -91,22 +91,17 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
     let v = validate(target, &p, &a, &opts);
     let mut ok = v.trusted;
     let mut reason = v.reason;
-    // Name checks for SERVER cases with an expected DNS name or IP address
-    // (SANs only, as RFC 6125 and webpki do: a subject CN is not consulted).
+    // Name checks for cases with an expected DNS name or IP address (SANs
+    // only, as RFC 6125 and webpki do: a subject CN is not consulted).
     if ok
         && let (Some(kind), Some(name)) = (
             t["expected_peer_name"]["kind"].as_str(),
             t["expected_peer_name"]["value"].as_str(),
         )
     {
+        // The product's own matcher, the one `lint --host` and `probe` use.
         let covered = match kind {
-            "DNS" => host_covered(target, name),
-            "IP" => name.parse::<IpAddr>().is_ok_and(|ip| {
-                target
-                    .sans
-                    .iter()
-                    .any(|s| matches!(s, San::Ip(a) if *a == ip))
-            }),
+            "DNS" | "IP" => host_matches(target, name),
             _ => true,
         };
         if !covered {
@@ -115,18 +110,6 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
         }
     }
     Some((ok, reason))
-}
-
-fn host_covered(c: &Cert, host: &str) -> bool {
-    c.dns_sans().any(|d| {
-        let d = d.to_ascii_lowercase();
-        match d.strip_prefix("*.") {
-            Some(suffix) => host
-                .split_once('.')
-                .is_some_and(|(a, rest)| !a.is_empty() && rest == suffix),
-            None => d == host,
-        }
-    })
 }
 
 fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
@@ -604,4 +587,73 @@ fn limbo_generated_suite_agrees_with_expected_results() {
         .filter(|c| c["id"].as_str().is_some_and(|i| i.contains("::nc::")))
         .count();
     assert!(nc_cases >= 30, "{nc_cases} name-constraint cases");
+}
+
+/// The vendored corpus is byte-for-byte what was delivered: every file in
+/// `tests/corpus/SHA256SUMS` has its digest, and every data file is listed.
+#[test]
+fn vendored_corpus_matches_its_sha256sums() {
+    let base = corpus("");
+    let sums = std::fs::read_to_string(base.join("SHA256SUMS")).unwrap();
+    let mut listed = std::collections::BTreeSet::new();
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (hex_digest, name) = line.split_once("  ").expect("`DIGEST  NAME` lines");
+        let bytes = std::fs::read(base.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
+        assert_eq!(hex::encode(got.as_ref()), hex_digest, "{name} was changed");
+        listed.insert(name.to_owned());
+    }
+    let mut stack = vec![base.clone()];
+    let mut found = std::collections::BTreeSet::new();
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p
+                .strip_prefix(&base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if p.is_dir() {
+                if rel != "LICENSES" {
+                    stack.push(p);
+                }
+            } else if !["SHA256SUMS", "README.md"].contains(&rel.as_str()) {
+                found.insert(rel);
+            }
+        }
+    }
+    assert_eq!(found, listed, "files in tests/corpus and SHA256SUMS differ");
+    assert_eq!(listed.len(), 264);
+}
+
+/// Nothing the repository ships reads the team's shared folder beside the
+/// checkout: a stranger's clone does not have it.
+#[test]
+fn no_tracked_file_reads_the_shared_folder() {
+    let out = std::process::Command::new("git")
+        .current_dir(repo())
+        .args(["grep", "-n", "-I", "-E", r"\.\./shared", "--"])
+        .args([
+            "src",
+            "tests",
+            "benches",
+            "scripts",
+            "fuzz",
+            "docs",
+            "README.md",
+        ])
+        .output();
+    let Ok(out) = out else {
+        cannot_run("git is not installed");
+        return;
+    };
+    if out.status.code() == Some(128) {
+        cannot_run("not a git checkout");
+        return;
+    }
+    let hits = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        hits.trim().is_empty(),
+        "files that name the shared folder beside the checkout:\n{hits}"
+    );
 }

@@ -19,6 +19,13 @@ const FILES: [&str; 10] = [
     "intermediate.cer",
 ];
 
+/// The public key openssl reads from a certificate or a key file.
+fn openssl_pubkey(dir: &Path, args: &[&str]) -> String {
+    let (ok, out) = openssl(dir, args);
+    assert!(ok, "openssl {args:?}: {out}");
+    out
+}
+
 /// A file is whole when openssl reads it completely.
 fn whole(dir: &Path, name: &str) -> bool {
     let args: Vec<&str> = if name.ends_with(".key") {
@@ -71,18 +78,42 @@ fn sigkill_during_generate_leaves_old_or_new_files_only() {
         } else {
             outcomes.0 += 1;
         }
+        let mut old = Vec::new();
         for (k, f) in FILES.iter().enumerate() {
             assert!(dir.join(f).exists(), "{f} vanished after a kill");
             assert!(
                 whole(&dir, f),
                 "{f} is partial or corrupt after SIGKILL at step {i}"
             );
-            let now = std::fs::read(dir.join(f)).unwrap();
-            if now == before[k] {
-                continue; // the old file
+            if std::fs::read(dir.join(f)).unwrap() == before[k] {
+                old.push(*f);
             }
-            // A new file must be complete; whole() checked it.
         }
+        // The set is replaced as one: all old files or all new ones, never
+        // a new certificate beside an old key.
+        assert!(
+            old.is_empty() || old.len() == FILES.len(),
+            "a mix of old and new files after SIGKILL at step {i}; old: {old:?}"
+        );
+        for stem in ["root", "intermediate", "server"] {
+            assert_eq!(
+                openssl_pubkey(
+                    &dir,
+                    &["x509", "-noout", "-pubkey", "-in", &format!("{stem}.crt")]
+                ),
+                openssl_pubkey(&dir, &["pkey", "-pubout", "-in", &format!("{stem}.key")]),
+                "{stem}.crt and {stem}.key do not match after SIGKILL at step {i}"
+            );
+        }
+        let leftovers: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(
+            leftovers.len() <= 1,
+            "temporary files pile up across kills: {leftovers:?}"
+        );
     }
     assert!(outcomes.0 > 0, "no run was killed mid-way: {outcomes:?}");
 }
@@ -95,7 +126,7 @@ fn tiny_fs(dir: &Path, size: &str) -> bool {
         .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
         .arg(dir));
     if !ok {
-        eprintln!("\n!!! SKIPPED: cannot mount a tmpfs here ({msg}) !!!\n");
+        cannot_run(&format!("cannot mount a tmpfs here ({msg})"));
     }
     ok
 }
@@ -104,7 +135,7 @@ fn tiny_fs(dir: &Path, size: &str) -> bool {
 #[test]
 fn a_full_disk_gives_a_clear_error_and_leaves_nothing() {
     if !is_root() {
-        eprintln!("\n!!! SKIPPED: mounting a full file system needs root !!!\n");
+        cannot_run("mounting a full file system needs root");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -186,7 +217,7 @@ fn sigkill_during_convert_never_leaves_a_partial_cer() {
 #[test]
 fn a_read_only_output_directory_gives_a_clear_error() {
     if !is_root() {
-        eprintln!("\n!!! SKIPPED: mounting a read-only file system needs root !!!\n");
+        cannot_run("mounting a read-only file system needs root");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -197,7 +228,7 @@ fn a_read_only_output_directory_gives_a_clear_error() {
         .args(["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs"])
         .arg(&mnt));
     if !ok {
-        eprintln!("\n!!! SKIPPED: cannot mount a tmpfs here ({msg}) !!!\n");
+        cannot_run(&format!("cannot mount a tmpfs here ({msg})"));
         return;
     }
     let out = chainsmith()

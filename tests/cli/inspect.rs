@@ -498,3 +498,67 @@ fn control_characters_from_certificates_are_escaped() {
     );
     assert!(text.contains("\u{1b}[32mself-signed"), "{text}");
 }
+
+/// `--no-password` opens a PKCS#12 file made with an empty password, in
+/// `inspect` and `lint` as in `convert` and `bundle`.
+#[test]
+fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, out) = openssl(
+        tmp.path(),
+        &[
+            "pkcs12",
+            "-export",
+            "-nokeys",
+            "-in",
+            fixture("server-fullchain.pem").to_str().unwrap(),
+            "-passout",
+            "pass:",
+            "-out",
+            "empty.pfx",
+        ],
+    );
+    assert!(ok, "{out}");
+    let pfx = tmp.path().join("empty.pfx");
+    let out = chainsmith()
+        .args(["inspect", "--no-password"])
+        .arg(&pfx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Fixture Intermediate CA"));
+    // Without a password source there is no way in.
+    chainsmith().arg("inspect").arg(&pfx).assert().code(2);
+
+    let out = chainsmith()
+        .args([
+            "lint",
+            "--no-config",
+            "--format",
+            "json",
+            "--at",
+            "2026-12-01T00:00:00Z",
+            "--no-password",
+        ])
+        .arg(&pfx)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        !codes.contains(&"CS108") && !codes.contains(&"CS101"),
+        "{codes:?}"
+    );
+}

@@ -448,3 +448,71 @@ fn missing_ca_file_names_the_file() {
             predicate::str::contains("no/such/ca.crt").and(predicate::str::starts_with("error: ")),
         );
 }
+
+/// A missing key password names the flags of the command and the key at
+/// hand: `--ca-key-password-*` for the CA key, `--password-*` for `issue
+/// --key` and `lint --key`, and never the other command's flags.
+#[test]
+fn a_missing_key_password_names_this_commands_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let encrypted = fixture("openssl-ca/ca-pkcs8-encrypted.key");
+    let pw = fixture("openssl-ca/password.txt");
+    let out = chainsmith()
+        .args(["issue", "--san", "a.example.com", "--ca"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca.key"))
+        .arg("--key")
+        .arg(&encrypted)
+        .arg("-o")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--password-file"), "{err}");
+    assert!(!err.contains("--ca-key-password"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let out = chainsmith()
+        .args(["lint", "--no-config", "--key"])
+        .arg(&encrypted)
+        .arg(fixture("openssl-ca/ca.crt"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--password-file"), "{err}");
+    assert!(!err.contains("--ca-key-password"), "{err}");
+
+    // Given the password, lint reads the same key.
+    chainsmith()
+        .args([
+            "lint",
+            "--no-config",
+            "--at",
+            "2026-12-01T00:00:00Z",
+            "--key",
+        ])
+        .arg(&encrypted)
+        .arg("--password-file")
+        .arg(&pw)
+        .arg(fixture("openssl-ca/ca.crt"))
+        .assert()
+        .stderr(predicate::str::is_empty());
+}
+
+/// A bad `--at` is one usage error, printed once.
+#[test]
+fn a_bad_at_is_reported_once() {
+    for cmd in ["lint", "inspect"] {
+        let out = chainsmith()
+            .args([cmd, "--at", "yesterday"])
+            .arg(fixture("root.crt"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.matches("yesterday").count(), 1, "{err}");
+    }
+}

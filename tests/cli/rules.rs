@@ -38,10 +38,26 @@ fn explains_one_rule_by_code_or_name() {
             "{text}"
         );
         assert!(text.contains("fix: "));
-        assert!(text.contains("docs/rules.md#cs201-leaf-only-ca-bundle"));
+        // Cargo.toml names no repository, so no web address is made up.
+        assert!(!text.contains("http"), "{text}");
     }
     let out = chainsmith().args(["rules", "CS999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A finding points at the offline explanation, and at no placeholder web
+/// address while Cargo.toml names no repository.
+#[test]
+fn findings_name_the_command_that_explains_their_rule() {
+    let out = chainsmith()
+        .args(["lint", "--no-config", "--at", "2026-12-01T00:00:00Z"])
+        .arg(fixture("leaf-only-ca-bundle.pem"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(`chainsmith rules CS"), "{text}");
+    assert!(!text.contains("example.invalid"), "{text}");
+    assert!(!text.contains("https://"), "{text}");
 }
 
 #[test]

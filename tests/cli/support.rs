@@ -30,9 +30,9 @@ pub fn fixture(name: &str) -> PathBuf {
     repo().join("fixtures").join(name)
 }
 
-/// `../shared/corpus/NAME`: material nobody here wrote.
+/// `tests/corpus/NAME`: vendored material nobody here wrote (see its README).
 pub fn corpus(name: &str) -> PathBuf {
-    repo().join("..").join("shared").join("corpus").join(name)
+    repo().join("tests").join("corpus").join(name)
 }
 
 pub fn under_ci() -> bool {
@@ -49,13 +49,16 @@ pub fn have(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !found {
-        assert!(
-            !under_ci(),
-            "{tool} is required under CI=true; .ci/run should install it"
-        );
-        eprintln!("\n!!! SKIPPED: {tool} is not installed; this test did not run !!!\n");
+        cannot_run(&format!("{tool} is not installed (.ci/run installs it)"));
     }
     found
+}
+
+/// A test that cannot run here: under `CI=true` that is a failure (skipped is
+/// not passed); on a laptop it says so loudly and the caller returns.
+pub fn cannot_run(why: &str) {
+    assert!(!under_ci(), "this test cannot run under CI=true: {why}");
+    eprintln!("\n!!! SKIPPED: {why}; this test did not run !!!\n");
 }
 
 /// Run a command, returning (success, stdout+stderr).
