@@ -60,6 +60,8 @@ pub const PASSWORD_FLAGS: &str = "--password-file, --password-env or --password-
 pub enum WriteError {
     #[error("{path}: already exists; pass --force to overwrite")]
     Exists { path: PathBuf },
+    #[error("{second}: is the same file as {first}; two outputs cannot share a file")]
+    SameTarget { first: PathBuf, second: PathBuf },
     #[error("{path}: cannot write: {cause}")]
     Io {
         path: PathBuf,

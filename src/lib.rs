@@ -19,6 +19,9 @@ pub use exit::ExitStatus;
 /// (including lint findings); `Err` is a usage, I/O or failed-work error.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let global = cli.global;
+    if cli.command.may_hold_secrets() {
+        no_core_dumps();
+    }
     match cli.command {
         Command::Generate(args) => commands::generate::run(args, &global),
         Command::Issue(args) => commands::issue::run(args, &global),
@@ -31,5 +34,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Lint(args) => commands::lint::run(args, &global),
         Command::Rules(args) => commands::rules::run(args, &global),
         Command::Probe(args) => commands::probe::run(args, &global),
+    }
+}
+
+/// Keep key material and passwords out of core files: a crash or a SIGQUIT
+/// while a key is in memory must not write it to disk. The process becomes
+/// non-dumpable (`PR_SET_DUMPABLE` 0, which also stops other processes of
+/// the same user from reading its memory through ptrace or /proc) and its
+/// core size limit, soft and hard, is 0. Failures are ignored: both calls
+/// only lower what the process may do.
+fn no_core_dumps() {
+    #[cfg(unix)]
+    {
+        let zero = rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        };
+        let _ = rustix::process::setrlimit(rustix::process::Resource::Core, zero);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let _ =
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
     }
 }

@@ -62,6 +62,17 @@ pub enum Command {
     Probe(probe::ProbeArgs),
 }
 
+impl Command {
+    /// Does this command read or make private keys or passwords? Those run
+    /// with core dumps off (see `no_core_dumps` in lib.rs).
+    pub fn may_hold_secrets(&self) -> bool {
+        !matches!(
+            self,
+            Command::Completions(_) | Command::Man(_) | Command::Rules(_)
+        )
+    }
+}
+
 /// Options every command takes. They are listed last under "Options" in
 /// every command's help (`display_order`): deferred subcommands receive the
 /// global arguments before their own, so a heading of their own would land

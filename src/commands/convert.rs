@@ -132,8 +132,11 @@ fn to_der(
     Ok(ExitStatus::Clean)
 }
 
-/// `role-CN.cer` for each certificate, e.g. `root-My-Root-CA.cer`. Names that
-/// would collide get the start of the SHA-256 fingerprint appended.
+/// `role-CN.cer` for each certificate, e.g. `root-My-Root-CA.cer`. Names
+/// that would collide get the start of the SHA-256 fingerprint appended; a
+/// suffixed name is itself checked against every name of the run (without
+/// regard to case, for case-insensitive file systems) and lengthened until
+/// it is unique, so no two certificates ever share a file.
 pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
     let stems: Vec<String> = certs
         .iter()
@@ -158,14 +161,41 @@ pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
             }
         })
         .collect();
+    let key = |n: &str| n.to_ascii_lowercase();
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for s in &stems {
+        *count.entry(key(s)).or_default() += 1;
+    }
+    // Names taken so far: plain stems that are unique first, so a suffixed
+    // name can never take a name another certificate has by right.
+    let mut taken: std::collections::HashSet<String> = stems
+        .iter()
+        .filter(|s| count[&key(s)] == 1)
+        .map(|s| key(&format!("{s}.cer")))
+        .collect();
     stems
         .iter()
         .zip(certs)
         .map(|(s, c)| {
-            if stems.iter().filter(|o| *o == s).count() > 1 {
-                format!("{s}-{}.cer", &c.short_id()[..8])
-            } else {
-                format!("{s}.cer")
+            if count[&key(s)] == 1 {
+                return format!("{s}.cer");
+            }
+            let fp = hex::encode(c.sha256);
+            // 8 hex digits, then 16, then the whole fingerprint; identical
+            // certificates were merged before this, so the last is unique.
+            for len in [8, 16, 64] {
+                let name = format!("{s}-{}.cer", &fp[..len]);
+                if taken.insert(key(&name)) {
+                    return name;
+                }
+            }
+            let mut n = 2;
+            loop {
+                let name = format!("{s}-{fp}-{n}.cer");
+                if taken.insert(key(&name)) {
+                    return name;
+                }
+                n += 1;
             }
         })
         .collect()

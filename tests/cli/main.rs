@@ -11,6 +11,8 @@ mod export;
 mod faults;
 mod generate;
 mod help;
+#[cfg(unix)]
+mod hijack;
 mod hostile;
 mod inspect;
 mod issue;

@@ -1,0 +1,512 @@
+//! Outputs that another local user cannot hijack, and output plans that
+//! cannot lose a file: the attacks of an adversarial run against `fsio`,
+//! each as a regression test. Races are widened with a helper thread that
+//! swaps names in a loop, bounded in time, and with `strace -e inject`.
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+const SETS: [&str; 3] = ["root", "intermediate", "server"];
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// `generate --force` into `dir`, bounded in time; its exit code.
+fn generate_force(dir: &Path) -> Option<i32> {
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let mut child = std::process::Command::new(bin)
+        .args(["generate", "--force", "--san", "www.example.com", "-o"])
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("generate hung for 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Run `swap` in a loop on another thread while `body` runs.
+fn with_flipper(swap: impl Fn() + Send + 'static, body: impl FnOnce()) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let t = std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(120);
+        while !flag.load(Ordering::Relaxed) && Instant::now() < until {
+            swap();
+        }
+    });
+    body();
+    stop.store(true, Ordering::Relaxed);
+    t.join().unwrap();
+}
+
+/// The old chmod-by-path race: an attacker who can write into the output
+/// directory swaps each temporary file for a link to a file of the
+/// victim's. The victim's file keeps its mode and bytes, and every key that
+/// lands is a 0600 regular file.
+#[test]
+fn swapping_temporary_files_for_links_changes_no_other_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = generate_chain(tmp.path(), &[]);
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "victim's bytes").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (d, v) = (dir.clone(), victim.clone());
+    with_flipper(
+        move || {
+            for n in names_in(&d) {
+                if n.starts_with(".chainsmith-") && n.ends_with(".tmp") {
+                    let p = d.join(&n);
+                    if std::fs::remove_file(&p).is_ok() {
+                        let _ = std::os::unix::fs::symlink(&v, &p);
+                    }
+                }
+            }
+        },
+        || {
+            for _ in 0..25 {
+                let code = generate_force(&dir);
+                assert!(matches!(code, Some(0 | 2)), "exit {code:?}");
+                // A run that found its file swapped fails (exit 2); one
+                // that succeeds has every key as a 0600 regular file. No
+                // key is ever the attacker's link.
+                for s in SETS {
+                    let key = dir.join(format!("{s}.key"));
+                    match std::fs::symlink_metadata(&key) {
+                        Ok(m) => {
+                            assert!(m.file_type().is_file(), "{s}.key is not a regular file");
+                            assert_eq!(mode(&key), 0o600, "{s}.key");
+                        }
+                        Err(_) => assert_eq!(code, Some(2), "{s}.key missing after success"),
+                    }
+                }
+            }
+        },
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"victim's bytes");
+    assert_eq!(mode(&victim), 0o600);
+}
+
+/// `server.key` flipping between a link to a FIFO and a link to a file of
+/// the victim's: no key is written through either, and no run hangs.
+#[test]
+fn a_key_name_flipping_between_links_is_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = generate_chain(tmp.path(), &[]);
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "victim's bytes").unwrap();
+    let fifo = tmp.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A reader is waiting on the FIFO: a key written into it would be read.
+    let reader = rustix::fs::open(
+        &fifo,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    let key = dir.join("server.key");
+    let (k, v, f) = (key.clone(), victim.clone(), fifo.clone());
+    let flip = Arc::new(AtomicBool::new(false));
+    with_flipper(
+        move || {
+            let to = if flip.fetch_xor(true, Ordering::Relaxed) {
+                &v
+            } else {
+                &f
+            };
+            let _ = std::fs::remove_file(&k);
+            let _ = std::os::unix::fs::symlink(to, &k);
+        },
+        || {
+            for _ in 0..25 {
+                let code = generate_force(&dir);
+                assert!(matches!(code, Some(0 | 2)), "exit {code:?}");
+            }
+        },
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"victim's bytes");
+    let mut buf = [0u8; 64];
+    let got = rustix::io::read(&reader, &mut buf).unwrap_or(0);
+    assert_eq!(got, 0, "bytes reached the FIFO");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+/// A FIFO another user planted as `server.key`, with a reader waiting:
+/// `generate --force` refuses at once and the reader gets nothing.
+#[test]
+fn another_users_fifo_never_receives_a_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = generate_chain(tmp.path(), &[]);
+    let key = dir.join("server.key");
+    std::fs::remove_file(&key).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    if is_root() {
+        std::os::unix::fs::chown(&key, Some(65534), Some(65534)).unwrap();
+    }
+    let reader = rustix::fs::open(
+        &key,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = chainsmith()
+        .args(["generate", "--force", "--san", "www.example.com", "-o"])
+        .arg(&dir)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("server.key") && err.contains("private key"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let mut buf = [0u8; 64];
+    assert_eq!(rustix::io::read(&reader, &mut buf).unwrap_or(0), 0);
+    assert!(
+        std::fs::symlink_metadata(&key)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+/// A kill between two renames, the window held open by strace: the
+/// directory holds a journal, and the next write into it completes the new
+/// set before anything else, so every certificate matches its key.
+#[test]
+fn a_kill_between_renames_is_completed_by_the_next_run() {
+    if !have("strace") || !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = generate_chain(tmp.path(), &[]);
+    let before = std::fs::read(dir.join("server.key")).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null"])
+            .args(["-e", "trace=rename,renameat,renameat2"])
+            .args(["-e", "inject=rename,renameat,renameat2:delay_exit=300000"])
+            .arg(&bin)
+            .args(["generate", "--force", "--san", "www.example.com", "-o"])
+            .arg(&dir)
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    };
+    // The journal's own rename is delayed too: wait until it has landed,
+    // then for about one more rename.
+    let journal = dir.join(".chainsmith-journal");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !journal.exists() {
+        assert!(Instant::now() < deadline, "no journal appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(450));
+    let pgid = child.id() as i32;
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .status();
+    let _ = child.wait();
+    assert!(journal.exists(), "the kill came after the commit finished");
+    let landed: Vec<String> = names_in(&dir)
+        .into_iter()
+        .filter(|n| n.starts_with(".chainsmith-") && n.ends_with(".tmp"))
+        .collect();
+    assert!(!landed.is_empty(), "no rename was left to do");
+
+    // The next write into the directory: `generate` without --force, which
+    // completes the set and then refuses to overwrite it.
+    let next = chainsmith()
+        .args(["generate", "--san", "www.example.com", "-o"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(next.status.code(), Some(2));
+    let left: Vec<String> = names_in(&dir)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_ne!(std::fs::read(dir.join("server.key")).unwrap(), before);
+    for s in SETS {
+        let cert = openssl(
+            &dir,
+            &["x509", "-noout", "-pubkey", "-in", &format!("{s}.crt")],
+        );
+        let key = openssl(&dir, &["pkey", "-pubout", "-in", &format!("{s}.key")]);
+        assert!(cert.0 && key.0);
+        assert_eq!(cert.1, key.1, "{s}.crt and {s}.key differ");
+    }
+    let verify = openssl(
+        &dir,
+        &[
+            "verify",
+            "-CAfile",
+            "root.crt",
+            "-untrusted",
+            "intermediate.crt",
+            "server.crt",
+        ],
+    );
+    assert!(verify.0, "{}", verify.1);
+}
+
+fn pfx_with_key(dir: &Path) -> (PathBuf, PathBuf) {
+    let pass = dir.join("pw");
+    std::fs::write(&pass, "pw\n").unwrap();
+    let chain = dir.join("c");
+    chainsmith()
+        .args(["generate", "--san", "a.example.com", "--password-file"])
+        .arg(&pass)
+        .arg("-o")
+        .arg(&chain)
+        .assert()
+        .success();
+    (chain.join("server.pfx"), pass)
+}
+
+/// `-o a.pem --key-out $PWD/a.pem`: two outputs for one file are refused
+/// before anything is written; the key never lands over the certificates.
+#[test]
+fn two_names_for_one_output_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (pfx, pass) = pfx_with_key(tmp.path());
+    let out = chainsmith()
+        .current_dir(tmp.path())
+        .args(["convert", "--to", "pem", "--with-key", "--password-file"])
+        .arg(&pass)
+        .arg(&pfx)
+        .args(["-o", "a.pem", "--key-out"])
+        .arg(tmp.path().join("a.pem"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("same file"), "{err}");
+    assert!(!tmp.path().join("a.pem").exists());
+}
+
+/// `-o /dev/full --key-out k.key`: the failing device write comes before
+/// any file lands, so the key is not left behind.
+#[test]
+fn a_failed_device_write_leaves_no_key_behind() {
+    if !Path::new("/dev/full").exists() {
+        cannot_run("/dev/full is missing");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (pfx, pass) = pfx_with_key(tmp.path());
+    let out = chainsmith()
+        .current_dir(tmp.path())
+        .args(["convert", "--to", "pem", "--with-key", "--password-file"])
+        .arg(&pass)
+        .arg(&pfx)
+        .args(["-o", "/dev/full", "--key-out", "k.key"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!tmp.path().join("k.key").exists(), "{err}");
+}
+
+/// CAs named `Dup`, `Dup` and `Dup-<first 8 hex digits of the first's
+/// fingerprint>`: three certificates, three files, in an empty directory
+/// and again over them with --force.
+#[test]
+fn derived_der_names_never_collide() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let make = |name: &str, cn: &str| {
+        let (ok, out) = openssl(
+            t,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.crt"),
+                "-subj",
+                &format!("/CN={cn}"),
+                "-days",
+                "36500",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        assert!(ok, "{out}");
+    };
+    make("a", "Dup");
+    make("b", "Dup");
+    let (ok, fp) = openssl(
+        t,
+        &["x509", "-noout", "-fingerprint", "-sha256", "-in", "a.crt"],
+    );
+    assert!(ok);
+    let hexfp: String = fp
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    make("c", &format!("Dup-{}", &hexfp[..8]));
+    let pile: String = ["a.crt", "b.crt", "c.crt"]
+        .iter()
+        .map(|f| std::fs::read_to_string(t.join(f)).unwrap())
+        .collect();
+    std::fs::write(t.join("pile.pem"), pile).unwrap();
+    for force in [false, true] {
+        let mut cmd = chainsmith();
+        cmd.args(["convert", "--to", "der", "-o"])
+            .arg(t.join("out"))
+            .arg(t.join("pile.pem"));
+        if force {
+            cmd.arg("--force");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let files = names_in(&t.join("out"));
+        assert_eq!(files.len(), 3, "{files:?}");
+        // Each file is one of the three certificates, and all three are there.
+        let mut seen = Vec::new();
+        for f in &files {
+            let (ok, fp) = openssl(
+                &t.join("out"),
+                &[
+                    "x509",
+                    "-inform",
+                    "DER",
+                    "-noout",
+                    "-fingerprint",
+                    "-sha256",
+                    "-in",
+                    f,
+                ],
+            );
+            assert!(ok, "{f}: {fp}");
+            seen.push(fp);
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 3);
+    }
+}
+
+/// SIGQUIT while `issue` waits for the CA key's password, with core dumps
+/// allowed by the shell: no core file is written, and the process runs with
+/// a core size limit of 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_core_dump_while_a_key_is_in_memory() {
+    use std::io::Write as _;
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let mut child = std::process::Command::new("sh")
+        .current_dir(tmp.path())
+        .arg("-c")
+        .arg("ulimit -c unlimited 2>/dev/null; exec \"$0\" \"$@\"")
+        .arg(&bin)
+        .args(["issue", "--san", "a.example.com", "--ca"])
+        .arg(fixture("openssl-ca/ca.crt"))
+        .arg("--ca-key")
+        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .args(["--ca-key-password-stdin", "-o", "out"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it is blocked reading the password (the key file is read).
+    let pid = child.id();
+    let limits = format!("/proc/{pid}/limits");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut core_line = String::new();
+    while Instant::now() < deadline {
+        let text = std::fs::read_to_string(&limits).unwrap_or_default();
+        core_line = text
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or_default()
+            .to_owned();
+        let f: Vec<&str> = core_line.split_whitespace().collect();
+        if f.get(4..6) == Some(&["0", "0"][..]) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let fields: Vec<&str> = core_line.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{core_line}");
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = std::process::Command::new("kill")
+        .args(["-QUIT", &pid.to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    drop(child.stdin.take().map(|mut s| s.write_all(b"")));
+    assert_eq!(status.signal(), Some(3), "{status:?}");
+    assert!(!status.core_dumped(), "a core was dumped");
+    let cores: Vec<String> = names_in(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with("core"))
+        .collect();
+    assert!(cores.is_empty(), "{cores:?}");
+}
