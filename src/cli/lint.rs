@@ -44,6 +44,9 @@ pub struct LintArgs {
     /// Trust anchors a client holds (a CA bundle); `system` is the OS store. Repeatable
     #[arg(long, value_name = "FILE")]
     pub trust: Vec<String>,
+    /// With --trust: the clients to give a verdict for; repeatable [default: all]
+    #[arg(long, value_enum, value_name = "CLIENT")]
+    pub client: Vec<super::ClientArg>,
     /// Host name (or IP) clients connect to; the leaf's SANs must cover it
     #[arg(long)]
     pub host: Option<String>,

@@ -164,6 +164,51 @@ impl From<KeyTypeArg> for crate::pki::keys::KeyType {
     }
 }
 
+/// `--client`: a client model, or `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientArg {
+    /// OpenSSL 3 defaults: nginx proxy_ssl_verify, APISIX, Python ssl, s_client
+    Openssl,
+    /// OpenSSL with X509_STRICT (Python 3.13's default)
+    OpensslStrict,
+    /// curl with OpenSSL (partial chains)
+    Curl,
+    /// Go crypto/x509
+    Go,
+    /// Java PKIX with a PKCS#12 truststore
+    Java,
+    /// rustls (rustls-webpki)
+    Webpki,
+    /// .NET on Linux: the APIM self-hosted gateway
+    DotnetLinux,
+    /// Every client above
+    All,
+}
+
+/// The clients named by `--client` (none named: every client).
+pub fn clients_of(args: &[ClientArg]) -> Vec<crate::pki::clients::Client> {
+    use crate::pki::clients::Client;
+    if args.is_empty() || args.contains(&ClientArg::All) {
+        return Client::ALL.to_vec();
+    }
+    let mut out: Vec<Client> = args
+        .iter()
+        .filter_map(|a| match a {
+            ClientArg::Openssl => Some(Client::Openssl),
+            ClientArg::OpensslStrict => Some(Client::OpensslStrict),
+            ClientArg::Curl => Some(Client::Curl),
+            ClientArg::Go => Some(Client::Go),
+            ClientArg::Java => Some(Client::Java),
+            ClientArg::Webpki => Some(Client::Webpki),
+            ClientArg::DotnetLinux => Some(Client::DotnetLinux),
+            ClientArg::All => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// `--at`: an RFC 3339 time, checked by clap so that a bad value is one
 /// usage error (exit 2).
 pub fn parse_rfc3339(s: &str) -> Result<::time::OffsetDateTime, String> {

@@ -36,6 +36,9 @@ pub struct ProbeArgs {
     /// A CA bundle, as a client would hold in SSL_CERT_FILE: would it trust this server?
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
+    /// With --ca-bundle: the clients to give a verdict for; repeatable [default: all]
+    #[arg(long, value_enum, value_name = "CLIENT")]
+    pub client: Vec<super::ClientArg>,
     /// Validation time, RFC 3339 (default: now)
     #[arg(long, value_name = "RFC3339", value_parser = super::parse_rfc3339)]
     pub at: Option<::time::OffsetDateTime>,

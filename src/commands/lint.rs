@@ -293,12 +293,14 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let verifier = Verifier::new();
+    let clients = crate::cli::clients_of(&args.client);
     let ctx = Context {
         now,
         warn_days,
         host: args.host.clone(),
         trust: &trust,
         trust_given: !args.trust.is_empty(),
+        clients: &clients,
         keys: &keys,
         verifier: &verifier,
     };

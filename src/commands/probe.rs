@@ -70,12 +70,14 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         printer.out(&head)?;
     }
 
+    let clients = crate::cli::clients_of(&args.client);
     let ctx = Context {
         now,
         warn_days: args.warn_days,
         host: Some(sni.clone()),
         trust: &trust,
         trust_given: args.ca_bundle.is_some(),
+        clients: &clients,
         keys: &[],
         verifier: &verifier,
     };

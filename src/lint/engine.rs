@@ -7,11 +7,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::config::Overrides;
-use super::{Bundle, CertRef, Context, Expect, Finding, Intent, Status, TrustVerdict, registry};
+use super::{
+    Bundle, CertRef, ClientTrust, Context, Expect, Finding, Intent, Status, TrustVerdict, registry,
+};
 use crate::pki::chain::Graph;
 use crate::pki::load::{self, LoadOptions, LoadedFile};
 use crate::pki::model::Cert;
-use crate::pki::path::{self, PathOptions};
+use crate::pki::clients;
 
 /// One input: its display path, the intent asked for, and its bytes.
 pub struct Input {
@@ -40,8 +42,6 @@ pub struct EngineOptions<'a> {
 }
 
 struct Prepared {
-    /// Indices into the trust list of anchors that may issue file certificates.
-    anchors: Vec<usize>,
     file: LoadedFile,
     bytes: Vec<u8>,
     certs: Vec<Cert>,
@@ -184,7 +184,6 @@ fn prepare(
         .collect();
     certs.extend(extra);
     Prepared {
-        anchors,
         file,
         bytes: input.bytes,
         certs,
@@ -198,26 +197,58 @@ fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Opti
     if !ctx.trust_given || p.intent != Some(Intent::ServerChain) {
         return None;
     }
-    let file_certs = &p.certs[..p.n_file];
-    let target = file_certs
-        .iter()
-        .find(|c| !c.is_ca())
-        .or_else(|| file_certs.first())?;
-    let pool: Vec<&Cert> = file_certs.iter().collect();
-    // A path can only reach anchors that issued a certificate in the file.
-    let anchors: Vec<&Cert> = p.anchors.iter().map(|&a| &ctx.trust[a]).collect();
-    let opts = PathOptions::new(now);
-    let v = path::validate_with(
-        target,
-        &pool,
-        &anchors,
-        &opts,
-        path::Sigs::Shared(ctx.verifier),
+    // What the server sends, in its order: clients take the first
+    // certificate as the end entity, whatever it is.
+    let served: Vec<&Cert> = p.certs[..p.n_file].iter().collect();
+    let store: Vec<&Cert> = ctx.trust.iter().collect();
+    let found = clients::verdicts(
+        &served,
+        &store,
+        ctx.host.as_deref(),
+        now,
+        ctx.clients,
+        ctx.verifier,
     );
+    let refs = |path: &[&Cert]| path.iter().map(|c| CertRef::of(c)).collect::<Vec<_>>();
+    let per: Vec<ClientTrust> = found
+        .iter()
+        .map(|v| ClientTrust {
+            client: v.client,
+            trusted: v.trusted,
+            reason: v.reason.clone(),
+            path: refs(&v.path),
+        })
+        .collect();
+    let trusted = !per.is_empty() && per.iter().all(|c| c.trusted);
+    let rejecting: Vec<&str> = per
+        .iter()
+        .filter(|c| !c.trusted)
+        .map(|c| c.client.name())
+        .collect();
+    let reason = match (trusted, found.first()) {
+        (true, Some(v)) => format!("trusted by every client checked; {}", v.reason),
+        (false, _) if rejecting.len() == per.len() => {
+            format!("rejected by every client checked ({})", rejecting.join(", "))
+        }
+        (false, _) => format!(
+            "rejected by {} of {} clients ({})",
+            rejecting.len(),
+            per.len(),
+            rejecting.join(", ")
+        ),
+        (true, None) => String::new(),
+    };
+    let path = found
+        .iter()
+        .find(|v| v.trusted)
+        .or_else(|| found.first())
+        .map(|v| refs(&v.path))
+        .unwrap_or_default();
     Some(TrustVerdict {
-        trusted: v.trusted,
-        reason: v.reason,
-        path: v.path.iter().map(|c| CertRef::of(c)).collect(),
+        trusted,
+        reason,
+        path,
+        clients: per,
     })
 }
 

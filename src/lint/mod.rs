@@ -240,6 +240,8 @@ pub struct Context<'a> {
     pub trust: &'a [Cert],
     /// Was `--trust` given at all?
     pub trust_given: bool,
+    /// The clients a trust verdict is given for.
+    pub clients: &'a [crate::pki::clients::Client],
     /// Private keys given with `--key`, as (label, public key bytes).
     pub keys: &'a [GivenKey],
     pub verifier: &'a Verifier,
@@ -271,13 +273,34 @@ pub struct Bundle<'a> {
     pub trust: Option<TrustVerdict>,
 }
 
-/// "Would a client with the --trust anchors trust this chain?"
+/// "Would a client with the --trust anchors trust this chain?", once for
+/// every client of `--client`.
 #[derive(Debug, Clone)]
 pub struct TrustVerdict {
+    /// Every client checked trusts the chain.
     pub trusted: bool,
     pub reason: String,
-    /// The path found (leaf first, anchor last), or the leaf alone.
+    /// A trusting client's path (leaf first, anchor last), else the first
+    /// client's best path.
     pub path: Vec<CertRef>,
+    /// One verdict per client, in `--client` order.
+    pub clients: Vec<ClientTrust>,
+}
+
+/// One client's verdict.
+#[derive(Debug, Clone)]
+pub struct ClientTrust {
+    pub client: crate::pki::clients::Client,
+    pub trusted: bool,
+    pub reason: String,
+    pub path: Vec<CertRef>,
+}
+
+impl TrustVerdict {
+    /// The clients that reject the chain.
+    pub fn rejecting(&self) -> impl Iterator<Item = &ClientTrust> {
+        self.clients.iter().filter(|c| !c.trusted)
+    }
 }
 
 impl Bundle<'_> {

@@ -284,6 +284,7 @@ mod tests {
                 host: None,
                 trust: &[],
                 trust_given: false,
+                clients: &crate::pki::clients::Client::ALL,
                 keys: &[],
                 verifier: &verifier,
             };

@@ -59,6 +59,7 @@ pub fn lint_full(
         host: host.map(str::to_owned),
         trust,
         trust_given: !trust.is_empty(),
+        clients: &crate::pki::clients::Client::ALL,
         keys: &keys,
         verifier: &verifier,
     };

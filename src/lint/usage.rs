@@ -1,10 +1,9 @@
 //! CS304-CS315: what each certificate may be used for — CA flags, key
 //! usage, algorithms, names and extensions.
 use std::collections::HashSet;
-use std::net::IpAddr;
 
 use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, Severity, name, rule};
-use crate::pki::model::{Cert, Curve, KeyKind, San};
+use crate::pki::model::{Cert, Curve, KeyKind};
 use crate::pki::verify::SigCheck;
 
 rule!(Cs304, "CS304", "ca-missing-basic-constraints", Error,
@@ -313,26 +312,7 @@ impl Rule for Cs310 {
 
 /// Is `host` covered by the certificate's SANs? Wildcards cover one label.
 pub fn host_matches(c: &Cert, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if let Ok(ip) = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
-        return c.sans.iter().any(|s| matches!(s, San::Ip(x) if *x == ip));
-    }
-    c.sans.iter().any(|s| match s {
-        San::Dns(d) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if let Some(suffix) = d.strip_prefix("*.") {
-                host.split_once('.')
-                    .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix)
-            } else {
-                d == host
-            }
-        }
-        _ => false,
-    })
+    c.matches_host(host)
 }
 
 impl Rule for Cs311 {

@@ -1,6 +1,7 @@
 //! Certificates and keys: reading any input, the per-certificate model, the
 //! chain graph with signature checks, issuing with rcgen, and encoding.
 pub mod chain;
+pub mod clients;
 pub mod der;
 pub mod encode;
 pub mod issue;

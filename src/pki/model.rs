@@ -458,6 +458,18 @@ impl Cert {
         })
     }
 
+    /// Is `host` (a DNS name or an IP address, `[v6]` allowed) covered by
+    /// the subjectAltNames? A wildcard covers exactly one leftmost label.
+    /// The subject CN is not consulted (RFC 6125); client models that fall
+    /// back to it say so (`pki::clients`).
+    pub fn matches_host(&self, host: &str) -> bool {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+            return self.sans.iter().any(|s| matches!(s, San::Ip(x) if *x == ip));
+        }
+        self.dns_sans().any(|d| dns_name_matches(d, host))
+    }
+
     pub fn to_pem(&self) -> String {
         super::encode::pem_block("CERTIFICATE", &self.der)
     }
@@ -465,6 +477,19 @@ impl Cert {
 
 /// Do two names match? Byte-equal DER, or equal after the light
 /// normalisation most verifiers apply (case and spacing of the string form).
+/// One DNS name (or `*.` wildcard) of a certificate against a host name,
+/// case-insensitively, ignoring a final dot.
+pub fn dns_name_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let d = pattern.trim_end_matches('.').to_ascii_lowercase();
+    match d.strip_prefix("*.") {
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
+        None => d == host,
+    }
+}
+
 pub fn names_match(a_raw: &[u8], a: &str, b_raw: &[u8], b: &str) -> bool {
     a_raw == b_raw || (!a.is_empty() && normalised_eq(a, b))
 }

@@ -539,6 +539,12 @@ const NAME_CONSTRAINT_BUDGET: usize = 1 << 20;
 /// SANs are judged defensively (CVE-2025-61727): `*.example.com` violates
 /// an exclusion of `bar.example.com` and is not inside a permit of
 /// `foo.example.com`.
+/// Name constraints along a path (target first, anchor last), for callers
+/// that built the path themselves (`pki::clients`).
+pub fn check_name_constraints(chain: &[&Cert]) -> Result<(), String> {
+    name_constraints(chain)
+}
+
 fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
     // Each certificate's names are read once, however many CAs above it
     // constrain them.
