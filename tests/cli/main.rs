@@ -7,6 +7,7 @@ mod bundle;
 mod convert;
 mod corpus;
 mod e2e;
+mod escapes;
 mod export;
 mod faults;
 mod generate;
