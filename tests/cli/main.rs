@@ -19,3 +19,4 @@ mod lint;
 mod properties;
 mod quickstart;
 mod rules;
+mod walks;
