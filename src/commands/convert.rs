@@ -12,7 +12,7 @@ use crate::cli::convert::{ConvertArgs, ConvertTo};
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::load::LoadedFile;
 use crate::pki::{Cert, Graph, Verifier, encode, keys, pkcs12};
-use crate::report::{Printer, escape};
+use crate::report::{Printer, escape, escape_path};
 use crate::secret::PasswordSource;
 
 pub fn run(args: ConvertArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -127,7 +127,7 @@ fn to_der(
     printer.out(&format!(
         "wrote {} DER certificate(s) to {}\n{summary}",
         certs.len(),
-        out.display()
+        escape_path(out)
     ))?;
     Ok(ExitStatus::Clean)
 }
@@ -259,7 +259,7 @@ fn to_pem(
         }
         let key_pem = extract_key(files, &certs, printer)?;
         set.add(&key_path, key_pem.as_bytes(), Mode::Secret);
-        key_note = format!(" and the private key to {} (0600)", key_path.display());
+        key_note = format!(" and the private key to {} (0600)", escape_path(&key_path));
     }
     set.commit(args.force)?;
     if certs.is_empty() {
@@ -268,7 +268,7 @@ fn to_pem(
         printer.out(&format!(
             "wrote {} certificate(s) to {}{key_note}\n",
             certs.len(),
-            out.display()
+            escape_path(out)
         ))?;
     }
     Ok(ExitStatus::Clean)
@@ -449,7 +449,7 @@ fn to_pfx(
         .collect();
     printer.out(&format!(
         "wrote {} ({} profile): {what}{} certificate(s): {}\n",
-        out.display(),
+        escape_path(out),
         profile.name(),
         chain.len(),
         names.join(" <- ")

@@ -13,7 +13,7 @@ use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::PathEnd;
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::{Cert, Graph, Verifier, keys, pkcs12};
-use crate::report::{Printer, escape};
+use crate::report::{Printer, escape, escape_path, escape_text};
 use crate::secret::PasswordSource;
 
 pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -35,7 +35,8 @@ fn ca_pfx(cert: &Cert, password: &str) -> anyhow::Result<Vec<u8>> {
         name: None,
         profile: pkcs12::Profile::Compat,
     };
-    pkcs12::write(&spec, password).map_err(|e| anyhow!("writing the PFX for {}: {e}", cert.subject))
+    pkcs12::write(&spec, password)
+        .map_err(|e| anyhow!("writing the PFX for {}: {e}", escape(&cert.subject)))
 }
 
 // ------------------------------------------------------------ inputs
@@ -261,7 +262,7 @@ fn check_names(names: &[(&str, &str)], labels: &[(&str, &str)]) -> anyhow::Resul
 }
 
 fn summary(out: &Path, files: &[(String, &str)]) -> String {
-    let mut s = format!("wrote {}/\n", out.display());
+    let mut s = format!("wrote {}/\n", escape_path(out));
     for (f, what) in files {
         s.push_str(&format!("  {f:<30} {what}\n"));
     }
@@ -526,7 +527,8 @@ fn apisix(args: ApisixArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     }
     files.commit(args.out.force)?;
     let mut text = summary(out, &listed);
-    text.push_str(&format!("  snis: {}\n", escape(&snis.join(", "))));
+    let shown: Vec<String> = snis.iter().map(|s| escape(s).into_owned()).collect();
+    text.push_str(&format!("  snis: {}\n", shown.join(", ")));
     if let Some(c) = &client {
         text.push_str(&format!(
             "  mTLS: {} client CA certificate(s), depth {}\n",
@@ -666,7 +668,7 @@ fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let mut text = summary(out, &listed);
     text.push_str("next:\n");
     for h in hints {
-        text.push_str(&format!("  {}\n", escape(&h)));
+        text.push_str(&format!("  {}\n", escape_text(&h)));
     }
     printer.out(&text)?;
     Ok(ExitStatus::Clean)

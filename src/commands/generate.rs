@@ -277,7 +277,7 @@ fn summary(out: &Path) -> String {
             "intermediate + root: SSL_CERT_FILE, curl --cacert, k8s Secret",
         ),
     ];
-    let mut s = format!("wrote {}/\n", out.display());
+    let mut s = format!("wrote {}/\n", crate::report::escape_path(out));
     for (f, what) in rows {
         s.push_str(&format!("  {f:<22} {what}\n"));
     }

@@ -13,7 +13,7 @@ use crate::pki::chain::PathEnd;
 use crate::pki::load::{self, LoadOptions, LoadedFile, Problem};
 use crate::pki::{Cert, Graph, Verifier, der};
 use crate::report::inspect::{self as render, Entry, Link, View};
-use crate::report::{Printer, escape};
+use crate::report::{Printer, escape, escape_text};
 use crate::secret::Password;
 
 pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -151,7 +151,7 @@ fn describe(name: &str, p: &Problem) -> Option<String> {
         Problem::Truncated { reason } => Some(format!("{name}: {reason}")),
         Problem::EmptyPkcs7 { .. } | Problem::TextOutsidePem { .. } | Problem::Crlf => None,
     }
-    .map(|m| escape(&m).into_owned())
+    .map(|m| escape_text(&m).into_owned())
 }
 
 fn chain_entries<'a>(graph: &Graph<'a>, path: &[usize], end: &PathEnd) -> Vec<Entry<'a>> {

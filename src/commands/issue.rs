@@ -17,7 +17,7 @@ use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, San};
 use crate::pki::verify::{self, SigCheck};
-use crate::report::Printer;
+use crate::report::{Printer, escape, escape_path};
 use crate::secret::PasswordSource;
 
 pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -48,9 +48,9 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if !keys::matches(&ca, &ca_key) {
         bail!(
             "{}: this key does not match the CA certificate {} (subject {})",
-            args.ca_key.display(),
-            args.ca.display(),
-            ca.subject
+            escape_path(&args.ca_key),
+            escape_path(&args.ca),
+            escape(&ca.subject)
         );
     }
 
@@ -68,9 +68,9 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         if !issued_by_ca {
             bail!(
                 "{}: was not issued by {} (its issuer is `{}`, and the CA's key does not verify it)",
-                old_path.display(),
-                args.ca.display(),
-                old.issuer
+                escape_path(old_path),
+                escape_path(&args.ca),
+                escape(&old.issuer)
             );
         }
         for s in &old.sans {
@@ -78,8 +78,9 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 San::Dns(d) => sans.push(SanSpec::Dns(d.clone())),
                 San::Ip(ip) => sans.push(SanSpec::Ip(*ip)),
                 _ => printer.warn(&format!(
-                    "{}: SAN `{s}` is not copied (only DNS and IP SANs are)",
-                    old_path.display()
+                    "{}: SAN `{}` is not copied (only DNS and IP SANs are)",
+                    escape_path(old_path),
+                    escape(&s.to_string())
                 )),
             }
         }
@@ -219,10 +220,12 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
     let mut s = format!(
         "issued {} (serial {}), valid until {}\n",
-        parsed.subject, parsed.serial, parsed.not_after
+        escape(&parsed.subject),
+        parsed.serial,
+        parsed.not_after
     );
     for p in written {
-        s.push_str(&format!("  wrote {}\n", p.display()));
+        s.push_str(&format!("  wrote {}\n", escape_path(&p)));
     }
     if !new_key {
         s.push_str("  kept the existing key\n");
@@ -241,12 +244,12 @@ fn first_cert(path: &Path) -> anyhow::Result<Cert> {
 }
 
 fn check_ca_can_issue(path: &Path, ca: &Cert, profile: Profile) -> anyhow::Result<()> {
-    let p = path.display();
+    let p = escape_path(path);
     match ca.basic_constraints {
         Some(bc) if bc.ca => {}
         _ => bail!(
             "{p}: `{}` is not a CA (no basicConstraints CA:TRUE), so it cannot issue certificates; pass the intermediate or root CA with --ca",
-            ca.subject
+            escape(&ca.subject)
         ),
     }
     if let Some(ku) = ca.key_usage

@@ -183,42 +183,61 @@ pub fn load_path(path: &Path, opts: &LoadOptions<'_>) -> Result<LoadedFile, Load
 /// Read a file's bytes with the size limit applied (`-` is standard input).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
     let name = path.display().to_string();
-    let io = |source| LoadError::Io {
-        path: name.clone(),
-        cause: source,
-    };
-    let mut buf = Vec::new();
     if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
         std::io::stdin()
             .lock()
             .take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut buf)
-            .map_err(io)?;
-    } else {
-        let file = std::fs::File::open(path).map_err(io)?;
-        let meta = file.metadata().map_err(io)?;
-        if meta.is_dir() {
-            return Err(io(std::io::Error::other("is a directory")));
-        }
-        if meta.len() > MAX_INPUT_BYTES {
-            return Err(LoadError::TooLarge {
-                path: name,
-                size: meta.len(),
-                limit: MAX_INPUT_BYTES,
-            });
-        }
-        // Size the buffer from the metadata: `Take` gives `read_to_end` no
-        // size hint, and it would otherwise probe with 32-byte reads and
-        // grow from there (14 reads for a 200 KB store). One more byte
-        // leaves room to see the end of the file (or growth since stat).
-        buf.reserve_exact(meta.len().saturating_add(1) as usize);
-        file.take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(io)?;
+            .map_err(|cause| LoadError::Io {
+                path: name.clone(),
+                cause,
+            })?;
+        return within_limit(buf, name);
     }
+    let file = std::fs::File::open(path).map_err(|cause| LoadError::Io {
+        path: name.clone(),
+        cause,
+    })?;
+    read_open_file(file, &name)
+}
+
+/// Read an already-open file (one opened relative to a directory handle,
+/// say, when its path is too long to open by name) with the same size limit
+/// as [`read_limited`]; `name` is how errors show it.
+pub fn read_open_file(file: std::fs::File, name: &str) -> Result<Vec<u8>, LoadError> {
+    let io = |cause| LoadError::Io {
+        path: name.to_owned(),
+        cause,
+    };
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(io(std::io::Error::other("is a directory")));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: name.to_owned(),
+            size: meta.len(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    // Size the buffer from the metadata: `Take` gives `read_to_end` no
+    // size hint, and it would otherwise probe with 32-byte reads and
+    // grow from there (14 reads for a 200 KB store). One more byte
+    // leaves room to see the end of the file (or growth since stat).
+    let mut buf = Vec::new();
+    buf.reserve_exact(meta.len().saturating_add(1) as usize);
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    within_limit(buf, name.to_owned())
+}
+
+/// The limit again after reading: a pipe has no size, a file can grow.
+fn within_limit(buf: Vec<u8>, path: String) -> Result<Vec<u8>, LoadError> {
     if buf.len() as u64 > MAX_INPUT_BYTES {
         return Err(LoadError::TooLarge {
-            path: name,
+            path,
             size: buf.len() as u64,
             limit: MAX_INPUT_BYTES,
         });
@@ -609,6 +628,36 @@ mod tests {
 
     fn load(s: &str) -> LoadedFile {
         load_bytes("t.pem", s.as_bytes(), &LoadOptions::default())
+    }
+
+    #[test]
+    fn an_open_file_is_read_with_the_same_limit_as_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.pem");
+        std::fs::write(&small, b"abc").unwrap();
+        let f = std::fs::File::open(&small).unwrap();
+        assert_eq!(read_open_file(f, "shown").unwrap(), b"abc");
+
+        // Sparse: no disk used, but one byte over the limit.
+        let big = dir.path().join("big.pem");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_INPUT_BYTES + 1)
+            .unwrap();
+        let f = std::fs::File::open(&big).unwrap();
+        let err = read_open_file(f, "shown").unwrap_err();
+        assert!(
+            matches!(err, LoadError::TooLarge { ref path, size, .. } if path == "shown" && size == MAX_INPUT_BYTES + 1),
+            "{err}"
+        );
+        assert!(matches!(
+            read_limited(&big),
+            Err(LoadError::TooLarge { .. })
+        ));
+
+        let f = std::fs::File::open(dir.path()).unwrap();
+        let err = read_open_file(f, "a-dir").unwrap_err();
+        assert_eq!(err.to_string(), "a-dir: cannot read: is a directory");
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! GitHub Actions workflow commands: one annotation per finding.
+//! Text from certificates and file names is escaped twice over: first for a
+//! terminal (`escape_text`: no raw ESC, CR, LF or bidi controls reach the
+//! log), then by GitHub's own rules (`%25 %0D %0A`, and `%3A %2C` in
+//! properties), so every annotation stays one well-formed line.
 use std::fmt::Write as _;
 
-use super::LintReport;
+use super::{LintReport, escape, escape_text};
 use crate::lint::Severity;
 
 /// Escape the message part of a workflow command.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    escape_text(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -37,10 +42,10 @@ pub fn render(r: &LintReport<'_>) -> String {
             let cert = x
                 .cert
                 .as_ref()
-                .map(|c| format!(" (certificate {} [{}])", c.subject, c.sha256))
+                .map(|c| format!(" (certificate {} [{}])", escape(&c.subject), c.sha256))
                 .unwrap_or_default();
             let msg = format!("{}{cert}. fix: {}", x.message, x.fix);
-            let _ = writeln!(out, "::{level} {props}::{}", data(&super::escape(&msg)));
+            let _ = writeln!(out, "::{level} {props}::{}", data(&msg));
         }
     }
     for e in r.io_errors {
@@ -61,4 +66,18 @@ pub fn render(r: &LintReport<'_>) -> String {
         r.files.len() + r.io_errors.len()
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_and_data_follow_github_rules_and_stay_on_one_line() {
+        let name = "certs/a,b:c%d\u{1b}[31m\r\n\u{202E}.pem";
+        let p = property(name);
+        assert_eq!(p, "certs/a%2Cb%3Ac%25d\\u{1b}[31m\\r\\n\\u{202e}.pem");
+        let d = data("50% done: a,b\nnext");
+        assert_eq!(d, "50%25 done: a,b\\nnext");
+    }
 }

@@ -2,7 +2,7 @@
 //! certificate line, a `fix:` line, a docs link and a closing summary.
 use std::fmt::Write as _;
 
-use super::{LintReport, escape};
+use super::{LintReport, escape, escape_text};
 use crate::lint::Severity;
 
 struct Paint {
@@ -42,7 +42,7 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                 "{}{}: {}",
                 p.severity(x.severity),
                 p.wrap("1", &format!("[{}]", x.rule.code)),
-                p.wrap("1", &escape(&x.message))
+                p.wrap("1", &escape_text(&x.message))
             );
             let loc = match (x.line, x.inner) {
                 (Some(l), _) => format!("{}:{l}", escape(&x.path)),
@@ -60,7 +60,12 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                     c.role
                 );
             }
-            let _ = writeln!(out, "   {} fix: {}", p.wrap("1;34", "="), escape(&x.fix));
+            let _ = writeln!(
+                out,
+                "   {} fix: {}",
+                p.wrap("1;34", "="),
+                escape_text(&x.fix)
+            );
             let _ = match x.rule.docs_url() {
                 Some(url) => writeln!(
                     out,
@@ -91,7 +96,7 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                 out,
                 "trust: {}: {verdict}: {}",
                 escape(&f.path),
-                escape(&t.reason)
+                escape_text(&t.reason)
             );
             if t.trusted {
                 let names: Vec<String> = t

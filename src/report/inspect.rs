@@ -355,7 +355,7 @@ pub fn json(view: &View<'_>, at: OffsetDateTime) -> String {
             "certificates": entries.iter().map(|e| cert_json(e, at)).collect::<Vec<_>>(),
         }),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut s = super::json_safe(serde_json::to_string_pretty(&doc).unwrap_or_default());
     s.push('\n');
     s
 }

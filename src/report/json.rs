@@ -142,7 +142,7 @@ pub fn build<'a>(r: &'a LintReport<'a>) -> JsonReport<'a> {
 }
 
 pub fn render(r: &LintReport<'_>) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(&build(r))?;
+    let mut s = super::json_safe(serde_json::to_string_pretty(&build(r))?);
     s.push('\n');
     Ok(s)
 }

@@ -92,14 +92,14 @@ impl Printer {
     /// Human notes on stderr, suppressed by --quiet.
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", escape_text(text));
         }
     }
 
     /// Extra detail with -v.
     pub fn debug(&self, text: &str) {
         if self.verbose > 0 && !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", escape_text(text));
         }
     }
 
@@ -138,12 +138,12 @@ impl Printer {
 
     /// Errors that do not stop the run (an unreadable file during lint).
     pub fn error(&self, text: &str) {
-        eprintln!("error: {}", escape(text));
+        eprintln!("error: {}", escape_text(text));
     }
 
     /// Warnings on stderr, even with --quiet.
     pub fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+        eprintln!("warning: {}", escape_text(text));
     }
 }
 
@@ -171,25 +171,111 @@ pub fn print_error(err: &anyhow::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let msg = format!("{err:#}");
-    eprintln!("error: {}", escape(&msg.replace('\n', " ")));
+    eprintln!("error: {}", escape_text(&msg.replace('\n', " ")));
     ExitCode::from(crate::ExitStatus::Error as u8)
 }
 
-/// Escape control characters (and so terminal escape sequences) in text that
-/// came from a certificate or a file name.
+/// Echoed values (a subject, a SAN, a file name) longer than this many
+/// characters, once escaped, are cut in the middle: `start…end`.
+pub const MAX_ECHO_CHARS: usize = 200;
+/// Whole lines (a message with values in it) are cut at this many characters.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// Characters never printed raw: control characters (C0, DEL, C1: terminal
+/// escape sequences, line breaks) and the invisible format characters that
+/// change how the rest of a line reads (Unicode "Trojan Source" controls).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'                      // soft hyphen
+            | '\u{061C}'                    // arabic letter mark
+            | '\u{180E}'                    // mongolian vowel separator
+            | '\u{200B}'..='\u{200F}'      // zero-width space/joiners, LRM, RLM
+            | '\u{2028}' | '\u{2029}'      // line and paragraph separators
+            | '\u{202A}'..='\u{202E}'      // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}'      // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}'      // bidi isolates
+            | '\u{206A}'..='\u{206F}'      // deprecated format controls
+            | '\u{FEFF}'                    // zero-width no-break space (BOM)
+            | '\u{FFF9}'..='\u{FFFB}'      // interlinear annotations
+            | '\u{E0000}'..='\u{E007F}' // tag characters (invisible ASCII)
+        )
+}
+
+/// Escape a value that came from a certificate, a file name or a config
+/// value for printing: unsafe characters (see [`is_unsafe_char`]) become
+/// `\u{1b}`-style escapes, and the result is cut to [`MAX_ECHO_CHARS`].
+/// Idempotent, so a value escaped at the call site and again at the sink
+/// (`Printer::warn`) is unchanged by the second pass.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    escape_within(s, MAX_ECHO_CHARS)
+}
+
+/// A path as [`escape`] shows it (`-o DIR` echoed in a summary, say).
+pub fn escape_path(path: &std::path::Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
+/// Escape a whole line or message (the sinks: `Printer::warn`, `error`,
+/// the lint renderers): as [`escape`], but cut only at [`MAX_TEXT_CHARS`].
+pub fn escape_text(s: &str) -> Cow<'_, str> {
+    escape_within(s, MAX_TEXT_CHARS)
+}
+
+fn escape_within(s: &str, max: usize) -> Cow<'_, str> {
+    let unsafe_chars = s.chars().any(is_unsafe_char);
+    // Byte length bounds the character count: most inputs skip the count.
+    if !unsafe_chars && (s.len() <= max || s.chars().count() <= max) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c.is_control() {
+        if is_unsafe_char(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
-    Cow::Owned(out)
+    Cow::Owned(cut_middle(out, max))
+}
+
+/// Keep the start and the end (a file name is at the end of its path) of a
+/// text longer than `max` characters, with `…` between; `max` in total.
+fn cut_middle(s: String, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 2 {
+        return s;
+    }
+    let tail = (max - 1) / 3;
+    let head = max - 1 - tail;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
+/// Escape, in JSON text made by serde_json, what serde leaves raw inside
+/// strings: DEL, C1 controls and the format characters of
+/// [`is_unsafe_char`] become `\uXXXX` escapes, so `cat report.json` cannot
+/// drive a terminal or reorder a line. The parsed value is unchanged; the
+/// newlines of pretty-printing are layout, not string content, and stay.
+pub fn json_safe(json: String) -> String {
+    if !json.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c != '\n' && is_unsafe_char(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -201,5 +287,84 @@ mod tests {
         assert_eq!(escape("CN=\u{1b}[31mred"), "CN=\\u{1b}[31mred");
         assert_eq!(escape("plain"), "plain");
         assert_eq!(escape("a\nb\tc"), "a\\nb\\tc");
+    }
+
+    #[test]
+    fn escapes_bidi_and_invisible_format_characters() {
+        for c in [
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{061C}',
+            '\u{FEFF}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{200B}',
+            '\u{E0041}',
+            '\u{9B}',
+            '\u{7F}',
+        ] {
+            let s = format!("CN=a{c}b");
+            let e = escape(&s);
+            assert!(!e.contains(c), "{c:?} printed raw: {e}");
+            assert!(e.starts_with("CN=a\\u{") && e.ends_with("}b"), "{e}");
+        }
+        assert_eq!(escape("a\u{202E}b"), "a\\u{202e}b");
+        // Letters of right-to-left scripts are text, not controls.
+        assert_eq!(escape("CN=שלום"), "CN=שלום");
+    }
+
+    #[test]
+    fn long_values_are_cut_in_the_middle_and_keep_both_ends() {
+        let long = format!("/start/{}/name.pem", "x".repeat(1000));
+        let e = escape(&long);
+        assert_eq!(e.chars().count(), MAX_ECHO_CHARS);
+        assert!(e.starts_with("/start/x"), "{e}");
+        assert!(e.ends_with("x/name.pem"), "{e}");
+        assert!(e.contains('…'));
+        // A whole line keeps up to MAX_TEXT_CHARS.
+        assert_eq!(escape_text(&long), long);
+        // Short values, even with many bytes per character, stay whole.
+        let wide = "é".repeat(MAX_ECHO_CHARS);
+        assert_eq!(escape(&wide), wide);
+    }
+
+    #[test]
+    fn escaping_twice_changes_nothing() {
+        let hostile = format!(
+            "CN=\u{1b}]0;title\u{7}\u{202E}gpj.exe\r\n{}",
+            "\u{1b}".repeat(300)
+        );
+        for once in [
+            escape(&hostile).into_owned(),
+            escape_text(&hostile).into_owned(),
+        ] {
+            assert!(!once.chars().any(is_unsafe_char), "{once}");
+            assert_eq!(escape_text(&once), once);
+        }
+        let once = escape(&hostile).into_owned();
+        assert_eq!(escape(&once), once);
+    }
+
+    #[test]
+    fn json_safe_escapes_inside_strings_and_keeps_the_value() {
+        let value = serde_json::json!({
+            "subject": "CN=\u{202E}evil\u{1b}[2J\u{9b}\u{7f}\u{E0041}",
+            "n": [1, 2],
+        });
+        let raw = serde_json::to_string_pretty(&value).unwrap_or_default();
+        assert!(raw.contains('\u{202E}'), "serde left it raw before: {raw}");
+        let safe = json_safe(raw);
+        assert!(
+            !safe.chars().any(|c| c != '\n' && is_unsafe_char(c)),
+            "{safe}"
+        );
+        assert!(safe.contains("\\u202e"), "{safe}");
+        assert!(safe.contains("\\udb40\\udc41"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap_or_default();
+        assert_eq!(back, value);
     }
 }

@@ -104,7 +104,7 @@ pub fn build(r: &LintReport<'_>) -> Value {
 }
 
 pub fn render(r: &LintReport<'_>) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(&build(r))?;
+    let mut s = super::json_safe(serde_json::to_string_pretty(&build(r))?);
     s.push('\n');
     Ok(s)
 }
