@@ -98,6 +98,28 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                 escape(&f.path),
                 escape_text(&t.reason)
             );
+            // One line per client: clients disagree, and the user asks
+            // about one of them.
+            let width = t
+                .clients
+                .iter()
+                .map(|c| c.client.name().len())
+                .max()
+                .unwrap_or(0);
+            for c in &t.clients {
+                let (word, color) = if c.trusted {
+                    ("trusted    ", "32")
+                } else {
+                    ("NOT trusted", "31")
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {}  {}",
+                    c.client.name(),
+                    p.wrap(color, word),
+                    escape_text(&c.reason)
+                );
+            }
             if t.trusted {
                 let names: Vec<String> = t
                     .path

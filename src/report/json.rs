@@ -1,12 +1,12 @@
-//! `--format json`, version 1. Built from frozen DTOs (not internal types);
-//! within version 1 changes are additive only. Documented in
-//! docs/json-output.md.
+//! `--format json`, version 2. Built from frozen DTOs (not internal types);
+//! within a version changes are additive only. Documented in
+//! docs/json-output.md (version 2 added one trust verdict per client).
 use serde::Serialize;
 
 use super::LintReport;
 use crate::lint::{CertRef, Finding};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
@@ -53,6 +53,18 @@ pub struct JsonTrust<'a> {
     pub trusted: bool,
     pub reason: &'a str,
     pub path: Vec<JsonCert<'a>>,
+    pub clients: Vec<JsonClient<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonClient<'a> {
+    pub client: &'static str,
+    pub trusted: bool,
+    pub reason: &'a str,
+    pub path: Vec<JsonCert<'a>>,
+    /// `measured` (checked against the real client by the test suite) or
+    /// `read-from-source`.
+    pub evidence: &'static str,
 }
 
 #[derive(Serialize)]
@@ -117,6 +129,7 @@ pub fn build<'a>(r: &'a LintReport<'a>) -> JsonReport<'a> {
                     trusted: t.trusted,
                     reason: &t.reason,
                     path: t.path.iter().map(cert).collect(),
+                    clients: t.clients.iter().map(client).collect(),
                 }),
             })
             .collect(),
@@ -137,6 +150,20 @@ pub fn build<'a>(r: &'a LintReport<'a>) -> JsonReport<'a> {
             unreadable_files: r.io_errors.len(),
             fail_on: r.fail_on.as_str(),
             exit_code: r.exit as u8,
+        },
+    }
+}
+
+fn client(c: &crate::lint::ClientTrust) -> JsonClient<'_> {
+    use crate::pki::clients::Evidence;
+    JsonClient {
+        client: c.client.name(),
+        trusted: c.trusted,
+        reason: &c.reason,
+        path: c.path.iter().map(cert).collect(),
+        evidence: match c.client.model().evidence {
+            Evidence::Measured => "measured",
+            Evidence::ReadFromSource => "read-from-source",
         },
     }
 }

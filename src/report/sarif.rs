@@ -97,6 +97,28 @@ pub fn build(r: &LintReport<'_>) -> Value {
             "results": results,
         }]
     });
+    // SARIF has no place of its own for "would this client trust it": one
+    // property bag per run lists each file's verdict per client.
+    let trust: Vec<Value> = r
+        .files
+        .iter()
+        .filter_map(|f| {
+            f.trust.as_ref().map(|t| {
+                json!({
+                    "file": uri(&f.path),
+                    "trusted": t.trusted,
+                    "clients": t.clients.iter().map(|c| json!({
+                        "client": c.client.name(),
+                        "trusted": c.trusted,
+                        "reason": c.reason,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+        })
+        .collect();
+    if !trust.is_empty() {
+        sarif["runs"][0]["properties"] = json!({ "trust": trust });
+    }
     if let Some(repo) = crate::lint::repository() {
         sarif["runs"][0]["tool"]["driver"]["informationUri"] = json!(repo);
     }
