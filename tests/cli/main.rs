@@ -4,6 +4,7 @@
 mod support;
 
 mod bundle;
+mod clients;
 mod convert;
 mod corpus;
 mod e2e;
