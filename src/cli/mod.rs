@@ -181,6 +181,8 @@ pub enum ClientArg {
     Webpki,
     /// .NET on Linux: the APIM self-hosted gateway
     DotnetLinux,
+    /// nginx proxy_ssl_verify with the default proxy_ssl_verify_depth 1
+    Nginx,
     /// Every client above
     All,
 }
@@ -201,6 +203,7 @@ pub fn clients_of(args: &[ClientArg]) -> Vec<crate::pki::clients::Client> {
             ClientArg::Java => Some(Client::Java),
             ClientArg::Webpki => Some(Client::Webpki),
             ClientArg::DotnetLinux => Some(Client::DotnetLinux),
+            ClientArg::Nginx => Some(Client::Nginx),
             ClientArg::All => None,
         })
         .collect();

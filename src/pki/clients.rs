@@ -42,10 +42,13 @@ pub enum Client {
     /// .NET on Linux (the APIM self-hosted gateway): OpenSSL's chain
     /// building behind .NET's own store and policy rules.
     DotnetLinux,
+    /// nginx `proxy_ssl_verify on` with its default
+    /// `proxy_ssl_verify_depth 1`: OpenSSL, at most one intermediate.
+    Nginx,
 }
 
 impl Client {
-    pub const ALL: [Client; 7] = [
+    pub const ALL: [Client; 8] = [
         Client::Openssl,
         Client::OpensslStrict,
         Client::Curl,
@@ -53,6 +56,7 @@ impl Client {
         Client::Java,
         Client::Webpki,
         Client::DotnetLinux,
+        Client::Nginx,
     ];
 
     pub fn name(self) -> &'static str {
@@ -131,7 +135,7 @@ pub struct Model {
 }
 
 /// The models, in [`Client`] order. Sources per field: docs/clients.md.
-pub static MODELS: [Model; 7] = [
+pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Openssl,
         name: "openssl",
@@ -257,6 +261,24 @@ pub static MODELS: [Model; 7] = [
         fetches_aia: true,
         max_intermediates: 100,
         evidence: Evidence::ReadFromSource,
+    },
+    Model {
+        client: Client::Nginx,
+        name: "nginx",
+        consumers: "nginx proxy_pass https:// with proxy_ssl_verify on and the default proxy_ssl_verify_depth 1",
+        anchors: AnchorRule::SelfSigned,
+        eku_on_cas: true,
+        aki_must_match: true,
+        min_rsa_bits: 2048,
+        anchor_key_checked: true,
+        sha1: Sha1Rule::Reject,
+        cn_fallback: true,
+        anchor_dates_checked: true,
+        v1_anchor: true,
+        strict: false,
+        fetches_aia: false,
+        max_intermediates: 1,
+        evidence: Evidence::Measured,
     },
 ];
 

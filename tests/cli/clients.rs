@@ -26,7 +26,7 @@ const CLIENTS: &[(&str, &str)] = &[
     ("curl", "curl"),
     ("go", "go"),
     ("java", "java"),
-    ("nginx", "openssl"),
+    ("nginx", "nginx"),
 ];
 
 /// Cells where chainsmith's verdict for a client model is allowed to differ
@@ -183,7 +183,7 @@ fn chainsmith_client_models_agree_with_the_real_clients() {
         let meta = scenario_meta(dir);
         let id = str_of(&meta["id"], "scenario id");
         let mut cmd = chainsmith();
-        cmd.args(["lint", "--no-config", "--format", "json", "--trust"])
+        cmd.args(["lint", "--no-config", "--format", "json", "--expect", "server-chain", "--trust"])
             .arg(dir.join("trust.pem"))
             .args(["--host", str_of(&meta["host"], "host")]);
         if let Some(at) = meta["at"].as_str() {

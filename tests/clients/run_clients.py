@@ -56,7 +56,7 @@ CLIENTS = [
     ("curl", "curl"),
     ("go", "go"),
     ("java", "java"),
-    ("nginx", "openssl"),
+    ("nginx", "nginx"),
 ]
 MATRIX_START = "<!-- matrix:start -->"
 MATRIX_END = "<!-- matrix:end -->"
