@@ -156,6 +156,7 @@ fn lint_whole(c: &mut Criterion) {
                         host: None,
                         trust: &[],
                         trust_given: false,
+                        clients: &chainsmith::pki::clients::Client::ALL,
                         keys: &[],
                         verifier: &verifier,
                     };

@@ -11,9 +11,9 @@ use super::{
     Bundle, CertRef, ClientTrust, Context, Expect, Finding, Intent, Status, TrustVerdict, registry,
 };
 use crate::pki::chain::Graph;
+use crate::pki::clients;
 use crate::pki::load::{self, LoadOptions, LoadedFile};
 use crate::pki::model::Cert;
-use crate::pki::clients;
 
 /// One input: its display path, the intent asked for, and its bytes.
 pub struct Input {
@@ -228,7 +228,10 @@ fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Opti
     let reason = match (trusted, found.first()) {
         (true, Some(v)) => format!("trusted by every client checked; {}", v.reason),
         (false, _) if rejecting.len() == per.len() => {
-            format!("rejected by every client checked ({})", rejecting.join(", "))
+            format!(
+                "rejected by every client checked ({})",
+                rejecting.join(", ")
+            )
         }
         (false, _) => format!(
             "rejected by {} of {} clients ({})",

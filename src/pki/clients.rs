@@ -366,7 +366,10 @@ fn search<'a>(
     }
     let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
     for (i, c) in certs.iter().enumerate() {
-        by_subject.entry(c.subject_raw.as_slice()).or_default().push(i);
+        by_subject
+            .entry(c.subject_raw.as_slice())
+            .or_default()
+            .push(i);
     }
     let self_signed: Vec<bool> = certs
         .iter()
@@ -415,10 +418,7 @@ fn extend(
                 continue;
             }
             let aki_mismatch = matches!((&child.aki, &issuer.ski), (Some(a), Some(s)) if a != s);
-            f.links.insert(
-                (cur, cand),
-                Link { aki_mismatch },
-            );
+            f.links.insert((cur, cand), Link { aki_mismatch });
             issuers.push(cand);
         }
     }
@@ -581,11 +581,17 @@ fn when(t: OffsetDateTime) -> String {
 /// Check one candidate path (target first, anchor last) by `m`'s rules.
 /// The error carries how far up the path it was found, for choosing the
 /// most telling failure.
-fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Result<(), (usize, String)> {
+fn check_path(
+    m: &Model,
+    f: &Found<'_>,
+    p: &[usize],
+    time: OffsetDateTime,
+) -> Result<(), (usize, String)> {
     let t = time.replace_nanosecond(0).unwrap_or(time);
     let n = p.len();
     let certs: Vec<&Cert> = p.iter().map(|&i| f.certs[i]).collect();
-    let err = |depth: usize, c: &Cert, why: String| Err((depth + 1, format!("{}: {why}", label(c))));
+    let err =
+        |depth: usize, c: &Cert, why: String| Err((depth + 1, format!("{}: {why}", label(c))));
     // Intermediates below each position that count for pathLen (RFC 5280:
     // non-self-issued ones).
     for (depth, c) in certs.iter().enumerate() {
@@ -614,7 +620,9 @@ fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Re
                         ),
                     );
                 }
-                KeyKind::Dsa { .. } => return err(depth, c, "DSA keys are not accepted".to_owned()),
+                KeyKind::Dsa { .. } => {
+                    return err(depth, c, "DSA keys are not accepted".to_owned());
+                }
                 KeyKind::Ec {
                     curve: Curve::Other,
                     ..
@@ -638,7 +646,11 @@ fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Re
                 && !eku.server_auth
                 && !eku.any
             {
-                return err(depth, c, "extendedKeyUsage does not allow serverAuth".to_owned());
+                return err(
+                    depth,
+                    c,
+                    "extendedKeyUsage does not allow serverAuth".to_owned(),
+                );
             }
             continue;
         }
@@ -661,7 +673,11 @@ fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Re
         let v1_ok = c.version == 1 && is_anchor && m.v1_anchor && f.self_signed[p[depth]];
         if !v1_ok {
             if c.version != 3 {
-                return err(depth, c, format!("a version {} certificate cannot act as a CA", c.version));
+                return err(
+                    depth,
+                    c,
+                    format!("a version {} certificate cannot act as a CA", c.version),
+                );
             }
             match c.basic_constraints {
                 Some(bc) if bc.ca => {
@@ -676,12 +692,18 @@ fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Re
                         return err(
                             depth,
                             c,
-                            format!("pathLenConstraint {len} allows {len} intermediate(s) below it, the path has {below_ca}"),
+                            format!(
+                                "pathLenConstraint {len} allows {len} intermediate(s) below it, the path has {below_ca}"
+                            ),
                         );
                     }
                 }
                 _ => {
-                    return err(depth, c, "issues certificates but is not a CA (basicConstraints)".to_owned());
+                    return err(
+                        depth,
+                        c,
+                        "issues certificates but is not a CA (basicConstraints)".to_owned(),
+                    );
                 }
             }
             if c.key_usage.is_some_and(|k| !k.key_cert_sign()) {
@@ -696,16 +718,24 @@ fn check_path(m: &Model, f: &Found<'_>, p: &[usize], time: OffsetDateTime) -> Re
             return err(
                 depth,
                 c,
-                format!("a CA whose extendedKeyUsage excludes serverAuth; {} applies it to the whole chain", m.name),
+                format!(
+                    "a CA whose extendedKeyUsage excludes serverAuth; {} applies it to the whole chain",
+                    m.name
+                ),
             );
         }
     }
     let intermediates = n.saturating_sub(2);
     if intermediates > m.max_intermediates {
-        return Err((n, format!("the path has {intermediates} intermediates, more than {} allows", m.name)));
+        return Err((
+            n,
+            format!(
+                "the path has {intermediates} intermediates, more than {} allows",
+                m.name
+            ),
+        ));
     }
-    super::path::check_name_constraints(&certs)
-        .map_err(|e| (n, e))
+    super::path::check_name_constraints(&certs).map_err(|e| (n, e))
 }
 
 /// Does `m` exempt the anchor from its own pathLenConstraint? Every client
@@ -754,7 +784,8 @@ pub fn host_ok(c: &Cert, host: &str, cn_fallback: bool) -> bool {
     cn_fallback
         && !is_ip
         && c.dns_sans().next().is_none()
-        && c.common_name().is_some_and(|cn| super::model::dns_name_matches(&cn, host))
+        && c.common_name()
+            .is_some_and(|cn| super::model::dns_name_matches(&cn, host))
 }
 
 fn host_reason(c: &Cert, host: &str, cn_fallback: bool) -> String {
@@ -767,4 +798,3 @@ fn host_reason(c: &Cert, host: &str, cn_fallback: bool) -> String {
         format!("{host} is not covered by the names of {}", label(c))
     }
 }
-

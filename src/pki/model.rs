@@ -465,7 +465,10 @@ impl Cert {
     pub fn matches_host(&self, host: &str) -> bool {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-            return self.sans.iter().any(|s| matches!(s, San::Ip(x) if *x == ip));
+            return self
+                .sans
+                .iter()
+                .any(|s| matches!(s, San::Ip(x) if *x == ip));
         }
         self.dns_sans().any(|d| dns_name_matches(d, host))
     }

@@ -183,9 +183,17 @@ fn chainsmith_client_models_agree_with_the_real_clients() {
         let meta = scenario_meta(dir);
         let id = str_of(&meta["id"], "scenario id");
         let mut cmd = chainsmith();
-        cmd.args(["lint", "--no-config", "--format", "json", "--expect", "server-chain", "--trust"])
-            .arg(dir.join("trust.pem"))
-            .args(["--host", str_of(&meta["host"], "host")]);
+        cmd.args([
+            "lint",
+            "--no-config",
+            "--format",
+            "json",
+            "--expect",
+            "server-chain",
+            "--trust",
+        ])
+        .arg(dir.join("trust.pem"))
+        .args(["--host", str_of(&meta["host"], "host")]);
         if let Some(at) = meta["at"].as_str() {
             cmd.args(["--at", at]);
         }

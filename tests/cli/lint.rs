@@ -353,14 +353,25 @@ fn trust_answers_yes_or_no_with_a_reason() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(
-            "trust: fixtures/server-fullchain.pem: trusted: valid path of 3 certificates"
+            "trust: fixtures/server-fullchain.pem: trusted: trusted by every client checked; path of 3 certificates"
         ),
         "{text}"
     );
     assert!(
-        text.contains("trust: fixtures/missing-intermediate.pem: NOT trusted: no issuer"),
+        text.contains(
+            "trust: fixtures/missing-intermediate.pem: NOT trusted: rejected by every client checked"
+        ),
         "{text}"
     );
+    // One line per client, each with its reason.
+    for client in ["openssl", "curl", "go", "java", "dotnet-linux", "nginx"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(client)
+                && l.contains("NOT trusted")
+                && l.contains("unable to get the issuer")),
+            "{client}: {text}"
+        );
+    }
     assert!(text.contains("error[CS213]"));
     // Trusting a foreign root: the chain does not lead there.
     let (code, v) = lint_json(&[
@@ -790,7 +801,10 @@ fn email_and_ip_name_constraints_decide_trust() {
         )
     };
     let (code, text) = verdict("inside");
-    assert!(text.contains("trusted: valid path"), "{text}");
+    assert!(
+        text.contains("trusted: trusted by every client checked"),
+        "{text}"
+    );
     assert!(!text.contains("CS213"), "{text}");
     assert_eq!(code, Some(0), "{text}");
     for (leaf, outside) in [("bad-mail", "ops@example.org"), ("bad-ip", "198.51.100.7")] {
