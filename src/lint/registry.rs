@@ -39,6 +39,7 @@ static RULES: &[&dyn Rule] = &[
     &usage::Cs313,
     &usage::Cs314,
     &usage::Cs315,
+    &usage::Cs316,
     &target::Cs401,
     &target::Cs402,
     &target::Cs403,

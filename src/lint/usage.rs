@@ -30,28 +30,28 @@ rule!(Cs306, "CS306", "basic-constraints-not-critical", Warning,
 rule!(Cs307, "CS307", "weak-signature", Error,
     summary: "MD5 or SHA-1 signature on a non-root (a root's self-signature is only a note)",
     citation: Some("RFC 6151; RFC 9155; CA/Browser Forum BR §7.1.3"),
-    explanation: "MD2, MD5 and SHA-1 signatures can be forged and are refused by current clients (OpenSSL 3 at security level 1+ for SHA-1 in TLS 1.2+, browsers, Java). A root's signature over itself is never checked by clients, so on a root it is only a note.",
+    explanation: "MD2, MD5 and SHA-1 signatures can be forged. OpenSSL-based clients (nginx, APISIX, Python, curl; \"CA signature digest algorithm too weak\"), Go (\"insecure algorithm SHA1-RSA\"), rustls and browsers refuse a SHA-1 signature on a leaf or an intermediate; Java still accepts one under a truststore of your own (its SHA-1 ban covers only chains to the JDK's roots). A root's signature over itself is never checked by clients, so on a root it is only a note. Measured: tests/clients scenarios sha1-leaf, sha1-intermediate, sha1-root.",
     fix: "reissue the certificate with a SHA-256 (or stronger) signature",
 );
 
 rule!(Cs308, "CS308", "weak-key", Error,
     summary: "RSA below 2048 bits, EC below 256 bits, DSA",
     citation: Some("NIST SP 800-131A; CA/Browser Forum BR §6.1.5"),
-    explanation: "RSA keys under 2048 bits, EC keys under 256 bits and DSA keys are refused by OpenSSL 3 at its default security level, by browsers and by current Java and .NET.",
+    explanation: "RSA keys under 2048 bits, EC keys under 256 bits and DSA keys are refused by OpenSSL 3 at security level 2 (Debian's and most distributions' default: nginx, APISIX, Python, curl; \"EE certificate key too weak\"), .NET on Linux and browsers. Go and Java still accept RSA-1024. Measured: tests/clients scenarios rsa1024-leaf, rsa1024-intermediate.",
     fix: "issue a new key (RSA-2048+ or EC P-256+) and a new certificate for it",
 );
 
 rule!(Cs309, "CS309", "server-missing-san", Error,
-    summary: "an end-entity certificate with no subjectAltName (CN-only is rejected by modern clients)",
+    summary: "an end-entity certificate with no subjectAltName (CN-only is rejected by Go, rustls and browsers)",
     citation: Some("RFC 6125 §6.4.4; RFC 9525"),
-    explanation: "Clients match the host name against subjectAltName only; the common name is ignored (Chrome since 58, Go 1.15+, .NET, curl with OpenSSL 3).",
+    explanation: "RFC 9525 clients match the host name against subjectAltName only. Go 1.15+ (\"certificate relies on legacy Common Name field\"), rustls and browsers (Chrome since 58) reject a certificate without one. OpenSSL-based clients (nginx, APISIX, Python ssl, curl 7.88 with OpenSSL 3.0), Java and .NET still fall back to the subject CN when there is no DNS SAN, so the same certificate works for some clients and fails for others. Measured: tests/clients scenario cn-only-leaf.",
     fix: "reissue the certificate with the host names as SANs (`chainsmith issue --san HOST`)",
 );
 
-rule!(Cs310, "CS310", "server-missing-serverauth", Warning,
+rule!(Cs310, "CS310", "server-missing-serverauth", Error,
     summary: "an end-entity with EKU that lacks serverAuth, in a server chain",
     citation: Some("RFC 5280 §4.2.1.12"),
-    explanation: "When extendedKeyUsage is present it limits the key's purposes. A served certificate without serverAuth (for example clientAuth only) is rejected by TLS clients.",
+    explanation: "When extendedKeyUsage is present it limits the key's purposes. A served certificate without serverAuth (for example clientAuth only) is rejected by every TLS client: OpenSSL (\"unsuitable certificate purpose\"), curl, Go (\"incompatible key usage\"), Java and nginx. Measured: tests/clients scenario leaf-eku-clientauth-only.",
     fix: "reissue the certificate with `extendedKeyUsage = serverAuth`",
 );
 
@@ -88,6 +88,13 @@ rule!(Cs315, "CS315", "unknown-critical-extension", Error,
     citation: Some("RFC 5280 §4.2"),
     explanation: "A client must reject a certificate with a critical extension it does not recognise (OpenSSL error 34, \"unhandled critical extension\").",
     fix: "reissue the certificate without the extension, or mark it non-critical",
+);
+
+rule!(Cs316, "CS316", "ca-eku-excludes-serverauth", Error,
+    summary: "a CA in a served chain whose extendedKeyUsage excludes serverAuth",
+    citation: Some("OpenSSL x509_vfy.c check_purpose; Go crypto/x509 verify.go EKU nesting"),
+    explanation: "An extendedKeyUsage on a CA certificate is read by most clients as a limit on everything below it. A CA that lists EKUs without serverAuth (say clientAuth only) makes OpenSSL-based clients (nginx, APISIX, Python, curl: \"unsuitable certificate purpose\"), Go (\"incompatible key usage\"), rustls and .NET reject every server certificate under it. Only Java ignores it. Measured: tests/clients scenario int-eku-clientauth-only.",
+    fix: "reissue the CA without extendedKeyUsage, or with serverAuth among its EKUs",
 );
 
 /// Certificates (first copies in the file) that issued another file certificate.
@@ -307,6 +314,46 @@ impl Rule for Cs310 {
                 })
             })
             .collect()
+    }
+}
+
+impl Rule for Cs316 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        if b.intent != Intent::ServerChain {
+            return Vec::new();
+        }
+        // Every CA above a served leaf, in the file or among the anchors.
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for leaf in b.leaves() {
+            let mut cur = leaf;
+            while let Some(up) = b.issuer(cur) {
+                if !seen.insert(up) {
+                    break;
+                }
+                let c = &b.certs[up];
+                if up < b.n_file
+                    && let Some(eku) = &c.ext_key_usage
+                    && !eku.server_auth
+                    && !eku.any
+                {
+                    out.push(Finding::cert(
+                        &Self::META,
+                        c,
+                        format!(
+                            "the CA {} limits its extendedKeyUsage to {}: clients reject the server certificates below it",
+                            name(c),
+                            eku.names().join(", ")
+                        ),
+                    ));
+                }
+                cur = up;
+            }
+        }
+        out
     }
 }
 

@@ -22,4 +22,5 @@ mod lint;
 mod properties;
 mod quickstart;
 mod rules;
+mod verdicts;
 mod walks;

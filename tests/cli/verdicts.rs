@@ -1,0 +1,204 @@
+//! Regression tests for the ten causes of disagreement between chainsmith
+//! and real clients (issue 15). The certificates come from
+//! tests/clients/scenarios.py (pyca/cryptography), never from chainsmith;
+//! what each real client does with them is measured by tests/cli/clients.rs
+//! and tabled in docs/clients.md.
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The scenarios, generated once per test run (None when python3 or its
+/// cryptography package is missing: a loud skip, or a failure under CI).
+fn scenarios() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if !have("python3") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(repo().join("tests/clients/scenarios.py"))
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            cannot_run(&format!(
+                "tests/clients/scenarios.py failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            return None;
+        }
+        Some(dir)
+    })
+    .as_ref()
+    .map(|d| d.path())
+}
+
+/// The directory of the scenario whose id ends with `name`.
+fn scenario(name: &str) -> Option<PathBuf> {
+    let base = scenarios()?;
+    let found = std::fs::read_dir(base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.split_once('-').is_some_and(|(_, rest)| rest == name))
+        });
+    Some(found.unwrap_or_else(|| panic!("no scenario {name}")))
+}
+
+/// `lint --format json` of a scenario's served chain; `trust` adds its
+/// trust.pem and host.
+fn lint(dir: &Path, trust: bool, extra: &[&str]) -> (i32, Value) {
+    let mut cmd = chainsmith();
+    cmd.args([
+        "lint",
+        "--no-config",
+        "--format",
+        "json",
+        "--expect",
+        "server-chain",
+    ]);
+    if trust {
+        let meta: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap())
+                .unwrap();
+        cmd.arg("--trust")
+            .arg(dir.join("trust.pem"))
+            .args(["--host", meta["host"].as_str().unwrap()]);
+    }
+    let out = cmd
+        .args(extra)
+        .arg(dir.join("served.pem"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn client(v: &Value, name: &str) -> bool {
+    v["files"][0]["trust"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client"] == name)
+        .unwrap_or_else(|| panic!("no verdict for {name}: {v}"))["trusted"]
+        .as_bool()
+        .unwrap()
+}
+
+/// Cause 4: an intermediate whose EKU excludes serverAuth got no finding
+/// and "trusted". Now CS316 fires without --trust, and with it every
+/// client but Java rejects the chain.
+#[test]
+fn intermediate_eku_without_server_auth_is_an_error_and_untrusted() {
+    let Some(bad) = scenario("int-eku-clientauth-only") else {
+        return;
+    };
+    let (code, v) = lint(&bad, false, &[]);
+    assert!(codes(&v).contains(&"CS316".to_owned()), "{v}");
+    assert_eq!(code, 1);
+    let (_, v) = lint(&bad, true, &[]);
+    assert_eq!(v["files"][0]["trust"]["trusted"], false);
+    assert!(client(&v, "java") && !client(&v, "openssl") && !client(&v, "go"));
+    let good = scenario("int-eku-serverauth").unwrap();
+    let (_, v) = lint(&good, false, &[]);
+    assert!(!codes(&v).contains(&"CS316".to_owned()), "{v}");
+}
+
+/// Cause 5: a clientAuth-only leaf was a CS310 warning; every TLS client
+/// rejects it, so it is an error now (exit 1 with the default --fail-on).
+#[test]
+fn a_client_auth_only_leaf_is_an_error() {
+    let Some(dir) = scenario("leaf-eku-clientauth-only") else {
+        return;
+    };
+    let (code, v) = lint(&dir, false, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CS310")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "error");
+    assert_eq!(code, 1);
+}
+
+/// Causes 7 and 8: AKI ≠ issuer SKI breaks OpenSSL's path (and so curl's
+/// and nginx's), not Go's or Java's; a chain with no key identifiers, or a
+/// v1 root, fails only in strict mode, and the verdict names only that
+/// client.
+#[test]
+fn key_identifier_verdicts_name_the_clients_that_reject() {
+    let Some(aki) = scenario("aki-mismatch") else {
+        return;
+    };
+    let (_, v) = lint(&aki, true, &[]);
+    assert!(!client(&v, "openssl") && !client(&v, "curl") && !client(&v, "nginx"));
+    assert!(client(&v, "go") && client(&v, "java"));
+    for name in ["no-aki-ski", "v1-root"] {
+        let (_, v) = lint(&scenario(name).unwrap(), true, &[]);
+        let rejecting: Vec<&str> = v["files"][0]["trust"]["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["trusted"] == false)
+            .map(|c| c["client"].as_str().unwrap())
+            .collect();
+        assert_eq!(rejecting, ["openssl-strict"], "{name}: {v}");
+        let cs213 = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "CS213")
+            .unwrap_or_else(|| panic!("{name}: {v}"));
+        let msg = cs213["message"].as_str().unwrap();
+        assert!(msg.contains("openssl-strict"), "{msg}");
+        assert!(!msg.contains("go"), "{msg}");
+    }
+}
+
+/// Causes 9 and 10: a CN-only leaf and a SHA-1 leaf are no longer
+/// "trusted" beside their errors; the verdict says which clients accept.
+#[test]
+fn cn_only_and_sha1_leaves_are_trusted_only_by_the_clients_that_accept_them() {
+    let Some(cn) = scenario("cn-only-leaf") else {
+        return;
+    };
+    let (_, v) = lint(&cn, true, &[]);
+    assert_eq!(v["files"][0]["trust"]["trusted"], false);
+    assert!(!client(&v, "go") && client(&v, "curl") && client(&v, "openssl"));
+    let cs309 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CS309")
+        .unwrap();
+    let (_, rules) = {
+        let out = chainsmith()
+            .args(["rules", "CS309", "--format", "json"])
+            .output()
+            .unwrap();
+        (0, serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    let text = rules.to_string();
+    assert!(text.contains("Go") && text.contains("fall back"), "{text}");
+    assert!(cs309["severity"] == "error");
+    let (_, v) = lint(&scenario("sha1-leaf").unwrap(), true, &[]);
+    assert_eq!(v["files"][0]["trust"]["trusted"], false);
+    assert!(client(&v, "java") && !client(&v, "openssl") && !client(&v, "go"));
+}
