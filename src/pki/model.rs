@@ -186,27 +186,35 @@ impl KeyUsage {
     pub const KEY_CERT_SIGN: u16 = 1 << 5;
     pub const CRL_SIGN: u16 = 1 << 6;
 
+    /// RFC 5280 names of the keyUsage bits, bit 0 first.
+    const NAMES: [&'static str; 9] = [
+        "digitalSignature",
+        "nonRepudiation",
+        "keyEncipherment",
+        "dataEncipherment",
+        "keyAgreement",
+        "keyCertSign",
+        "cRLSign",
+        "encipherOnly",
+        "decipherOnly",
+    ];
+
     pub fn key_cert_sign(&self) -> bool {
         self.flags & Self::KEY_CERT_SIGN != 0
     }
     pub fn names(&self) -> Vec<&'static str> {
-        const NAMES: [&str; 9] = [
-            "digitalSignature",
-            "nonRepudiation",
-            "keyEncipherment",
-            "dataEncipherment",
-            "keyAgreement",
-            "keyCertSign",
-            "cRLSign",
-            "encipherOnly",
-            "decipherOnly",
-        ];
-        NAMES
+        Self::NAMES
             .iter()
             .enumerate()
             .filter(|(i, _)| self.flags & (1 << i) != 0)
             .map(|(_, n)| *n)
             .collect()
+    }
+    /// The flag of one RFC 5280 keyUsage name (`"keyEncipherment"` is
+    /// `1 << 2`), the inverse of [`KeyUsage::names`]; `None` for a name
+    /// RFC 5280 does not define.
+    pub fn bit(name: &str) -> Option<u16> {
+        Self::NAMES.iter().position(|n| *n == name).map(|i| 1 << i)
     }
 }
 
@@ -642,7 +650,35 @@ fn pss_hash(alg: &AlgorithmIdentifier<'_>) -> Option<Hash> {
 
 #[cfg(test)]
 mod tests {
-    use super::names_match;
+    use super::{KeyUsage, names_match};
+
+    #[test]
+    fn key_usage_bits_and_names_are_inverse() {
+        assert_eq!(
+            KeyUsage::bit("digitalSignature"),
+            Some(KeyUsage::DIGITAL_SIGNATURE)
+        );
+        assert_eq!(
+            KeyUsage::bit("keyEncipherment"),
+            Some(KeyUsage::KEY_ENCIPHERMENT)
+        );
+        assert_eq!(KeyUsage::bit("keyCertSign"), Some(KeyUsage::KEY_CERT_SIGN));
+        assert_eq!(KeyUsage::bit("cRLSign"), Some(KeyUsage::CRL_SIGN));
+        assert_eq!(KeyUsage::bit("decipherOnly"), Some(1 << 8));
+        assert_eq!(KeyUsage::bit("serverAuth"), None);
+        for flags in [1u16, 1 << 3, 1 << 4, 1 << 7, 0x1ff] {
+            let ku = KeyUsage {
+                flags,
+                critical: false,
+            };
+            let back = ku
+                .names()
+                .iter()
+                .map(|n| KeyUsage::bit(n).unwrap())
+                .fold(0, |a, b| a | b);
+            assert_eq!(back, flags);
+        }
+    }
 
     #[test]
     fn names_match_ignores_case_and_whitespace_runs() {

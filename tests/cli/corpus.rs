@@ -7,7 +7,7 @@ use std::path::Path;
 use chainsmith::pki::load::{LoadOptions, load_bytes};
 
 use chainsmith::lint::usage::host_matches;
-use chainsmith::pki::model::Cert;
+use chainsmith::pki::model::{Cert, KeyUsage};
 use chainsmith::pki::path::{PathOptions, validate};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -51,14 +51,40 @@ const LIMBO_DIVERGENCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What one limbo case came to.
+enum Case {
+    /// The product judged it: trusted or not, and why.
+    Judged(bool, String),
+    /// It asks for a check the product does not make (an EKU other than
+    /// serverAuth, an RFC822 or other non-DNS/IP peer name): not judged,
+    /// counted as skipped, with the reason.
+    Unenforced(String),
+}
+
+#[derive(Default)]
 struct Tally {
-    agree: usize,
+    /// Ids of the judged cases that agree with limbo.
+    agreed: Vec<String>,
     known: usize,
-    skipped: usize,
+    /// Ids skipped for an unsupported feature.
+    skipped_features: Vec<String>,
+    /// Ids skipped because the product cannot enforce what they ask.
+    unenforced: Vec<String>,
     disagreements: Vec<String>,
 }
 
-fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
+impl Tally {
+    fn judged(&self) -> usize {
+        self.agreed.len() + self.known + self.disagreements.len()
+    }
+    fn skipped(&self) -> usize {
+        self.skipped_features.len() + self.unenforced.len()
+    }
+}
+
+/// Run one limbo case through the product's path validator and host
+/// matcher. `None`: the case could not be read (always a disagreement).
+fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<Case> {
     let pems = |k: &str| -> Vec<Cert> {
         t[k].as_array()
             .map(|a| {
@@ -68,6 +94,31 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
             })
             .unwrap_or_default()
     };
+    let server = t["validation_kind"].as_str() == Some("SERVER");
+    // What the product cannot enforce is not judged: PathOptions.server
+    // checks serverAuth (on a server validation); no other EKU is checked.
+    for eku in t["extended_key_usage"].as_array().into_iter().flatten() {
+        let eku = eku.as_str().expect("limbo EKUs are strings");
+        if !(server && eku == "serverAuth") {
+            return Some(Case::Unenforced(format!(
+                "extendedKeyUsage {eku} on a {} validation",
+                t["validation_kind"]
+            )));
+        }
+    }
+    // Peer names: `expected_peer_name` and the list `expected_peer_names`.
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    let one = &t["expected_peer_name"];
+    let many = t["expected_peer_names"].as_array().into_iter().flatten();
+    for n in std::iter::once(one).chain(many).filter(|n| !n.is_null()) {
+        let (Some(kind), Some(value)) = (n["kind"].as_str(), n["value"].as_str()) else {
+            return None;
+        };
+        if kind != "DNS" && kind != "IP" {
+            return Some(Case::Unenforced(format!("{kind} peer name {value}")));
+        }
+        names.push((kind, value));
+    }
     let anchors = pems("trusted_certs");
     let pool = pems("untrusted_intermediates");
     let peer = certs_of(t["peer_certificate"].as_str()?);
@@ -77,14 +128,13 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
         None => now,
     };
     let mut opts = PathOptions::new(time);
-    opts.server = t["validation_kind"].as_str() == Some("SERVER");
+    opts.server = server;
     opts.max_intermediates = t["max_chain_depth"].as_u64().map(|d| d as usize);
     for ku in t["key_usage"].as_array().into_iter().flatten() {
-        opts.required_key_usage |= match ku.as_str() {
-            Some("digitalSignature") => 1,
-            Some("keyEncipherment") => 1 << 2,
-            _ => 0,
-        };
+        let name = ku.as_str().expect("limbo key usages are strings");
+        // The product's own name → bit table, not a copy of it.
+        opts.required_key_usage |= KeyUsage::bit(name)
+            .unwrap_or_else(|| panic!("limbo asks for keyUsage {name:?}, unknown to RFC 5280"));
     }
     let a: Vec<&Cert> = anchors.iter().collect();
     let p: Vec<&Cert> = pool.iter().collect();
@@ -92,34 +142,18 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<(bool, String)> {
     let mut ok = v.trusted;
     let mut reason = v.reason;
     // Name checks for cases with an expected DNS name or IP address (SANs
-    // only, as RFC 6125 and webpki do: a subject CN is not consulted).
-    if ok
-        && let (Some(kind), Some(name)) = (
-            t["expected_peer_name"]["kind"].as_str(),
-            t["expected_peer_name"]["value"].as_str(),
-        )
-    {
-        // The product's own matcher, the one `lint --host` and `probe` use.
-        let covered = match kind {
-            "DNS" | "IP" => host_matches(target, name),
-            _ => true,
-        };
-        if !covered {
-            ok = false;
-            reason = format!("{name} is not in the SANs");
-        }
+    // only, as RFC 6125 and webpki do: a subject CN is not consulted), with
+    // the product's own matcher, the one `lint --host` and `probe` use.
+    if ok && let Some((_, name)) = names.iter().find(|(_, n)| !host_matches(target, n)) {
+        ok = false;
+        reason = format!("{name} is not in the SANs");
     }
-    Some((ok, reason))
+    Some(Case::Judged(ok, reason))
 }
 
 fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
     let now = OffsetDateTime::parse("2026-12-01T00:00:00Z", &Rfc3339).unwrap();
-    let mut tally = Tally {
-        agree: 0,
-        known: 0,
-        skipped: 0,
-        disagreements: Vec::new(),
-    };
+    let mut tally = Tally::default();
     let known: BTreeMap<&str, &str> = divergences.iter().copied().collect();
     for t in cases {
         let id = t["id"].as_str().unwrap_or("?");
@@ -130,24 +164,41 @@ fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
             .filter_map(Value::as_str)
             .collect();
         if features.iter().any(|f| UNSUPPORTED_FEATURES.contains(f)) {
-            tally.skipped += 1;
+            tally.skipped_features.push(id.to_owned());
             continue;
         }
         let expected = t["expected_result"].as_str() == Some("SUCCESS");
         let started = std::time::Instant::now();
-        let (got, reason) =
-            limbo_case(t, now).unwrap_or((false, "unreadable test case".to_owned()));
+        let outcome = limbo_case(t, now);
         assert!(
             started.elapsed().as_secs() < 2,
             "{id} took {:?}",
             started.elapsed()
         );
+        let (got, reason) = match outcome {
+            Some(Case::Judged(got, reason)) => (got, reason),
+            Some(Case::Unenforced(why)) => {
+                assert!(
+                    !known.contains_key(id),
+                    "{id} is on the divergence list but is not judged ({why})"
+                );
+                tally.unenforced.push(id.to_owned());
+                continue;
+            }
+            // Never an agreement, whatever limbo expects.
+            None => {
+                tally
+                    .disagreements
+                    .push(format!("{id}: the test case could not be read"));
+                continue;
+            }
+        };
         if got == expected {
             assert!(
                 !known.contains_key(id),
                 "{id} is on the divergence list but now agrees; remove it"
             );
-            tally.agree += 1;
+            tally.agreed.push(id.to_owned());
         } else if known.contains_key(id) {
             tally.known += 1;
         } else {
@@ -159,37 +210,43 @@ fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
     tally
 }
 
-/// Run one limbo suite file against its divergence list and require
-/// agreement on every other case.
-fn check_limbo_suite(file: &str, label: &str, divergences: &[(&str, &str)]) -> Vec<Value> {
+/// Run one limbo suite file against its divergence list, require agreement
+/// on every other judged case, and return the tally for the caller to pin.
+fn check_limbo_suite(file: &str, label: &str, divergences: &[(&str, &str)]) -> Tally {
     let text = std::fs::read_to_string(corpus(file)).unwrap();
     let suite: Value = serde_json::from_str(&text).unwrap();
-    let cases = suite["testcases"].as_array().unwrap().clone();
-    let t = run_limbo(&cases, divergences);
-    let run = t.agree + t.known + t.disagreements.len();
+    let cases = suite["testcases"].as_array().unwrap();
+    let t = run_limbo(cases, divergences);
+    let run = t.judged();
     eprintln!(
-        "{label}: {}/{} agree ({:.1}%), {} known divergences, {} skipped (unsupported features)",
-        t.agree,
+        "{label}: {}/{} agree ({:.1}%), {} known divergences, {} skipped ({} unsupported features, {} not enforceable)",
+        t.agreed.len(),
         run,
-        100.0 * t.agree as f64 / run as f64,
+        100.0 * t.agreed.len() as f64 / run as f64,
         t.known,
-        t.skipped
+        t.skipped(),
+        t.skipped_features.len(),
+        t.unenforced.len(),
     );
     assert!(
         t.disagreements.is_empty(),
         "unexpected disagreements:\n{}",
         t.disagreements.join("\n")
     );
-    cases
+    assert_eq!(run + t.skipped(), cases.len(), "every case is counted once");
+    t
 }
 
 #[test]
 fn limbo_chain_subset_agrees_with_expected_results() {
-    check_limbo_suite(
+    let t = check_limbo_suite(
         "limbo/limbo-chain-subset.json",
         "limbo chain subset",
         LIMBO_DIVERGENCES,
     );
+    // Pinned, so a case that silently stops being judged shows up.
+    assert_eq!((t.judged(), t.skipped()), (82, 8));
+    assert!(t.unenforced.is_empty(), "{:?}", t.unenforced);
 }
 
 #[test]
@@ -200,7 +257,9 @@ fn limbo_online_chains_all_pass_at_their_pinned_time() {
         let p = entry.unwrap().path();
         let t: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         assert_eq!(t["expected_result"], "SUCCESS");
-        let (ok, reason) = limbo_case(&t, OffsetDateTime::now_utc()).unwrap();
+        let Some(Case::Judged(ok, reason)) = limbo_case(&t, OffsetDateTime::now_utc()) else {
+            panic!("{}: unreadable or not judged", p.display());
+        };
         assert!(ok, "{}: {reason}", p.display());
         n += 1;
     }
@@ -575,18 +634,42 @@ fn limbo_generated_suite_agrees_with_expected_results() {
         .chain(LIMBO_FULL_DIVERGENCES)
         .copied()
         .collect();
-    let cases = check_limbo_suite(
+    let t = check_limbo_suite(
         "limbo/limbo-generated-8a2e6f4.json",
         "limbo generated suite",
         &divergences,
     );
-    // Every name-constraint case is judged (none is on a divergence list
-    // but the deliberate non-critical one).
-    let nc_cases = cases
+    assert_eq!((t.judged(), t.skipped()), (159, 34));
+    // Not judged: the ten client validations, which ask for clientAuth and
+    // RFC822 peer names (all of them name-constraint cases).
+    assert_eq!(t.unenforced.len(), 10, "{:?}", t.unenforced);
+    // Every name-constraint case the product can judge agrees, but for the
+    // deliberate divergence on a non-critical NameConstraints extension.
+    let text = std::fs::read_to_string(corpus("limbo/limbo-generated-8a2e6f4.json")).unwrap();
+    let suite: Value = serde_json::from_str(&text).unwrap();
+    let nc: Vec<&str> = suite["testcases"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|c| c["id"].as_str().is_some_and(|i| i.contains("::nc::")))
-        .count();
-    assert!(nc_cases >= 30, "{nc_cases} name-constraint cases");
+        .filter_map(|c| c["id"].as_str())
+        .filter(|i| i.contains("::nc::"))
+        .collect();
+    let not_agreed: Vec<&str> = nc
+        .iter()
+        .copied()
+        .filter(|i| !t.agreed.iter().any(|a| a == i) && !t.unenforced.iter().any(|u| u == i))
+        .collect();
+    assert_eq!(
+        not_agreed,
+        ["rfc5280::nc::permitted-dns-match-noncritical"],
+        "name-constraint cases that do not agree"
+    );
+    assert_eq!(nc.len(), 52);
+    assert!(
+        t.unenforced.iter().all(|u| nc.contains(&u.as_str())),
+        "{:?}",
+        t.unenforced
+    );
 }
 
 /// The vendored corpus is byte-for-byte what was delivered: every file in

@@ -59,6 +59,11 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
         .env("SSL_CERT_FILE", chain.join("server.crt"))
         .stdin(std::process::Stdio::null()));
     assert!(!ok, "s_client must fail with only server.crt: {out}");
+    // ... because the path cannot be completed, not for some other reason.
+    assert!(
+        out.contains("unable to get local issuer certificate"),
+        "s_client with only server.crt failed for another reason: {out}"
+    );
 
     let py = format!(
         "import socket, ssl\nctx = ssl.create_default_context()\n\
@@ -74,10 +79,17 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
         ok && out.contains("verified"),
         "python ssl with SSL_CERT_FILE: {out}"
     );
-    let (ok, _) = run(StdCommand::new("python3")
+    let (ok, out) = run(StdCommand::new("python3")
         .args(["-c", &py])
         .env("SSL_CERT_FILE", chain.join("server.crt")));
-    assert!(!ok, "python must not trust the server with only server.crt");
+    assert!(
+        !ok,
+        "python must not trust the server with only server.crt: {out}"
+    );
+    assert!(
+        out.contains("CERTIFICATE_VERIFY_FAILED"),
+        "python failed for another reason: {out}"
+    );
 }
 
 #[test]
@@ -96,6 +108,11 @@ fn leaf_alone_served_needs_the_intermediate_in_the_client_bundle() {
     assert!(
         !ok,
         "curl trusted a leaf-only chain with just the root: {out}"
+    );
+    // Exit 60: the peer's certificate cannot be authenticated.
+    assert!(
+        out.contains("curl: (60) SSL certificate problem"),
+        "curl failed for another reason: {out}"
     );
     // With root and intermediate (ca-bundle.crt) it works: why the client
     // must trust both.
@@ -147,10 +164,14 @@ fn probe_sees_a_good_chain_clean_and_trusted() {
     let bundle = chain.join("ca-bundle.crt");
     let (code, out) = probe(&ng.addr(), &["--ca-bundle", bundle.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("sent 2 certificates"), "{out}");
+    let verdicts: Vec<&str> = out.lines().filter(|l| l.starts_with("trust: ")).collect();
+    assert_eq!(verdicts.len(), 1, "{out}");
     assert!(
-        out.contains("sent 2 certificates") && out.contains("trusted"),
+        verdicts[0].starts_with(&format!("trust: {} (served chain): trusted: ", ng.addr())),
         "{out}"
     );
+    assert!(!out.contains("NOT trusted"), "{out}");
     // Without the intermediate in the bundle it is still trusted: the server sends it.
     let (code, out) = probe(
         &ng.addr(),
@@ -164,6 +185,13 @@ fn probe_sees_a_good_chain_clean_and_trusted() {
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("CS213"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with(&format!(
+            "trust: {} (served chain): NOT trusted: ",
+            ng.addr()
+        ))),
+        "{out}"
+    );
 }
 
 #[test]
@@ -219,7 +247,8 @@ fn probe_after_renew_and_reload_shows_the_new_serial_still_trusted() {
         return;
     };
     let serial_of = |dir: &std::path::Path| {
-        let (_, s) = openssl(dir, &["x509", "-in", "server.crt", "-noout", "-serial"]);
+        let (ok, s) = openssl(dir, &["x509", "-in", "server.crt", "-noout", "-serial"]);
+        assert!(ok, "{s}");
         s.trim().trim_start_matches("serial=").to_owned()
     };
     let old_serial = serial_of(&chain);

@@ -519,8 +519,10 @@ fn apisix_ssl_object_with_mtls_and_crd_yaml() {
         sha256_of(&out, &["-in", "cert.pem"]),
         sha256_of(&chain, &["-in", "server.crt"])
     );
-    let (_, k) = openssl(&out, &["pkey", "-in", "key.pem", "-pubout"]);
-    let (_, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    let (ok, k) = openssl(&out, &["pkey", "-in", "key.pem", "-pubout"]);
+    assert!(ok, "{k}");
+    let (ok, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    assert!(ok, "{c}");
     assert_eq!(k, c);
     // The client CA lets openssl verify a certificate it issued.
     let (ok, v) = openssl(
@@ -689,8 +691,10 @@ fn k8s_secret_patch_and_tls_secret_parse_and_verify() {
             .count(),
         2
     );
-    let (_, k) = openssl(&out, &["pkey", "-in", "tls.key", "-pubout"]);
-    let (_, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    let (ok, k) = openssl(&out, &["pkey", "-in", "tls.key", "-pubout"]);
+    assert!(ok, "{k}");
+    let (ok, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    assert!(ok, "{c}");
     assert_eq!(k, c);
 }
 

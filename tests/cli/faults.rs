@@ -185,46 +185,121 @@ fn a_full_disk_gives_a_clear_error_and_leaves_nothing() {
     );
 }
 
+/// The `.cer` files in `dir` (none when it does not exist).
+fn cer_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".cer"))
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(unix)]
 #[test]
 fn sigkill_during_convert_never_leaves_a_partial_cer() {
     if !have("openssl") {
         return;
     }
-    // 1,385 certificates → 1,385 .cer files: long enough to be killed mid-way.
+    // 1,385 certificates → 1,385 .cer files, written as one set at the end:
+    // long enough to be killed while parsing, while staging, or renaming.
+    const ALL: usize = 1385;
     let input = corpus("cfssl/bundler/int-bundle.pem");
     let bin = assert_cmd::cargo::cargo_bin("chainsmith");
-    let mut killed_mid_way = 0;
-    for i in 0..6u64 {
-        let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("der");
-        let mut child = std::process::Command::new(&bin)
-            .args(["convert", "--to", "der", "-o"])
-            .arg(&out)
-            .arg(&input)
+    let convert = |out: &Path| {
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.args(["convert", "--to", "der", "-o"])
+            .arg(out)
+            .arg(&input);
+        cmd
+    };
+    // One unkilled run: how long the whole convert takes on this machine.
+    let tmp = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (ok, msg) = run(&mut convert(&tmp.path().join("timed")));
+    let whole_run = started.elapsed();
+    assert!(ok, "{msg}");
+    assert_eq!(cer_files(&tmp.path().join("timed")).len(), ALL);
+
+    // Kills spread over 0..1.2·T: early ones hit the parse (no folder yet),
+    // middle ones the staging of temporary files, late ones the renames or
+    // a finished run.
+    const RUNS: u32 = 8;
+    let (mut killed_mid_way, mut saw_final_files) = (0, 0);
+    for i in 0..RUNS {
+        let out = tmp.path().join(format!("der-{i}"));
+        let at = whole_run.mul_f64(1.2 * f64::from(i + 1) / f64::from(RUNS));
+        let mut child = convert(&out)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(40 + i * 60));
+        std::thread::sleep(at);
         if child.try_wait().unwrap().is_none() {
             killed_mid_way += 1;
         }
         let _ = child.kill();
         let _ = child.wait();
-        let Ok(entries) = std::fs::read_dir(&out) else {
-            continue;
-        };
-        for e in entries {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            if name.starts_with(".chainsmith-") {
-                continue; // an unfinished temporary file, never under a final name
-            }
-            assert!(name.ends_with(".cer"), "{name}");
-            assert!(whole(&out, &name), "{name} is partial after SIGKILL");
+        // Right after the kill: the old state (nothing), the whole new set,
+        // or a committed set still being renamed, which its journal completes.
+        let left = cer_files(&out).len();
+        let journal = out.join(".chainsmith-journal").exists();
+        assert!(
+            journal || left == 0 || left == ALL,
+            "{left} of {ALL} .cer files and no journal after SIGKILL at {at:?}"
+        );
+        let committed = journal || left > 0;
+        // The next write into the folder completes an interrupted set first:
+        // the same convert without --force then refuses to overwrite it; with
+        // nothing committed it writes the set itself.
+        let next = convert(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&next.stderr);
+        if committed {
+            saw_final_files += 1;
+            assert_eq!(
+                next.status.code(),
+                Some(2),
+                "after a kill at {at:?}: {stderr}"
+            );
+            assert!(stderr.contains("already exists"), "{stderr}");
+        } else {
+            assert_eq!(
+                next.status.code(),
+                Some(0),
+                "after a kill at {at:?}: {stderr}"
+            );
         }
+        let names = cer_files(&out);
+        assert_eq!(names.len(), ALL, "after a kill at {at:?} and the next run");
+        // Every 70th file (20 of them), first and last included, is a
+        // whole DER certificate.
+        for name in names.iter().step_by(70).chain(names.last()) {
+            assert!(
+                whole(&out, name),
+                "{name} is partial after SIGKILL at {at:?}"
+            );
+        }
+        let leftovers: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".cer"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temporary files or a journal left after the next run: {leftovers:?}"
+        );
+        // Freshly synced files are slow to unlink on a busy disk: one folder
+        // at a time rather than all at the end.
+        std::fs::remove_dir_all(&out).unwrap();
     }
+    eprintln!(
+        "convert took {whole_run:?} unkilled; {killed_mid_way} of {RUNS} runs killed mid-way, {saw_final_files} left final files"
+    );
     assert!(killed_mid_way > 0, "no run was killed mid-way");
+    assert!(saw_final_files > 0, "no run got as far as its final files");
 }
 
 #[cfg(target_os = "linux")]

@@ -111,20 +111,22 @@ fn check_chain_with_openssl(dir: &Path) {
             ],
         );
         assert!(ok, "{a}");
-        let (_, b) = openssl(
+        let (ok, b) = openssl(
             dir,
             &["x509", "-in", crt, "-noout", "-fingerprint", "-sha256"],
         );
+        assert!(ok, "{b}");
         assert_eq!(a, b);
     }
     // Each key matches its certificate, and OpenSSL 3 reads it.
     for name in ["root", "intermediate", "server"] {
         let (ok, k) = openssl(dir, &["pkey", "-in", &format!("{name}.key"), "-pubout"]);
         assert!(ok, "openssl cannot read {name}.key: {k}");
-        let (_, c) = openssl(
+        let (ok, c) = openssl(
             dir,
             &["x509", "-in", &format!("{name}.crt"), "-noout", "-pubkey"],
         );
+        assert!(ok, "openssl cannot read {name}.crt: {c}");
         assert_eq!(k, c, "{name}.key does not match {name}.crt");
     }
 }
@@ -261,7 +263,11 @@ fn child_is_clamped_to_its_issuer_and_says_so() {
         .assert()
         .success()
         .stderr(predicate::str::contains("clamped"));
-    let end = |f: &str| openssl(&out, &["x509", "-in", f, "-noout", "-enddate"]).1;
+    let end = |f: &str| {
+        let (ok, date) = openssl(&out, &["x509", "-in", f, "-noout", "-enddate"]);
+        assert!(ok, "{f}: {date}");
+        date
+    };
     assert_eq!(end("root.crt"), end("intermediate.crt"));
 }
 

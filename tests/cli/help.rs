@@ -110,9 +110,19 @@ fn completions_cover_every_subcommand() {
         assert!(out.status.success(), "{shell}");
         let script = String::from_utf8(out.stdout).unwrap();
         for sub in &subs {
+            // Each shell's own token for a top-level subcommand, not a
+            // substring (`man` is inside `Command`).
+            let token = match shell {
+                "bash" => format!("chainsmith,{sub})"),
+                "zsh" => format!("'{sub}:"),
+                "fish" => format!("__fish_chainsmith_needs_command\" -f -a \"{sub}\""),
+                "powershell" => format!("[CompletionResult]::new('{sub}'"),
+                "elvish" => format!("cand {sub} "),
+                _ => unreachable!(),
+            };
             assert!(
-                script.contains(sub.as_str()),
-                "{shell} completion lacks {sub}"
+                script.contains(&token),
+                "{shell} completion lacks {sub} (no `{token}`)"
             );
         }
     }

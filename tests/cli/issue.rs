@@ -6,7 +6,9 @@ use predicates::prelude::*;
 use crate::support::*;
 
 fn serial(dir: &Path, file: &str) -> String {
-    openssl(dir, &["x509", "-in", file, "-noout", "-serial"]).1
+    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-serial"]);
+    assert!(ok, "{out}");
+    out
 }
 
 fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
@@ -17,10 +19,11 @@ fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
         ],
     );
     assert!(ok, "{subj}");
-    let (_, san) = openssl(
+    let (ok, san) = openssl(
         dir,
         &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
     );
+    assert!(ok, "{san}");
     (subj, san)
 }
 
@@ -90,9 +93,23 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
     );
     assert!(ok, "{v}");
     // A new key, 0600, that matches the new certificate.
-    let (_, k) = openssl(&out, &["pkey", "-in", "server.key", "-pubout"]);
-    let (_, c) = openssl(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("server.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "server.key mode {mode:o}");
+    }
+    let (ok, k) = openssl(&out, &["pkey", "-in", "server.key", "-pubout"]);
+    assert!(ok, "{k}");
+    let (ok, c) = openssl(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
+    assert!(ok, "{c}");
     assert_eq!(k, c);
+    let (ok, old) = openssl(&chain, &["pkey", "-in", "server.key", "-pubout"]);
+    assert!(ok, "{old}");
+    assert_ne!(k, old, "the renewal kept the old key");
 }
 
 #[test]
@@ -293,14 +310,16 @@ fn keep_an_existing_key() {
         .success()
         .stdout(predicate::str::contains("kept the existing key"));
     assert!(!tmp.path().join("old-leaf.key").exists());
-    let (_, new_pub) = openssl(
+    let (ok, new_pub) = openssl(
         tmp.path(),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
-    let (_, old_pub) = openssl(
+    assert!(ok, "{new_pub}");
+    let (ok, old_pub) = openssl(
         &fixture("openssl-ca"),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
+    assert!(ok, "{old_pub}");
     assert_eq!(new_pub, old_pub);
 }
 
@@ -485,21 +504,43 @@ fn a_missing_key_password_names_this_commands_flags() {
     assert!(err.contains("--password-file"), "{err}");
     assert!(!err.contains("--ca-key-password"), "{err}");
 
-    // Given the password, lint reads the same key.
-    chainsmith()
-        .args([
-            "lint",
-            "--no-config",
-            "--at",
-            "2026-12-01T00:00:00Z",
-            "--key",
-        ])
-        .arg(&encrypted)
-        .arg("--password-file")
-        .arg(&pw)
-        .arg(fixture("openssl-ca/ca.crt"))
-        .assert()
-        .stderr(predicate::str::is_empty());
+    // Given the password, lint reads the same key and finds it matches
+    // (no CS212); another key with the same certificate is CS212, so the
+    // match was really checked.
+    let lint_codes = |key: &Path, extra: &[&std::ffi::OsStr]| {
+        let out = chainsmith()
+            .args([
+                "lint",
+                "--no-config",
+                "--format",
+                "json",
+                "--at",
+                "2026-12-01T00:00:00Z",
+                "--key",
+            ])
+            .arg(key)
+            .args(extra)
+            .arg(fixture("openssl-ca/ca.crt"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+        let codes: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect();
+        (out.status.code(), codes, err)
+    };
+    let (code, codes, err) = lint_codes(&encrypted, &["--password-file".as_ref(), pw.as_os_str()]);
+    assert_eq!(code, Some(0), "{codes:?} {err}");
+    assert!(!codes.iter().any(|c| c == "CS212"), "{codes:?}");
+    assert!(err.is_empty(), "{err}");
+    let (code, codes, err) = lint_codes(&fixture("openssl-ca/ec-ca.key"), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(codes.iter().any(|c| c == "CS212"), "{codes:?}");
 }
 
 /// A bad `--at` is one usage error, printed once.

@@ -482,7 +482,35 @@ fn color_only_when_asked() {
     assert!(run(&["--color", "always"], false));
     assert!(!run(&["--color", "never"], false));
     assert!(!run(&[], false), "auto and not a terminal");
-    assert!(!run(&[], true));
+    // NO_COLOR matters where auto would colour: on a terminal.
+    if !have("script") {
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("chainsmith");
+    let on_terminal = |no_color: bool| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.current_dir(repo()).args([
+            "-qec",
+            &format!(
+                "{} lint --no-config --at {AT} fixtures/expired.pem",
+                bin.display()
+            ),
+            "/dev/null",
+        ]);
+        for var in ["NO_COLOR", "CI", "CLICOLOR", "CLICOLOR_FORCE"] {
+            cmd.env_remove(var);
+        }
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // The report itself ran (expired.pem has findings), not just a shell.
+        assert!(text.contains("CS301"), "{text}");
+        text.contains('\u{1b}')
+    };
+    assert!(on_terminal(false), "auto on a terminal is coloured");
+    assert!(!on_terminal(true), "NO_COLOR on a terminal is not");
 }
 
 #[test]

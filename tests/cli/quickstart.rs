@@ -56,13 +56,17 @@ fn readme_quick_start_works_literally() {
     ] {
         assert!(tmp.path().join(f).exists(), "{f} missing");
     }
-    // The README names the .cer files convert writes.
+    // The README names the .cer files convert writes (and it wrote some:
+    // an empty folder would check nothing).
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut cer = 0;
     for entry in std::fs::read_dir(tmp.path().join("apim")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(
             readme.contains(&format!("apim/{name}")),
             "README does not mention apim/{name}"
         );
+        cer += usize::from(name.ends_with(".cer"));
     }
+    assert!(cer >= 1, "convert wrote no .cer file into apim/");
 }

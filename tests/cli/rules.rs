@@ -71,6 +71,8 @@ fn json_for_the_list_and_for_one_rule() {
     let rules = v["rules"].as_array().unwrap();
     let mut codes: Vec<&str> = rules.iter().map(|r| r["code"].as_str().unwrap()).collect();
     let n = codes.len();
+    // dedup() only drops adjacent repeats: sort first.
+    codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), n, "codes are unique");
     let out = chainsmith()
