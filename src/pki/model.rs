@@ -283,6 +283,14 @@ impl Cert {
                 rest.len()
             ));
         }
+        // x509-parser takes any INTEGER here; Go, Python (cryptography) and
+        // Java refuse such a certificate, so it is unreadable, not a v4.
+        let version = x.version().0;
+        if version > 2 {
+            return Err(format!(
+                "X.509 version field {version} is invalid (only 0, 1 and 2 exist: v1, v2 and v3)"
+            ));
+        }
         let tbs_raw = x.tbs_certificate.as_ref();
         let tbs_start = offset_in(der, tbs_raw).ok_or("certificate layout not understood")?;
         let der = der.to_vec();
@@ -359,7 +367,7 @@ impl Cert {
         let sha256 = digest_array::<32>(&aws_lc_rs::digest::SHA256, &der);
 
         Ok(Cert {
-            version: x.version().0 + 1,
+            version: version + 1,
             subject: x.subject().to_string(),
             issuer: x.issuer().to_string(),
             subject_raw: x.subject().as_raw().to_vec(),
@@ -643,6 +651,16 @@ fn pss_hash(alg: &AlgorithmIdentifier<'_>) -> Option<Hash> {
 #[cfg(test)]
 mod tests {
     use super::names_match;
+
+    #[test]
+    fn a_version_field_above_2_is_refused() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/pyca/x509/custom-invalid_version.pem");
+        let pem = pem::parse(std::fs::read(path).unwrap()).unwrap();
+        let src = super::Source::new(&"v.pem".into(), 0, None, crate::pki::load::Container::Der);
+        let err = super::Cert::parse(pem.contents(), src).unwrap_err();
+        assert!(err.contains("version field 7 is invalid"), "{err}");
+    }
 
     #[test]
     fn names_match_ignores_case_and_whitespace_runs() {
