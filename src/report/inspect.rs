@@ -311,8 +311,10 @@ fn cert_json(e: &Entry<'_>, at: OffsetDateTime) -> Value {
     };
     json!({
         "role": c.role().as_str(),
-        "subject": c.subject,
-        "issuer": c.issuer,
+        "subject": c.subject_rfc4514(),
+        "subject_display": c.subject,
+        "issuer": c.issuer_rfc4514(),
+        "issuer_display": c.issuer,
         "common_name": c.common_name(),
         "serial": serial_hex(c),
         "not_before": rfc3339(c.not_before),
