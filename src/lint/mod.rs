@@ -95,7 +95,10 @@ pub fn repository() -> Option<&'static str> {
 /// The certificate a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertRef {
+    /// The display form (`Cert::subject`), for people.
     pub subject: String,
+    /// The RFC 4514 form (`Cert::subject_rfc4514`), for JSON.
+    pub subject_rfc4514: String,
     /// First 12 hex digits of the SHA-256 fingerprint.
     pub sha256: String,
     pub role: &'static str,
@@ -105,6 +108,7 @@ impl CertRef {
     pub fn of(c: &Cert) -> Self {
         CertRef {
             subject: c.subject.clone(),
+            subject_rfc4514: c.subject_rfc4514(),
             sha256: c.short_id(),
             role: c.role().as_str(),
         }

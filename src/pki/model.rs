@@ -291,8 +291,18 @@ impl Cert {
                 rest.len()
             ));
         }
+        // x509-parser takes any INTEGER here; Go, Python (cryptography) and
+        // Java refuse such a certificate, so it is unreadable, not a v4.
+        let version = x.version().0;
+        if version > 2 {
+            return Err(format!(
+                "X.509 version field {version} is invalid (only 0, 1 and 2 exist: v1, v2 and v3)"
+            ));
+        }
         let tbs_raw = x.tbs_certificate.as_ref();
         let tbs_start = offset_in(der, tbs_raw).ok_or("certificate layout not understood")?;
+        let subject_raw = name_element(der, x.subject()).to_vec();
+        let issuer_raw = name_element(der, x.issuer()).to_vec();
         let der = der.to_vec();
 
         let spki = x.public_key();
@@ -367,11 +377,11 @@ impl Cert {
         let sha256 = digest_array::<32>(&aws_lc_rs::digest::SHA256, &der);
 
         Ok(Cert {
-            version: x.version().0 + 1,
+            version: version + 1,
             subject: x.subject().to_string(),
             issuer: x.issuer().to_string(),
-            subject_raw: x.subject().as_raw().to_vec(),
-            issuer_raw: x.issuer().as_raw().to_vec(),
+            subject_raw,
+            issuer_raw,
             serial: hex::encode(x.raw_serial()),
             not_before: x.validity().not_before.to_datetime(),
             not_after: x.validity().not_after.to_datetime(),
@@ -399,6 +409,18 @@ impl Cert {
 
     pub fn tbs_bytes(&self) -> &[u8] {
         &self.der[self.tbs.clone()]
+    }
+
+    /// The subject as an RFC 4514 string, as `openssl x509 -noout -subject
+    /// -nameopt RFC2253` prints it (see [`name_rfc4514`]). `subject` stays
+    /// the display form every human output uses.
+    pub fn subject_rfc4514(&self) -> String {
+        name_rfc4514(&self.subject_raw).unwrap_or_else(|| self.subject.clone())
+    }
+
+    /// The issuer as an RFC 4514 string (see [`Cert::subject_rfc4514`]).
+    pub fn issuer_rfc4514(&self) -> String {
+        name_rfc4514(&self.issuer_raw).unwrap_or_else(|| self.issuer.clone())
     }
 
     /// Subject equals issuer (byte for byte, or by normalised name).
@@ -521,6 +543,299 @@ fn normalised_chars(s: &str) -> impl Iterator<Item = char> + '_ {
         .flat_map(char::to_lowercase)
 }
 
+/// A DER `Name` as an RFC 4514 string, the way `openssl x509 -noout
+/// -subject -nameopt RFC2253` prints it (`X509_NAME_print_ex` with
+/// `XN_FLAG_RFC2253`), so the two can be compared with `==`:
+///
+/// - RDNs last first, `,` between them with no space; the attributes of a
+///   multi-valued RDN joined by `+`, also last first (openssl walks the
+///   flattened attribute list backwards);
+/// - openssl's short name for the attribute types it knows (`CN`, `O`,
+///   `street`, `emailAddress`, `serialNumber`, `organizationIdentifier`…,
+///   see `attribute_short_name`); any other type as its dotted OID, with
+///   the value as `#` and the upper-case hex of its DER (RFC 4514 §2.4);
+/// - string values: a backslash before `,` `+` `"` `\` `<` `>` `;`, before
+///   a leading `#` and before a leading or trailing space; control
+///   characters and every byte of a non-ASCII character's UTF-8 encoding as
+///   `\XX` (é is `\C3\A9`), so the string is pure ASCII. PrintableString,
+///   IA5String, T61String and the other one-byte types are read as Latin-1,
+///   BMPString as UCS-2 and UniversalString as UCS-4, as openssl does;
+/// - a value that is not a string type (or a string whose length does not
+///   fit its character width) as `#` and the hex of its DER.
+///
+/// One deliberate difference: a value that is exactly `#` is written `\#`
+/// (openssl writes a bare `#`, which an RFC 4514 parser reads as the start
+/// of a hex value). None when the DER is not a Name (x509-parser accepted
+/// it, so that does not happen for a parsed certificate).
+pub fn name_rfc4514(name_der: &[u8]) -> Option<String> {
+    use super::der;
+    let (seq, _) = der::read(name_der)?;
+    if seq.tag != der::SEQUENCE {
+        return None;
+    }
+    // (RDN index, OID content octets, value element with its header)
+    let mut attrs: Vec<(usize, &[u8], &[u8])> = Vec::new();
+    for (rdn, set) in der::children(seq.value)?.into_iter().enumerate() {
+        if set.tag != der::SET {
+            return None;
+        }
+        for atv in der::children(set.value)? {
+            if atv.tag != der::SEQUENCE {
+                return None;
+            }
+            let (oid, value) = der::read(atv.value)?;
+            if oid.tag != der::OID || value.is_empty() {
+                return None;
+            }
+            attrs.push((rdn, oid.value, value));
+        }
+    }
+    let mut out = String::new();
+    let mut prev: Option<usize> = None;
+    for &(rdn, oid, value) in attrs.iter().rev() {
+        if let Some(p) = prev {
+            out.push(if p == rdn { '+' } else { ',' });
+        }
+        prev = Some(rdn);
+        let dotted =
+            x509_parser::der_parser::oid::Oid::new(std::borrow::Cow::Borrowed(oid)).to_id_string();
+        match attribute_short_name(&dotted) {
+            Some(short) => {
+                out.push_str(short);
+                out.push('=');
+                push_value(&mut out, value);
+            }
+            None => {
+                out.push_str(&dotted);
+                out.push('=');
+                push_der_dump(&mut out, value);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `#` and the upper-case hex of a DER element (RFC 4514 §2.4).
+fn push_der_dump(out: &mut String, der: &[u8]) {
+    out.push('#');
+    out.push_str(&hex::encode_upper(der));
+}
+
+/// One attribute value (the whole DER element): a string type as escaped
+/// text, anything else as a DER dump.
+fn push_value(out: &mut String, value: &[u8]) {
+    let element = match super::der::read(value) {
+        Some((tlv, [])) => tlv,
+        _ => return push_der_dump(out, value),
+    };
+    let data = element.value;
+    let chars: Vec<u32> = match element.tag {
+        // UTF8String: openssl escapes its bytes one by one; for valid UTF-8
+        // that is the same as escaping each character's UTF-8 bytes.
+        0x0c => data.iter().map(|&b| u32::from(b)).collect(),
+        // Numeric, Printable, T61, Videotex, IA5, UTCTime, GeneralizedTime,
+        // Graphic, Visible and General strings: one Latin-1 byte a character.
+        0x12..=0x1b => data.iter().map(|&b| u32::from(b)).collect(),
+        // BMPString: UCS-2.
+        0x1e if data.len() % 2 == 0 => data
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .collect(),
+        // UniversalString: UCS-4.
+        0x1c if data.len() % 4 == 0 => data
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        _ => return push_der_dump(out, value),
+    };
+    let utf8_bytes = element.tag == 0x0c;
+    let n = chars.len();
+    for (i, &c) in chars.iter().enumerate() {
+        let first = i == 0;
+        let last = i + 1 == n;
+        if c < 0x80 || utf8_bytes {
+            // A byte of a UTF8String at or above 0x80 is escaped as itself.
+            push_escaped_byte(out, c as u8, first, last);
+        } else if let Some(ch) = char::from_u32(c) {
+            let mut buf = [0u8; 4];
+            for &b in ch.encode_utf8(&mut buf).as_bytes() {
+                push_escaped_byte(out, b, false, false);
+            }
+        }
+        // Surrogates and code points above U+10FFFF have no UTF-8 form;
+        // openssl drops them too (its UTF8_putc fails and writes nothing).
+    }
+}
+
+/// One byte of a value, escaped as openssl's `ASN1_STRFLGS_RFC2253` does.
+fn push_escaped_byte(out: &mut String, b: u8, first: bool, last: bool) {
+    match b {
+        b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';' => {
+            out.push('\\');
+            out.push(char::from(b));
+        }
+        b'#' if first => out.push_str("\\#"),
+        b' ' if first || last => out.push_str("\\ "),
+        0x00..=0x1f | 0x7f..=0xff => out.push_str(&format!("\\{b:02X}")),
+        _ => out.push(char::from(b)),
+    }
+}
+
+/// The name openssl 3 prints for an attribute type (`OBJ_nid2sn`), for
+/// every type it knows under the arcs names use: X.520 (2.5.4.*), PKCS #9
+/// (1.2.840.113549.1.9.*), the RFC 1274 pilot attributes
+/// (0.9.2342.19200300.100.1.*), the EV jurisdiction fields, the RFC 3039
+/// personal data attributes and the Russian INN/OGRN/SNILS/OGRNIP.
+/// Every other type is printed as its dotted OID with the value dumped.
+/// `names::escapes_string_types_and_attribute_names_match_openssl`
+/// (tests/cli) checks the table against openssl over those whole arcs.
+fn attribute_short_name(dotted: &str) -> Option<&'static str> {
+    if let Some(n) = dotted.strip_prefix("2.5.4.") {
+        let names: &[(&str, &str)] = &[
+            ("3", "CN"),
+            ("4", "SN"),
+            ("5", "serialNumber"),
+            ("6", "C"),
+            ("7", "L"),
+            ("8", "ST"),
+            ("9", "street"),
+            ("10", "O"),
+            ("11", "OU"),
+            ("12", "title"),
+            ("13", "description"),
+            ("14", "searchGuide"),
+            ("15", "businessCategory"),
+            ("16", "postalAddress"),
+            ("17", "postalCode"),
+            ("18", "postOfficeBox"),
+            ("19", "physicalDeliveryOfficeName"),
+            ("20", "telephoneNumber"),
+            ("21", "telexNumber"),
+            ("22", "teletexTerminalIdentifier"),
+            ("23", "facsimileTelephoneNumber"),
+            ("24", "x121Address"),
+            ("25", "internationaliSDNNumber"),
+            ("26", "registeredAddress"),
+            ("27", "destinationIndicator"),
+            ("28", "preferredDeliveryMethod"),
+            ("29", "presentationAddress"),
+            ("30", "supportedApplicationContext"),
+            ("31", "member"),
+            ("32", "owner"),
+            ("33", "roleOccupant"),
+            ("34", "seeAlso"),
+            ("35", "userPassword"),
+            ("36", "userCertificate"),
+            ("37", "cACertificate"),
+            ("38", "authorityRevocationList"),
+            ("39", "certificateRevocationList"),
+            ("40", "crossCertificatePair"),
+            ("41", "name"),
+            ("42", "GN"),
+            ("43", "initials"),
+            ("44", "generationQualifier"),
+            ("45", "x500UniqueIdentifier"),
+            ("46", "dnQualifier"),
+            ("47", "enhancedSearchGuide"),
+            ("48", "protocolInformation"),
+            ("49", "distinguishedName"),
+            ("50", "uniqueMember"),
+            ("51", "houseIdentifier"),
+            ("52", "supportedAlgorithms"),
+            ("53", "deltaRevocationList"),
+            ("54", "dmdName"),
+            ("65", "pseudonym"),
+            ("72", "role"),
+            ("97", "organizationIdentifier"),
+            ("98", "c3"),
+            ("99", "n3"),
+            ("100", "dnsName"),
+        ];
+        return names.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+    }
+    if let Some(n) = dotted.strip_prefix("0.9.2342.19200300.100.1.") {
+        let names: &[(&str, &str)] = &[
+            ("1", "UID"),
+            ("2", "textEncodedORAddress"),
+            ("3", "mail"),
+            ("4", "info"),
+            ("5", "favouriteDrink"),
+            ("6", "roomNumber"),
+            ("7", "photo"),
+            ("8", "userClass"),
+            ("9", "host"),
+            ("10", "manager"),
+            ("11", "documentIdentifier"),
+            ("12", "documentTitle"),
+            ("13", "documentVersion"),
+            ("14", "documentAuthor"),
+            ("15", "documentLocation"),
+            ("20", "homeTelephoneNumber"),
+            ("21", "secretary"),
+            ("22", "otherMailbox"),
+            ("23", "lastModifiedTime"),
+            ("24", "lastModifiedBy"),
+            ("25", "DC"),
+            ("26", "aRecord"),
+            ("27", "pilotAttributeType27"),
+            ("28", "mXRecord"),
+            ("29", "nSRecord"),
+            ("30", "sOARecord"),
+            ("31", "cNAMERecord"),
+            ("37", "associatedDomain"),
+            ("38", "associatedName"),
+            ("39", "homePostalAddress"),
+            ("40", "personalTitle"),
+            ("41", "mobileTelephoneNumber"),
+            ("42", "pagerTelephoneNumber"),
+            ("43", "friendlyCountryName"),
+            ("44", "uid"),
+            ("45", "organizationalStatus"),
+            ("46", "janetMailbox"),
+            ("47", "mailPreferenceOption"),
+            ("48", "buildingName"),
+            ("49", "dSAQuality"),
+            ("50", "singleLevelQuality"),
+            ("51", "subtreeMinimumQuality"),
+            ("52", "subtreeMaximumQuality"),
+            ("53", "personalSignature"),
+            ("54", "dITRedirect"),
+            ("55", "audio"),
+            ("56", "documentPublisher"),
+        ];
+        return names.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+    }
+    Some(match dotted {
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        "1.2.840.113549.1.9.2" => "unstructuredName",
+        "1.2.840.113549.1.9.3" => "contentType",
+        "1.2.840.113549.1.9.4" => "messageDigest",
+        "1.2.840.113549.1.9.5" => "signingTime",
+        "1.2.840.113549.1.9.6" => "countersignature",
+        "1.2.840.113549.1.9.7" => "challengePassword",
+        "1.2.840.113549.1.9.8" => "unstructuredAddress",
+        "1.2.840.113549.1.9.9" => "extendedCertificateAttributes",
+        "1.2.840.113549.1.9.14" => "extReq",
+        "1.2.840.113549.1.9.15" => "SMIME-CAPS",
+        "1.2.840.113549.1.9.16" => "SMIME",
+        "1.2.840.113549.1.9.20" => "friendlyName",
+        "1.2.840.113549.1.9.21" => "localKeyID",
+        "1.3.6.1.4.1.311.60.2.1.1" => "jurisdictionL",
+        "1.3.6.1.4.1.311.60.2.1.2" => "jurisdictionST",
+        "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
+        "1.3.6.1.5.5.7.9.1" => "id-pda-dateOfBirth",
+        "1.3.6.1.5.5.7.9.2" => "id-pda-placeOfBirth",
+        "1.3.6.1.5.5.7.9.3" => "id-pda-gender",
+        "1.3.6.1.5.5.7.9.4" => "id-pda-countryOfCitizenship",
+        "1.3.6.1.5.5.7.9.5" => "id-pda-countryOfResidence",
+        "1.2.643.3.131.1.1" => "INN",
+        "1.2.643.100.1" => "OGRN",
+        "1.2.643.100.3" => "SNILS",
+        "1.2.643.100.5" => "OGRNIP",
+        _ => return None,
+    })
+}
+
 fn describe_parse_error(e: &x509_parser::nom::Err<X509Error>) -> String {
     match e {
         x509_parser::nom::Err::Incomplete(_) => "truncated DER".to_owned(),
@@ -528,6 +843,16 @@ fn describe_parse_error(e: &x509_parser::nom::Err<X509Error>) -> String {
             format!("not a valid X.509 certificate ({e})")
         }
     }
+}
+
+/// The whole DER element of a Name inside `cert`. x509-parser's `as_raw`
+/// stops before a trailing empty RDN (`31 00`), leaving a slice shorter than
+/// its own length field; read the element again from where it starts.
+fn name_element<'a>(cert: &'a [u8], name: &X509Name<'a>) -> &'a [u8] {
+    let raw = name.as_raw();
+    offset_in(cert, raw)
+        .and_then(|start| super::der::read(&cert[start..]))
+        .map_or(raw, |(tlv, _)| tlv.raw)
 }
 
 fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
@@ -650,7 +975,127 @@ fn pss_hash(alg: &AlgorithmIdentifier<'_>) -> Option<Hash> {
 
 #[cfg(test)]
 mod tests {
-    use super::{KeyUsage, names_match};
+    use super::{KeyUsage, name_rfc4514, names_match};
+
+    /// DER of one AttributeTypeAndValue: `oid` (content octets) and a value
+    /// element given whole.
+    fn atv(oid: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut inner = vec![0x06, oid.len() as u8];
+        inner.extend_from_slice(oid);
+        inner.extend_from_slice(value);
+        tlv(0x30, &inner)
+    }
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag, content.len() as u8];
+        v.extend_from_slice(content);
+        v
+    }
+
+    /// A Name from RDNs, each a list of AttributeTypeAndValues.
+    fn name(rdns: &[&[Vec<u8>]]) -> Vec<u8> {
+        let sets: Vec<u8> = rdns.iter().flat_map(|r| tlv(0x31, &r.concat())).collect();
+        tlv(0x30, &sets)
+    }
+
+    const CN: &[u8] = &[0x55, 0x04, 0x03];
+    const O: &[u8] = &[0x55, 0x04, 0x0a];
+    const C: &[u8] = &[0x55, 0x04, 0x06];
+    const OU: &[u8] = &[0x55, 0x04, 0x0b];
+    const EMAIL: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
+    const UNKNOWN: &[u8] = &[0x2a, 0x03, 0x04]; // 1.2.3.4
+
+    fn printable(s: &str) -> Vec<u8> {
+        tlv(0x13, s.as_bytes())
+    }
+
+    #[test]
+    fn rdns_last_first_without_spaces_and_commas_escaped() {
+        let n = name(&[
+            &[atv(C, &printable("US"))],
+            &[atv(O, &printable("VeriSign, Inc."))],
+            &[atv(CN, &printable("VeriSign Class 3"))],
+        ]);
+        assert_eq!(
+            name_rfc4514(&n).unwrap(),
+            "CN=VeriSign Class 3,O=VeriSign\\, Inc.,C=US"
+        );
+    }
+
+    #[test]
+    fn multi_valued_rdn_joined_by_plus_last_first() {
+        let n = name(&[
+            &[atv(C, &printable("DE"))],
+            &[atv(OU, &printable("a")), atv(CN, &printable("b"))],
+        ]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=b+OU=a,C=DE");
+    }
+
+    #[test]
+    fn specials_spaces_hash_and_controls_are_escaped() {
+        let n = name(&[&[atv(CN, &tlv(0x0c, b" #a+b;c<d>e\"f\\g=h\x01\x7f "))]]);
+        assert_eq!(
+            name_rfc4514(&n).unwrap(),
+            "CN=\\ #a\\+b\\;c\\<d\\>e\\\"f\\\\g=h\\01\\7F\\ "
+        );
+        let n = name(&[&[atv(CN, &printable("#x"))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=\\#x");
+        // A lone `#` is escaped too (openssl leaves it bare, which reads as
+        // an empty hex value).
+        let n = name(&[&[atv(CN, &printable("#"))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=\\#");
+        let n = name(&[&[atv(CN, &printable(" "))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=\\ ");
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_as_utf8_bytes_whatever_the_string_type() {
+        let utf8 = name(&[&[atv(CN, &tlv(0x0c, "é€".as_bytes()))]]);
+        assert_eq!(name_rfc4514(&utf8).unwrap(), "CN=\\C3\\A9\\E2\\82\\AC");
+        let bmp = name(&[&[atv(CN, &tlv(0x1e, &[0x00, 0xe9, 0x20, 0xac]))]]);
+        assert_eq!(name_rfc4514(&bmp).unwrap(), "CN=\\C3\\A9\\E2\\82\\AC");
+        let universal = name(&[&[atv(CN, &tlv(0x1c, &[0, 0, 0, 0xe9, 0, 0, 0x20, 0xac]))]]);
+        assert_eq!(name_rfc4514(&universal).unwrap(), "CN=\\C3\\A9\\E2\\82\\AC");
+        // T61String is read as Latin-1: 0xE9 is é.
+        let t61 = name(&[&[atv(CN, &tlv(0x14, &[0x61, 0xe9]))]]);
+        assert_eq!(name_rfc4514(&t61).unwrap(), "CN=a\\C3\\A9");
+    }
+
+    #[test]
+    fn unknown_types_and_non_string_values_are_der_dumps() {
+        let n = name(&[
+            &[atv(UNKNOWN, &printable("x"))],
+            &[atv(EMAIL, &tlv(0x16, b"a@b"))],
+        ]);
+        assert_eq!(
+            name_rfc4514(&n).unwrap(),
+            "emailAddress=a@b,1.2.3.4=#130178"
+        );
+        let n = name(&[&[atv(CN, &tlv(0x30, &[0x02, 0x01, 0x05]))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=#3003020105");
+        // A BMPString of odd length cannot be read as UCS-2.
+        let n = name(&[&[atv(CN, &tlv(0x1e, &[0x00, 0x41, 0x00]))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "CN=#1E03004100");
+    }
+
+    #[test]
+    fn empty_names_and_empty_rdns() {
+        assert_eq!(name_rfc4514(&[0x30, 0x00]).unwrap(), "");
+        let n = name(&[&[atv(CN, &printable("a"))], &[], &[atv(O, &printable("b"))]]);
+        assert_eq!(name_rfc4514(&n).unwrap(), "O=b,CN=a");
+        assert!(name_rfc4514(&[0x31, 0x00]).is_none());
+        assert!(name_rfc4514(&[0x30, 0x05, 0x31]).is_none());
+    }
+
+    #[test]
+    fn a_version_field_above_2_is_refused() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/pyca/x509/custom-invalid_version.pem");
+        let pem = pem::parse(std::fs::read(path).unwrap()).unwrap();
+        let src = super::Source::new(&"v.pem".into(), 0, None, crate::pki::load::Container::Der);
+        let err = super::Cert::parse(pem.contents(), src).unwrap_err();
+        assert!(err.contains("version field 7 is invalid"), "{err}");
+    }
 
     #[test]
     fn key_usage_bits_and_names_are_inverse() {

@@ -311,8 +311,10 @@ fn cert_json(e: &Entry<'_>, at: OffsetDateTime) -> Value {
     };
     json!({
         "role": c.role().as_str(),
-        "subject": c.subject,
-        "issuer": c.issuer,
+        "subject": c.subject_rfc4514(),
+        "subject_display": c.subject,
+        "issuer": c.issuer_rfc4514(),
+        "issuer_display": c.issuer,
         "common_name": c.common_name(),
         "serial": serial_hex(c),
         "not_before": rfc3339(c.not_before),
@@ -337,11 +339,13 @@ fn cert_json(e: &Entry<'_>, at: OffsetDateTime) -> Value {
     })
 }
 
-/// The JSON rendering: `{"version":1,...}`, additive changes only.
+/// The JSON rendering: `{"version":2,...}` (2: `subject` and `issuer` are
+/// RFC 4514 strings, the display forms moved to `*_display`); additive
+/// changes only within a version.
 pub fn json(view: &View<'_>, at: OffsetDateTime) -> String {
     let doc = match view {
         View::Chains(chains) => json!({
-            "version": 1,
+            "version": 2,
             "at": rfc3339(at),
             "chains": chains.iter().map(|chain| json!({
                 "complete": matches!(chain.last().map(|e| &e.link), Some(Link::SelfSigned)),
@@ -349,7 +353,7 @@ pub fn json(view: &View<'_>, at: OffsetDateTime) -> String {
             })).collect::<Vec<_>>(),
         }),
         View::Found { query, entries } => json!({
-            "version": 1,
+            "version": 2,
             "at": rfc3339(at),
             "thumbprint": query,
             "certificates": entries.iter().map(|e| cert_json(e, at)).collect::<Vec<_>>(),

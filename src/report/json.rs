@@ -1,6 +1,7 @@
 //! `--format json`, version 2. Built from frozen DTOs (not internal types);
 //! within a version changes are additive only. Documented in
-//! docs/json-output.md (version 2 added one trust verdict per client).
+//! docs/json-output.md (version 2 added one trust verdict per client, and
+//! made `subject` a real RFC 4514 string beside `subject_display`).
 use serde::Serialize;
 
 use super::LintReport;
@@ -34,7 +35,10 @@ pub struct JsonFinding<'a> {
 
 #[derive(Serialize)]
 pub struct JsonCert<'a> {
+    /// RFC 4514, as `openssl x509 -noout -subject -nameopt RFC2253` prints it.
     pub subject: &'a str,
+    /// The form the human output shows (`C=US, O=Example, CN=Example CA`).
+    pub subject_display: &'a str,
     pub sha256_prefix: &'a str,
     pub role: &'static str,
 }
@@ -87,7 +91,8 @@ pub struct JsonSummary {
 
 fn cert(c: &CertRef) -> JsonCert<'_> {
     JsonCert {
-        subject: &c.subject,
+        subject: &c.subject_rfc4514,
+        subject_display: &c.subject,
         sha256_prefix: &c.sha256,
         role: c.role,
     }

@@ -321,11 +321,17 @@ fn inspect_escapes_a_right_to_left_override_and_cuts_long_values() {
     assert!(out.status.success());
     assert_clean("inspect json", &out.stdout);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let subject = doc["chains"][0]["certificates"][0]["subject"]
+    let subject = doc["chains"][0]["certificates"][0]["subject_display"]
         .as_str()
         .unwrap();
     assert!(subject.contains("CN=invoice\u{202e}fdp.exe"), "{subject}");
     assert!(subject.contains(&long_ou), "JSON is not cut");
+    // `subject` is RFC 4514: U+202E as its UTF-8 bytes, \XX-escaped.
+    let rfc4514 = doc["chains"][0]["certificates"][0]["subject"]
+        .as_str()
+        .unwrap();
+    assert!(rfc4514.contains(r"CN=invoice\E2\80\AEfdp.exe"), "{rfc4514}");
+    assert!(rfc4514.contains(&long_ou), "JSON is not cut");
 
     // Lint, every format.
     for format in ["human", "json", "sarif", "github"] {

@@ -226,21 +226,20 @@ fn sigkill_during_convert_never_leaves_a_partial_cer() {
 
     // Kills spread over 0..1.2·T: early ones hit the parse (no folder yet),
     // middle ones the staging of temporary files, late ones the renames or
-    // a finished run.
+    // a finished run. On a busy machine one run's time says little about
+    // the next: if no kill landed in one of the two halves, more kills are
+    // made further out (or further in), a bounded number of times.
     const RUNS: u32 = 8;
     let (mut killed_mid_way, mut saw_final_files) = (0, 0);
-    for i in 0..RUNS {
+    let one = |i: u32, at: std::time::Duration| -> (bool, bool) {
         let out = tmp.path().join(format!("der-{i}"));
-        let at = whole_run.mul_f64(1.2 * f64::from(i + 1) / f64::from(RUNS));
         let mut child = convert(&out)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         std::thread::sleep(at);
-        if child.try_wait().unwrap().is_none() {
-            killed_mid_way += 1;
-        }
+        let killed = child.try_wait().unwrap().is_none();
         let _ = child.kill();
         let _ = child.wait();
         // Right after the kill: the old state (nothing), the whole new set,
@@ -258,7 +257,6 @@ fn sigkill_during_convert_never_leaves_a_partial_cer() {
         let next = convert(&out).output().unwrap();
         let stderr = String::from_utf8_lossy(&next.stderr);
         if committed {
-            saw_final_files += 1;
             assert_eq!(
                 next.status.code(),
                 Some(2),
@@ -294,6 +292,35 @@ fn sigkill_during_convert_never_leaves_a_partial_cer() {
         // Freshly synced files are slow to unlink on a busy disk: one folder
         // at a time rather than all at the end.
         std::fs::remove_dir_all(&out).unwrap();
+        (killed, committed)
+    };
+    let tally = |(killed, committed): (bool, bool), k: &mut u32, f: &mut u32| {
+        *k += u32::from(killed);
+        *f += u32::from(committed);
+    };
+    for i in 0..RUNS {
+        let r = one(
+            i,
+            whole_run.mul_f64(1.2 * f64::from(i + 1) / f64::from(RUNS)),
+        );
+        tally(r, &mut killed_mid_way, &mut saw_final_files);
+    }
+    let mut extra = RUNS;
+    for factor in [2.0, 3.0, 5.0] {
+        if saw_final_files > 0 {
+            break;
+        }
+        extra += 1;
+        let r = one(extra, whole_run.mul_f64(factor));
+        tally(r, &mut killed_mid_way, &mut saw_final_files);
+    }
+    for factor in [0.3, 0.15] {
+        if killed_mid_way > 0 {
+            break;
+        }
+        extra += 1;
+        let r = one(extra, whole_run.mul_f64(factor));
+        tally(r, &mut killed_mid_way, &mut saw_final_files);
     }
     eprintln!(
         "convert took {whole_run:?} unkilled; {killed_mid_way} of {RUNS} runs killed mid-way, {saw_final_files} left final files"

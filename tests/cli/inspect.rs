@@ -183,7 +183,7 @@ fn json_has_version_hashes_and_pem_that_openssl_reads() {
     ]);
     let summary = py_json(
         &doc,
-        "assert d['version'] == 1\n\
+        "assert d['version'] == 2\n\
          assert d['at'] == '2030-01-01T00:00:00Z'\n\
          c = d['chains']\n\
          assert len(c) == 1 and c[0]['complete'] is False\n\
@@ -345,7 +345,7 @@ fn thumbprint_finds_the_certificate_in_any_case_and_format() {
                 &doc,
                 "print(d['version'], len(d['certificates']), d['thumbprint'])"
             ),
-            format!("1 0 {}\n", with_colons.replace(':', ""))
+            format!("2 0 {}\n", with_colons.replace(':', ""))
         );
     }
     // Not a hash: usage error.

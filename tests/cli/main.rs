@@ -19,6 +19,7 @@ mod hostile;
 mod inspect;
 mod issue;
 mod lint;
+mod names;
 mod properties;
 mod quickstart;
 mod rules;
