@@ -1,7 +1,9 @@
 //! Work bounds against hostile inputs (issue 13): piles of same-subject CAs
-//! through `lint`, `inspect` and `bundle`. Each bound is generous (a debug build on a shared
+//! through `lint`, `inspect` and `bundle`, and `probe` against servers that
+//! trickle or flood. Each bound is generous (a debug build on a shared
 //! 2-core machine); the speed figures are in `benches/hot.rs`
 //! (`same-name/*`) and `scripts/bench-same-name.sh`.
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -236,4 +238,75 @@ fn a_leaf_against_two_thousand_same_subject_trust_anchors_in_bounded_time() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"][0]["trust"]["trusted"], true, "{v}");
+}
+
+/// A loopback server for one connection that runs `serve` and stops on its
+/// own: `serve` loops a bounded number of times and stops at the first
+/// write error (the probe has hung up).
+fn server(
+    serve: impl FnOnce(std::net::TcpStream) + Send + 'static,
+) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        if let Ok((s, _)) = listener.accept() {
+            serve(s);
+        }
+    });
+    (port, handle)
+}
+
+fn probe(port: u16, timeout: &str) -> (Output, Duration) {
+    let t = Instant::now();
+    let out = chainsmith()
+        .args(["probe", &format!("127.0.0.1:{port}"), "--timeout", timeout])
+        .output()
+        .unwrap();
+    (out, t.elapsed())
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn probe_gives_up_on_a_server_trickling_one_byte_a_second() {
+    // A TLS handshake record header announcing 16 KiB, then one byte a
+    // second for at most 15 s.
+    let (port, handle) = server(|mut s| {
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+        for _ in 0..15 {
+            if s.write_all(&[0x02]).and_then(|()| s.flush()).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let (out, took) = probe(port, "2");
+    let err = one_line_error(&out);
+    assert!(err.contains("timed out after 2.0s"), "{err}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    handle.join().unwrap();
+}
+
+#[test]
+fn probe_ends_on_a_server_sending_endless_garbage() {
+    // A valid record header, then 64 KiB blocks as fast as the socket
+    // takes them, up to 64 MiB.
+    let (port, handle) = server(|mut s| {
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+        let junk: Vec<u8> = (0..64 * 1024).map(|i| (i * 31 + 7) as u8).collect();
+        for _ in 0..1024 {
+            if s.write_all(&junk).is_err() {
+                break;
+            }
+        }
+    });
+    let (out, took) = probe(port, "2");
+    one_line_error(&out);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    handle.join().unwrap();
 }
