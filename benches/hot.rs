@@ -10,6 +10,10 @@
 //! - `keygen/*`: one key pair per key type; `generate/*`: the whole
 //!   `chainsmith generate` (three keys, three certificates, every file) as a process
 //! - `pfx/*`: PKCS#12 write (which reads its output back to check it) and read, per profile
+//! - `same-name/*`: the lint engine over 10,000 self-signed CAs sharing one
+//!   subject (one key; a key each with key identifiers; a key each without
+//!   AKI), and the capped case: 1,000 leaves without AKI naming one of 100
+//!   same-name CAs with distinct keys (issue 13; made in memory with rcgen)
 //!
 //! `cargo bench --bench hot` runs them all (a few minutes; RSA-4096 dominates);
 //! `cargo bench --bench hot -- lint` runs one group. Inputs: the system store
@@ -248,6 +252,106 @@ fn pfx(c: &mut Criterion) {
     g.finish();
 }
 
+/// `n` self-signed CAs named "Same Subject CA", serials 1..=n, as one PEM
+/// file: one shared key, or a key each; with SKI and AKI, or without AKI
+/// (rcgen always writes an SKI for a CA; an empty one says nothing).
+fn same_name_pile(n: usize, shared_key: bool, key_ids: bool) -> Vec<u8> {
+    let shared = rcgen::KeyPair::generate().unwrap();
+    let mut pem = String::new();
+    for i in 0..n {
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "Same Subject CA");
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.serial_number = Some(rcgen::SerialNumber::from(i as u64 + 1));
+        p.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2035, 1, 1);
+        p.use_authority_key_identifier_extension = key_ids;
+        if !key_ids {
+            p.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(Vec::new());
+        }
+        let own;
+        let key = if shared_key {
+            &shared
+        } else {
+            own = rcgen::KeyPair::generate().unwrap();
+            &own
+        };
+        pem.push_str(&p.self_signed(key).unwrap().pem());
+    }
+    pem.into_bytes()
+}
+
+/// `cas` same-name CAs with distinct keys and no key identifiers, and
+/// `leaves` leaves without AKI issued by the last of them: every leaf has
+/// `cas` candidate keys, so the shared check budget applies.
+fn capped_pile(cas: usize, leaves: usize) -> Vec<u8> {
+    let mut x = rcgen::CertificateParams::default();
+    x.distinguished_name.push(rcgen::DnType::CommonName, "X");
+    x.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    x.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(Vec::new());
+    let keys: Vec<rcgen::KeyPair> = (0..cas)
+        .map(|_| rcgen::KeyPair::generate().unwrap())
+        .collect();
+    let mut pem: String = keys
+        .iter()
+        .map(|k| x.self_signed(k).unwrap().pem())
+        .collect();
+    let issuer = rcgen::Issuer::from_params(&x, &keys[cas - 1]);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    for i in 0..leaves {
+        let p = rcgen::CertificateParams::new(vec![format!("l{i}.example.com")]).unwrap();
+        pem.push_str(&p.signed_by(&leaf_key, &issuer).unwrap().pem());
+    }
+    pem.into_bytes()
+}
+
+fn same_name(c: &mut Criterion) {
+    let mut g = c.benchmark_group("same-name");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(8));
+    let overrides = Overrides::build(&[]).unwrap();
+    // Inside the piles' validity, so no finding depends on the day it runs.
+    let now = time::macros::datetime!(2026-06-01 0:00 UTC);
+    let piles = [
+        ("lint 10000, one key", same_name_pile(10_000, true, true)),
+        ("lint 10000, own keys", same_name_pile(10_000, false, true)),
+        (
+            "lint 10000, own keys, no AKI",
+            same_name_pile(10_000, false, false),
+        ),
+        ("lint 1000 leaves, 100 keys, no AKI", capped_pile(100, 1000)),
+    ];
+    for (name, bytes) in piles {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || bytes.clone(),
+                |bytes| {
+                    let verifier = Verifier::new();
+                    let ctx = Context {
+                        now,
+                        warn_days: 30,
+                        host: None,
+                        trust: &[],
+                        trust_given: false,
+                        keys: &[],
+                        verifier: &verifier,
+                    };
+                    let input = Input {
+                        path: Arc::from("pile.pem"),
+                        expect: Expect::Auto,
+                        expect_source: "--expect",
+                        bytes,
+                    };
+                    engine::run(vec![input], &ctx, &EngineOptions::default(), &overrides)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -258,6 +362,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = load_parse, chain_build, verify_sigs, lint_whole, keygen, generate_process, pfx
+    targets = load_parse, chain_build, verify_sigs, lint_whole, keygen, generate_process, pfx, same_name
 }
 criterion_main!(benches);

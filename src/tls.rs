@@ -41,6 +41,10 @@ pub enum ProbeError {
         secs: f64,
         during: &'static str,
     },
+    #[error(
+        "{target}: the server sent more than {limit} bytes without finishing the handshake; gave up"
+    )]
+    TooMuch { target: String, limit: usize },
     #[error("{target}: TLS handshake failed before the server sent a certificate: {reason}")]
     Handshake { target: String, reason: String },
     #[error("invalid server name `{0}` for SNI")]
@@ -103,6 +107,72 @@ impl ServerCertVerifier for CaptureVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// Most bytes a handshake may take from the server: a real one with a
+/// long chain is a few tens of KiB; this stops a server that streams a 16 MB
+/// certificate message, or endless data, from filling memory.
+pub const MAX_HANDSHAKE_BYTES: usize = 1 << 20;
+
+/// The byte limit was reached (carried inside an `io::Error`).
+#[derive(Debug)]
+struct ReadLimit;
+
+impl std::fmt::Display for ReadLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {MAX_HANDSHAKE_BYTES} bytes from the server")
+    }
+}
+
+impl std::error::Error for ReadLimit {}
+
+/// The socket as rustls sees it during the handshake: every read and write
+/// waits at most until the one deadline (the socket timeout is set to the
+/// time left before each call, so a server that trickles a byte a second
+/// cannot stretch it), and at most `limit` bytes are read in all.
+struct Guarded<'a> {
+    tcp: &'a mut TcpStream,
+    deadline: Instant,
+    read: usize,
+    limit: usize,
+}
+
+impl Guarded<'_> {
+    fn time_left(&self) -> std::io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "deadline reached",
+            ));
+        }
+        Ok(left)
+    }
+}
+
+impl Read for Guarded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read >= self.limit {
+            return Err(std::io::Error::other(ReadLimit));
+        }
+        let left = self.time_left()?;
+        self.tcp.set_read_timeout(Some(left))?;
+        let room = buf.len().min(self.limit - self.read);
+        let n = self.tcp.read(&mut buf[..room])?;
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl Write for Guarded<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.time_left()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        self.tcp.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
     }
 }
 
@@ -204,18 +274,21 @@ pub fn capture(
     })?;
 
     let mut handshake_error = None;
+    let mut guarded = Guarded {
+        tcp: &mut tcp,
+        deadline,
+        read: 0,
+        limit: MAX_HANDSHAKE_BYTES,
+    };
     while conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if Instant::now() >= deadline {
             return Err(ProbeError::Timeout {
                 target,
                 secs: timeout.as_secs_f64(),
                 during: "in the TLS handshake",
             });
         }
-        let _ = tcp.set_read_timeout(Some(left));
-        let _ = tcp.set_write_timeout(Some(left));
-        match conn.complete_io(&mut tcp) {
+        match conn.complete_io(&mut guarded) {
             Ok((0, 0)) if conn.is_handshaking() => {
                 handshake_error = Some("the server closed the connection".to_owned());
                 break;
@@ -231,6 +304,12 @@ pub fn capture(
                     target,
                     secs: timeout.as_secs_f64(),
                     during: "in the TLS handshake",
+                });
+            }
+            Err(e) if e.get_ref().is_some_and(|r| r.is::<ReadLimit>()) => {
+                return Err(ProbeError::TooMuch {
+                    target,
+                    limit: MAX_HANDSHAKE_BYTES,
                 });
             }
             Err(e) => {
@@ -312,6 +391,102 @@ mod tests {
         });
         let err = capture("127.0.0.1", port, "localhost", Duration::from_secs(3)).unwrap_err();
         assert!(matches!(err, ProbeError::Handshake { .. }), "{err}");
+        server.join().unwrap();
+    }
+
+    /// A loopback server that accepts one connection and runs `serve` on
+    /// it; `serve` must end on its own (bounded loops, or a write error
+    /// once the client has gone).
+    fn serve_once(
+        serve: impl FnOnce(std::net::TcpStream) + Send + 'static,
+    ) -> (u16, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            if let Ok((s, _)) = listener.accept() {
+                serve(s);
+            }
+        });
+        (port, server)
+    }
+
+    #[test]
+    fn a_server_trickling_bytes_cannot_stretch_the_deadline() {
+        // A TLS handshake record header announcing 16 KiB, then one byte
+        // every 100 ms for at most 10 s: each read gets data before the
+        // socket timeout, so only the overall deadline can end it.
+        let (port, server) = serve_once(|mut s| {
+            let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+            for _ in 0..100 {
+                if s.write_all(&[0x02]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let t = Instant::now();
+        let err = capture("127.0.0.1", port, "localhost", Duration::from_millis(800)).unwrap_err();
+        let took = t.elapsed();
+        assert!(matches!(err, ProbeError::Timeout { .. }), "{err}");
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn reads_stop_at_the_byte_limit() {
+        // The server writes zeros as fast as it can, up to 8 MiB or until
+        // the client hangs up.
+        let (port, server) = serve_once(|mut s| {
+            let chunk = [0u8; 64 * 1024];
+            for _ in 0..128 {
+                if s.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut g = Guarded {
+            tcp: &mut tcp,
+            deadline: Instant::now() + Duration::from_secs(20),
+            read: 0,
+            limit: MAX_HANDSHAKE_BYTES,
+        };
+        let mut buf = vec![0u8; 100_000];
+        let err = loop {
+            match g.read(&mut buf) {
+                Ok(0) => panic!("the server stopped before the limit"),
+                Ok(_) => {}
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(g.read, MAX_HANDSHAKE_BYTES);
+        assert!(err.get_ref().is_some_and(|r| r.is::<ReadLimit>()), "{err}");
+        drop(tcp);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn endless_garbage_ends_within_the_timeout() {
+        let (port, server) = serve_once(|mut s| {
+            let junk: Vec<u8> = (0..64 * 1024).map(|i| (i * 7 + 3) as u8).collect();
+            for _ in 0..128 {
+                if s.write_all(&junk).is_err() {
+                    break;
+                }
+            }
+        });
+        let t = Instant::now();
+        let err = capture("127.0.0.1", port, "localhost", Duration::from_secs(2)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProbeError::Handshake { .. }
+                    | ProbeError::TooMuch { .. }
+                    | ProbeError::Timeout { .. }
+            ),
+            "{err}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(4));
         server.join().unwrap();
     }
 

@@ -68,6 +68,16 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     }
     planned.check_clobber(args.force)?;
 
+    // Validity periods before any slow key generation: a period past the
+    // last date X.509 can encode is refused here, with nothing written.
+    let now = OffsetDateTime::now_utc();
+    let root_validity = issue::validity(now, args.root_days, None)
+        .map_err(|e| anyhow!("--root-days {}: {e}", args.root_days))?;
+    let int_validity = issue::validity(now, args.intermediate_days, Some(root_validity.1))
+        .map_err(|e| anyhow!("--intermediate-days {}: {e}", args.intermediate_days))?;
+    let server_validity = issue::validity(now, args.server_days, Some(int_validity.1))
+        .map_err(|e| anyhow!("--server-days {}: {e}", args.server_days))?;
+
     let spinner = match key_type {
         KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
             "generating three RSA-{bits} keys for root, intermediate and server (this takes a few seconds)"
@@ -87,10 +97,9 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         org_unit: args.org_unit.clone(),
         cn: String::new(),
     };
-    let now = OffsetDateTime::now_utc();
     let rsa = matches!(key_type, KeyType::Rsa(_));
 
-    let (nb, na, _) = issue::validity(now, args.root_days, None);
+    let (nb, na, _) = root_validity;
     let root_subject = Subject {
         cn: args.root_cn.clone(),
         ..base.clone()
@@ -101,8 +110,7 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         .self_signed(&root_key)
         .context("signing the root")?;
 
-    let (nb, na, clamped) =
-        issue::validity(now, args.intermediate_days, Some(root_params.not_after));
+    let (nb, na, clamped) = int_validity;
     if clamped {
         printer.warn(&format!(
             "--intermediate-days {} would outlive the root; clamped to the root's notAfter",
@@ -129,7 +137,7 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         .signed_by(&int_key, &root_issuer)
         .context("signing the intermediate")?;
 
-    let (nb, na, clamped) = issue::validity(now, args.server_days, Some(int_params.not_after));
+    let (nb, na, clamped) = server_validity;
     if clamped {
         printer.warn(&format!(
             "--server-days {} would outlive the intermediate; clamped to the intermediate's notAfter",

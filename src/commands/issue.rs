@@ -149,7 +149,8 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         397
     };
     let days = args.days.unwrap_or(default_days);
-    let (nb, na, clamped) = issue::validity(OffsetDateTime::now_utc(), days, Some(ca.not_after));
+    let (nb, na, clamped) = issue::validity(OffsetDateTime::now_utc(), days, Some(ca.not_after))
+        .map_err(|e| anyhow!("--days {days}: {e}"))?;
     if clamped {
         printer.warn(&format!(
             "{days} days would outlive the CA; clamped to the CA's notAfter ({})",

@@ -139,15 +139,23 @@ impl TrustIndex {
     }
 
     /// Anchors (indices into the trust list) that may have issued one of `certs`.
+    /// Each anchor once, in the order first named (a set, not a scan of the
+    /// list so far: a file of many same-name certificates against a store of
+    /// many same-name anchors stays linear).
     fn issuers_of(&self, certs: &[Cert]) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut names: HashSet<&[u8]> = HashSet::new();
         for c in certs {
+            if !names.insert(c.issuer_raw.as_slice()) {
+                continue;
+            }
             let hits = self
                 .by_raw
                 .get(&c.issuer_raw)
                 .or_else(|| self.by_norm.get(&norm_name(&c.issuer)));
             for &h in hits.into_iter().flatten() {
-                if !out.contains(&h) {
+                if seen.insert(h) {
                     out.push(h);
                 }
             }

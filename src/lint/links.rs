@@ -297,6 +297,8 @@ impl Rule for Cs207 {
 }
 
 /// Union-find over file certificates and anchors, joined by verified links.
+/// A link stands for its whole group (same subject, same key): a verified
+/// group is joined whole, once, not member by member for every child.
 fn components(b: &Bundle<'_>) -> Vec<usize> {
     let n = b.certs.len();
     let mut parent: Vec<usize> = (0..n).collect();
@@ -307,18 +309,38 @@ fn components(b: &Bundle<'_>) -> Vec<usize> {
         }
         x
     }
+    fn join(p: &mut [usize], x: usize, y: usize) {
+        let (a, c) = (find(p, x), find(p, y));
+        if a != c {
+            p[a] = c;
+        }
+    }
+    let mut joined: HashSet<(usize, Option<&[u8]>)> = HashSet::new();
     for i in 0..n {
         if b.graph.canonical[i] != i {
             continue;
         }
         for l in &b.graph.links[i] {
+            if l.issuer == i {
+                continue;
+            }
             // A failing signature under a matching name and key id still
             // relates the two (CS206 reports it); a mere name clash does not.
-            let related = l.status == SigCheck::Valid || l.key_id_match == Some(true);
-            if related && l.issuer != i {
-                let (a, c) = (find(&mut parent, i), find(&mut parent, l.issuer));
-                if a != c {
-                    parent[a] = c;
+            let peers = if l.status == SigCheck::Valid {
+                (l.group, None)
+            } else if l.key_id_match == Some(true) {
+                (l.group, b.certs[i].aki.as_deref())
+            } else {
+                continue;
+            };
+            join(&mut parent, i, l.issuer);
+            if joined.insert(peers) {
+                let members = match peers.1 {
+                    None => b.graph.group_members(l.group),
+                    ski => b.graph.group_members_with_ski(l.group, ski),
+                };
+                for &m in members {
+                    join(&mut parent, l.issuer, m);
                 }
             }
         }
@@ -580,6 +602,28 @@ mod tests {
         let x = f.iter().find(|x| x.rule.code == "CS206").expect("CS206");
         assert!(x.message.contains("forged.example.com"));
         assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS206"));
+    }
+
+    #[test]
+    fn cs206_not_for_self_signed_roots_that_share_a_name() {
+        // cfssl's root store holds two re-keyed pairs (TWCA Root
+        // Certification Authority; Taiwan's Government Root Certification
+        // Authority): same names, different keys, and openssl
+        // (`verify -check_ss_sig`) accepts each self-signature. Neither
+        // root was "badly signed" by its namesake.
+        let f = lint_corpus("cfssl/bundler/ca-bundle.pem");
+        assert!(
+            !has(&f, "CS206"),
+            "{:?}",
+            f.iter().find(|x| x.rule.code == "CS206")
+        );
+        // The same with rcgen: two self-signed CAs, one name, two keys.
+        let (_, _, a) = rcgen_ca("Twin CA", &[]);
+        let (_, _, b) = rcgen_ca("Twin CA", &[]);
+        let both = [pem_of(&a), pem_of(&b)].concat();
+        assert!(!has(&lint_bytes("twins.pem", &both, "ca-bundle"), "CS206"));
+        // A forged child of a real issuer is still caught.
+        assert!(has(&lint_fixture("forged-issuer.pem", "auto"), "CS206"));
     }
 
     #[test]

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, Severity, name, rule};
 use crate::pki::model::{Cert, Curve, KeyKind};
-use crate::pki::verify::SigCheck;
 
 rule!(Cs304, "CS304", "ca-missing-basic-constraints", Error,
     summary: "a certificate that issues others lacks basicConstraints CA:TRUE",
@@ -99,14 +98,8 @@ rule!(Cs316, "CS316", "ca-eku-excludes-serverauth", Error,
 
 /// Certificates (first copies in the file) that issued another file certificate.
 fn issuers_in_file(b: &Bundle<'_>) -> HashSet<usize> {
-    let mut out = HashSet::new();
-    for i in b.distinct() {
-        for l in &b.graph.links[i] {
-            if l.issuer != i && l.issuer < b.n_file && l.status == SigCheck::Valid {
-                out.insert(l.issuer);
-            }
-        }
-    }
+    let mut out = b.graph.issuers_of_any(b.distinct());
+    out.retain(|&j| j < b.n_file);
     out
 }
 

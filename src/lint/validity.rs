@@ -81,11 +81,15 @@ impl Rule for Cs303 {
         &Self::META
     }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        let horizon = ctx.now + Duration::days(i64::from(ctx.warn_days));
+        // A window past the last representable date (a huge --warn-days, or
+        // --at near 9999-12-31) takes in every certificate not yet expired.
+        let horizon = ctx
+            .now
+            .checked_add(Duration::days(i64::from(ctx.warn_days)));
         b.distinct()
             .filter(|&i| {
                 let c = &b.certs[i];
-                c.not_after >= ctx.now && c.not_after < horizon
+                c.not_after >= ctx.now && horizon.is_none_or(|h| c.not_after < h)
             })
             .map(|i| {
                 let c = &b.certs[i];
@@ -124,6 +128,46 @@ mod tests {
             "CS302"
         ));
         assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS302"));
+    }
+
+    #[test]
+    fn cs303_window_past_the_last_date_takes_in_every_valid_certificate() {
+        use super::super::{Context, Expect};
+        // expired.pem ends on 2021-01-01: the window from 2020-06-01 reaches
+        // it with 4294967295 days, and with any --at up to its notAfter.
+        let bytes = read_fixture("expired.pem");
+        let at = |s: &str| {
+            ::time::OffsetDateTime::parse(s, &::time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let run = |now, warn_days| {
+            let verifier = crate::pki::chain::Verifier::new();
+            let ctx = Context {
+                now,
+                warn_days,
+                host: None,
+                trust: &[],
+                trust_given: false,
+                clients: &crate::pki::clients::Client::ALL,
+                keys: &[],
+                verifier: &verifier,
+            };
+            let input = crate::lint::engine::Input {
+                path: std::sync::Arc::from("expired.pem"),
+                expect: Expect::Auto,
+                expect_source: "--expect",
+                bytes: bytes.clone(),
+            };
+            crate::lint::engine::run(vec![input], &ctx, &Default::default(), &Default::default())
+                .pop()
+                .unwrap()
+                .findings
+        };
+        assert!(has(&run(at("2020-06-01T00:00:00Z"), u32::MAX), "CS303"));
+        assert!(!has(&run(at("2020-06-01T00:00:00Z"), 30), "CS303"));
+        // Past every notAfter: expired (CS301), never a panic.
+        let late = run(at("9999-12-31T23:59:59Z"), u32::MAX);
+        assert!(has(&late, "CS301") && !has(&late, "CS303"));
     }
 
     #[test]

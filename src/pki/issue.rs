@@ -162,19 +162,34 @@ pub fn random_serial() -> Result<SerialNumber, String> {
 /// How far back notBefore is set, to tolerate clock skew between hosts.
 pub const BACKDATE: Duration = Duration::minutes(5);
 
+/// The last instant a certificate can encode: GeneralizedTime has four
+/// year digits (RFC 5280 §4.1.2.5.2).
+pub const LAST_ENCODABLE: OffsetDateTime = ::time::macros::datetime!(9999-12-31 23:59:59 UTC);
+
+/// A validity that would end after [`LAST_ENCODABLE`], with nothing to clamp it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the certificate would end after 9999-12-31, the last date X.509 can encode")]
+pub struct PastLastDate;
+
 /// The validity of a new certificate: `days` from now, clamped so it never
-/// outlives its issuer. Returns (notBefore, notAfter, clamped?).
+/// outlives its issuer. Returns (notBefore, notAfter, clamped?). Past the
+/// last encodable date it is clamped to the issuer when there is one (the
+/// issuer ends before that date), and refused when there is none.
 pub fn validity(
     now: OffsetDateTime,
     days: u32,
     issuer_not_after: Option<OffsetDateTime>,
-) -> (OffsetDateTime, OffsetDateTime, bool) {
+) -> Result<(OffsetDateTime, OffsetDateTime, bool), PastLastDate> {
     let now = now.replace_nanosecond(0).unwrap_or(now);
-    let not_before = now - BACKDATE;
-    let wanted = now + Duration::days(i64::from(days));
-    match issuer_not_after {
-        Some(limit) if wanted > limit => (not_before, limit, true),
-        _ => (not_before, wanted, false),
+    let not_before = now.checked_sub(BACKDATE).unwrap_or(now);
+    let wanted = now
+        .checked_add(Duration::days(i64::from(days)))
+        .filter(|t| *t <= LAST_ENCODABLE);
+    match (wanted, issuer_not_after) {
+        (Some(w), Some(limit)) if w > limit => Ok((not_before, limit, true)),
+        (Some(w), _) => Ok((not_before, w, false)),
+        (None, Some(limit)) => Ok((not_before, limit, true)),
+        (None, None) => Err(PastLastDate),
     }
 }
 
@@ -298,10 +313,27 @@ mod tests {
     fn validity_is_clamped_to_issuer() {
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1000);
         let limit = now + Duration::days(10);
-        let (_, na, clamped) = validity(now, 397, Some(limit));
+        let (_, na, clamped) = validity(now, 397, Some(limit)).unwrap();
         assert!(clamped);
         assert_eq!(na, limit);
-        let (nb, na, clamped) = validity(now, 5, Some(limit));
+        let (nb, na, clamped) = validity(now, 5, Some(limit)).unwrap();
         assert!(!clamped && na < limit && nb < now);
+    }
+
+    #[test]
+    fn validity_past_9999_is_clamped_to_the_issuer_or_refused() {
+        let now = ::time::macros::datetime!(2026-11-22 13:05:00 UTC);
+        // 9999-12-31 is 2,912,117 days after 2026-11-22 (Python's
+        // `date(9999, 12, 31) - date(2026, 11, 22)`).
+        let (_, na, clamped) = validity(now, 2_912_117, None).unwrap();
+        assert!(!clamped && na == ::time::macros::datetime!(9999-12-31 13:05:00 UTC));
+        for days in [2_912_118, 2_932_897, u32::MAX] {
+            assert_eq!(validity(now, days, None), Err(PastLastDate), "{days}");
+            let limit = now + Duration::days(3650);
+            assert_eq!(validity(now, days, Some(limit)).unwrap().1, limit);
+        }
+        // notBefore is backdated without underflow at the first instant.
+        let first = ::time::macros::datetime!(-9999-01-01 0:00 UTC);
+        assert_eq!(validity(first, 1, None).unwrap().0, first);
     }
 }

@@ -14,7 +14,8 @@
 //! do not count, RFC 5280 §6.1.4 (l)). Name constraints (DNS, IP, email,
 //! URI host, directory name) are applied to the names below each
 //! constraining CA, with a work cap; see `name_constraints`.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use ::time::OffsetDateTime;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -71,13 +72,18 @@ pub struct Verdict<'a> {
     pub reason: String,
 }
 
+/// Candidate issuers, each with "is a trust anchor", in the order tried.
+type Candidates<'a> = Rc<[(bool, &'a Cert)]>;
+
 struct Search<'a, 'o> {
-    anchors: &'a [&'a Cert],
     opts: &'o PathOptions,
     by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>>,
     /// Fallback lookup by normalised name (case and spacing, RFC 5280 §7.1).
     by_norm: HashMap<String, Vec<(bool, &'a Cert)>>,
     sigs: HashMap<([u8; 32], [u8; 32]), bool>,
+    /// Candidate issuers per (issuer name, AKI), sorted once: a pile of
+    /// same-name certificates is looked up and ordered once, not per step.
+    cands: HashMap<(&'a [u8], Option<&'a [u8]>), Candidates<'a>>,
     shared: Sigs<'o>,
     steps: usize,
     /// The failure seen deepest in the search, with its depth.
@@ -104,9 +110,10 @@ pub fn validate_with<'a, 'o>(
 ) -> Verdict<'a> {
     let mut by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>> = HashMap::new();
     let mut by_norm: HashMap<String, Vec<(bool, &'a Cert)>> = HashMap::new();
+    let anchor_fps: HashSet<[u8; 32]> = anchors.iter().map(|a| a.sha256).collect();
     let all = anchors.iter().map(|a| (true, *a)).chain(
         pool.iter()
-            .filter(|p| !anchors.iter().any(|a| a.sha256 == p.sha256))
+            .filter(|p| !anchor_fps.contains(&p.sha256))
             .map(|p| (false, *p)),
     );
     for (anchor, c) in all {
@@ -120,11 +127,11 @@ pub fn validate_with<'a, 'o>(
             .push((anchor, c));
     }
     let mut s = Search {
-        anchors,
         opts,
         by_subject,
         by_norm,
         sigs: HashMap::new(),
+        cands: HashMap::new(),
         shared: sigs,
         steps: 0,
         best_error: None,
@@ -138,7 +145,7 @@ pub fn validate_with<'a, 'o>(
         return fail(format!("{}: {e}", label(target)));
     }
     // A target that is itself a trust anchor is trusted directly.
-    if s.anchors.iter().any(|a| a.sha256 == target.sha256) {
+    if anchor_fps.contains(&target.sha256) {
         return Verdict {
             trusted: true,
             path: vec![target],
@@ -241,6 +248,32 @@ impl<'a> Search<'a, '_> {
         }
     }
 
+    /// The certificates that may have issued `cur`, anchors first, then
+    /// those whose SKI matches its AKI (stable otherwise); computed once per
+    /// (issuer name, AKI).
+    fn candidates(&mut self, cur: &'a Cert) -> Candidates<'a> {
+        let key = (cur.issuer_raw.as_slice(), cur.aki.as_deref());
+        if let Some(c) = self.cands.get(&key) {
+            return Rc::clone(c);
+        }
+        let mut cands: Vec<(bool, &'a Cert)> = self
+            .by_subject
+            .get(cur.issuer_raw.as_slice())
+            .or_else(|| self.by_norm.get(&norm(&cur.issuer)))
+            .cloned()
+            .unwrap_or_default();
+        cands.sort_by_key(|(anchor, c)| {
+            let kid = match (&cur.aki, &c.ski) {
+                (Some(a), Some(s)) => a != s,
+                _ => false,
+            };
+            (!*anchor, kid)
+        });
+        let cands: Candidates<'a> = cands.into();
+        self.cands.insert(key, Rc::clone(&cands));
+        cands
+    }
+
     /// Depth-first search upward from the last certificate of `chain`.
     fn extend(&mut self, chain: &mut Vec<&'a Cert>) -> bool {
         let cur = match chain.last() {
@@ -248,12 +281,7 @@ impl<'a> Search<'a, '_> {
             None => return false,
         };
         let depth = chain.len();
-        let mut cands: Vec<(bool, &'a Cert)> = self
-            .by_subject
-            .get(cur.issuer_raw.as_slice())
-            .or_else(|| self.by_norm.get(&norm(&cur.issuer)))
-            .cloned()
-            .unwrap_or_default();
+        let cands = self.candidates(cur);
         if cands.is_empty() {
             self.note(
                 depth,
@@ -269,16 +297,8 @@ impl<'a> Search<'a, '_> {
             );
             return false;
         }
-        // Anchors first, then candidates whose SKI matches the AKI.
-        cands.sort_by_key(|(anchor, c)| {
-            let kid = match (&cur.aki, &c.ski) {
-                (Some(a), Some(s)) => a != s,
-                _ => false,
-            };
-            (!*anchor, kid)
-        });
         let intermediates_below = chain[1..].iter().filter(|c| !c.is_self_issued()).count();
-        for (is_anchor, cand) in cands {
+        for &(is_anchor, cand) in cands.iter() {
             self.steps += 1;
             if self.steps > self.opts.budget {
                 self.note(

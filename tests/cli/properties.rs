@@ -226,3 +226,122 @@ proptest! {
         prop_assert!(matches!(code, Some(0) | Some(1)), "exit {:?}: {}", code, String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// A number flag's value: everyday values, the edges of u32 and of the
+/// last date X.509 can encode (about 2.9 million days from now), u64,
+/// negative numbers and digit strings too long for any integer.
+fn day_values() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u32..=4000).prop_map(|d| d.to_string()),
+        (2_900_000u32..=2_940_000).prop_map(|d| d.to_string()),
+        (u32::MAX - 8..=u32::MAX).prop_map(|d| d.to_string()),
+        any::<u32>().prop_map(|d| d.to_string()),
+        any::<u64>().prop_map(|d| d.to_string()),
+        "-[0-9]{1,12}",
+        "[0-9]{20,30}",
+    ]
+}
+
+/// An RFC 3339 time across years 0001-9999 with edge seconds (59, and the
+/// leap second 60) and the widest offsets, so the instant itself may lie
+/// before year 1 or after 9999; days up to 31 give some invalid dates.
+fn rfc3339_values() -> impl Strategy<Value = String> {
+    let year = prop_oneof![1u32..=9999, Just(1u32), Just(9999u32), 9990u32..=9999];
+    let second = prop_oneof![0u32..=59, Just(59u32), Just(60u32)];
+    let offset = prop_oneof![
+        Just("Z"),
+        Just("+00:00"),
+        Just("+23:59"),
+        Just("-23:59"),
+        Just("+14:00"),
+        Just("-12:00")
+    ];
+    (
+        year,
+        1u32..=12,
+        1u32..=31,
+        0u32..=23,
+        0u32..=59,
+        second,
+        offset,
+    )
+        .prop_map(|(y, mo, d, h, mi, s, off)| {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{off}")
+        })
+}
+
+/// Exit 0, 1 or 2, never a panic (101), and no panic message.
+fn no_panic(out: &std::process::Output) -> Result<(), TestCaseError> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    prop_assert!(
+        matches!(out.status.code(), Some(0..=2)) && !stderr.contains("panicked"),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// `lint --at` and `--warn-days` (on the command line and in
+    /// `.chainsmith.toml`) never panic, whatever the numbers.
+    #[test]
+    fn lint_time_and_day_numbers_never_panic(at in rfc3339_values(), days in day_values(), in_config in any::<bool>()) {
+        let work = tempfile::tempdir().unwrap();
+        let mut cmd = chainsmith();
+        cmd.current_dir(work.path()).arg("lint").arg(format!("--at={at}"));
+        if in_config {
+            std::fs::write(work.path().join(".chainsmith.toml"), format!("warn-days = {days}\n")).unwrap();
+        } else {
+            cmd.arg(format!("--warn-days={days}"));
+        }
+        let out = cmd.arg(fixture("chain-with-root.pem")).output().unwrap();
+        no_panic(&out)?;
+        let inspect = chainsmith().arg("inspect").arg(format!("--at={at}")).arg(fixture("chain-with-root.pem")).output().unwrap();
+        no_panic(&inspect)?;
+    }
+
+    /// `generate`'s three validity flags never panic; a refusal (exit 2)
+    /// writes nothing.
+    #[test]
+    fn generate_day_numbers_never_panic(root in day_values(), int in day_values(), server in day_values()) {
+        let work = tempfile::tempdir().unwrap();
+        let out_dir = work.path().join("chain");
+        let out = chainsmith()
+            .args(["generate", "--san", "www.example.com"])
+            .arg(format!("--root-days={root}"))
+            .arg(format!("--intermediate-days={int}"))
+            .arg(format!("--server-days={server}"))
+            .arg("-o")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        no_panic(&out)?;
+        if out.status.code() == Some(2) {
+            prop_assert!(!out_dir.exists(), "a refused generate wrote {}", out_dir.display());
+        }
+    }
+
+    /// `issue --days` never panics; past the CA's notAfter it is clamped.
+    #[test]
+    fn issue_day_numbers_never_panic(days in day_values()) {
+        let work = tempfile::tempdir().unwrap();
+        let out_dir = work.path().join("leaf");
+        let out = chainsmith()
+            .args(["issue", "--san", "www.example.com", "--ca"])
+            .arg(fixture("intermediate.crt"))
+            .arg("--ca-key")
+            .arg(fixture("intermediate.key"))
+            .arg(format!("--days={days}"))
+            .arg("-o")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        no_panic(&out)?;
+        if out.status.code() == Some(2) {
+            prop_assert!(!out_dir.exists(), "a refused issue wrote {}", out_dir.display());
+        }
+    }
+}
