@@ -11,7 +11,7 @@ use crate::secret::PasswordSource;
 rule!(Cs204, "CS204", "missing-issuer", Error,
     summary: "a certificate's issuer is in neither the file nor --trust, and it is not a self-signed anchor (incomplete chain)",
     citation: Some("RFC 5280 §6.1; RFC 8446 §4.4.2"),
-    explanation: "Every certificate needs its issuer, up to a root the client holds. A server chain may stop at an intermediate whose issuer is the root the clients hold (servers need not send the root), but a served leaf alone is incomplete unless --trust shows its issuer is itself an anchor. Browsers sometimes hide this by fetching the missing intermediate (AIA); gateways, curl, Java and .NET do not.",
+    explanation: "Every certificate needs its issuer, up to a root the client holds. A server chain may stop at an intermediate whose issuer is the root the clients hold (servers need not send the root), but a served leaf alone is incomplete unless --trust shows its issuer is itself an anchor. Browsers and .NET (so both APIM gateways) fetch a missing issuer from the certificate's AIA caIssuers URL by default, which can hide the mistake; but .NET on Linux cannot read a `.p7c` (PKCS#7) response, and a slow AIA server stalls the handshake for the download timeout. OpenSSL (nginx, APISIX, Python), curl, Go and Java (by default) never fetch: for them the chain is simply incomplete. With --trust, a certificate whose name and key are those of a trusted anchor (a cross-certificate of a trusted root) needs no issuer. See docs/clients.md.",
     fix: "add the missing issuer's certificate",
 );
 
@@ -29,10 +29,10 @@ rule!(Cs206, "CS206", "bad-signature", Error,
     fix: "replace the issuer with the CA certificate whose key actually signed this certificate",
 );
 
-rule!(Cs207, "CS207", "key-id-mismatch", Warning,
+rule!(Cs207, "CS207", "key-id-mismatch", Error,
     summary: "AKI of a certificate differs from the SKI of the issuer whose key verifies it",
-    citation: Some("RFC 5280 §4.2.1.1"),
-    explanation: "The authorityKeyIdentifier should equal the issuer's subjectKeyIdentifier. When they differ, path builders that match on key identifiers (Windows CryptoAPI, NSS) may not find the issuer even though the signature verifies.",
+    citation: Some("RFC 5280 §4.2.1.1; OpenSSL v3_purp.c X509_check_akid"),
+    explanation: "The authorityKeyIdentifier must equal the issuer's subjectKeyIdentifier. OpenSSL only takes a certificate as the issuer when they match (X509_check_akid), so OpenSSL-based clients (nginx, APISIX, Python, curl) and .NET on Linux cannot build the path even though the signature verifies (\"unable to get local issuer certificate\"); Windows CryptoAPI and NSS also match on key identifiers. Go and Java accept the chain. Measured: tests/clients scenario aki-mismatch.",
     fix: "reissue the certificate so its AKI matches the issuer's SKI",
 );
 
@@ -50,6 +50,13 @@ rule!(Cs209, "CS209", "pathlen-exceeded", Error,
     fix: "issue the lower CA from a CA with room in its pathLenConstraint, or reissue the constraining CA",
 );
 
+rule!(Cs214, "CS214", "name-constraints-violated", Error,
+    summary: "a name in a certificate is outside the nameConstraints of a CA above it in the file",
+    citation: Some("RFC 5280 §4.2.1.10, §6.1.3 (b)-(c)"),
+    explanation: "A CA's nameConstraints limit the names every certificate below it may carry (DNS names, IP ranges, email addresses, URIs, directory names). A certificate with a name outside them is rejected by every client that builds the path through that CA: OpenSSL, curl, Go, Java, rustls and .NET. This is found from the file alone; --trust adds the anchors' constraints to the per-client verdicts (CS213). Measured: tests/clients scenario name-constraints-violated.",
+    fix: "reissue the certificate with names inside the permitted subtrees, or issue it from a CA without those constraints",
+);
+
 rule!(Cs211, "CS211", "outlives-issuer", Warning,
     summary: "notAfter later than the issuer's notAfter",
     citation: Some("CA/Browser Forum BR §6.3.2"),
@@ -65,9 +72,9 @@ rule!(Cs212, "CS212", "key-mismatch", Error,
 );
 
 rule!(Cs213, "CS213", "untrusted-chain", Error,
-    summary: "with --trust: a client holding those anchors would not trust this served chain; says why",
-    citation: Some("RFC 5280 §6.1"),
-    explanation: "The served chain was validated the way a client does: from the leaf, through the certificates in the file, to an anchor given with --trust, checking signatures, validity at --at, CA flags, keyCertSign, pathLen, name constraints (DNS names, IP ranges, email, URI hosts, directory names) and critical extensions. No valid path was found; the reason names the first problem on the most promising path.",
+    summary: "with --trust: a client holding those anchors would not trust this served chain; names which clients and why",
+    citation: Some("RFC 5280 §6.1; docs/clients.md"),
+    explanation: "The served chain was judged the way each client of --client (default: all) judges it: from the first certificate the server sends, through the served certificates and the store, to an anchor that client accepts, with that client's rules on partial chains, key identifiers, EKU on CAs, key sizes, SHA-1, the subject CN, strict X.509 checks, dates, pathLen, name constraints and critical extensions (docs/clients.md). At least one client found no valid path; the message names each such client and the first problem on its most promising path.",
     fix: "add the missing intermediate, replace the failing certificate, or give the client the right CA bundle",
 );
 
@@ -111,8 +118,24 @@ impl Rule for Cs204 {
         } else {
             None
         };
+        // With --trust: the name and key of a trusted anchor (a cross
+        // certificate of a trusted root) end the path there; no issuer is
+        // missing.
+        let anchors = &b.certs[b.n_file..];
+        let is_trusted_key = |i: usize| {
+            let c = &b.certs[i];
+            ctx.trust_given
+                && (anchors
+                    .iter()
+                    .any(|a| a.subject_raw == c.subject_raw && a.spki == c.spki)
+                    || ctx
+                        .trust
+                        .iter()
+                        .any(|a| a.subject_raw == c.subject_raw && a.spki == c.spki))
+        };
         b.distinct()
             .filter(|&i| !is_anchor(b, i) && !has_issuer_candidate(b, i))
+            .filter(|&i| !is_trusted_key(i))
             // In trust material an end-entity certificate is CS201/CS202's business.
             .filter(|&i| !b.intent.is_trust() || b.certs[i].is_ca())
             .filter(|&i| {
@@ -414,6 +437,11 @@ impl Rule for Cs209 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let mut seen: HashSet<usize> = HashSet::new();
         let mut out = Vec::new();
+        // The first certificate a server sends is the end entity, whatever
+        // its CA flag: RFC 5280 counts only the intermediates above it.
+        let served_first = (b.intent == Intent::ServerChain)
+            .then(|| b.distinct().next())
+            .flatten();
         for i in b.distinct() {
             let (path, _) = b.graph.path_up(i);
             for p in 1..path.len() {
@@ -427,6 +455,7 @@ impl Rule for Cs209 {
                 let below: Vec<usize> = path[..p]
                     .iter()
                     .copied()
+                    .filter(|&j| Some(j) != served_first)
                     .filter(|&j| b.certs[j].is_ca() && !b.certs[j].is_self_issued())
                     .collect();
                 if below.len() > max as usize {
@@ -546,9 +575,15 @@ impl Rule for Cs213 {
         match &b.trust {
             Some(v) if !v.trusted => {
                 let leaf = b.leaves().first().copied().or_else(|| b.distinct().next());
+                let why: Vec<String> = v
+                    .rejecting()
+                    .map(|c| format!("{}: {}", c.client.name(), c.reason))
+                    .collect();
                 let msg = format!(
-                    "a client trusting the --trust anchors would reject this chain: {}",
-                    v.reason
+                    "{} of {} clients holding the --trust anchors would reject this chain; {}",
+                    why.len(),
+                    v.clients.len(),
+                    why.join("; ")
                 );
                 match leaf {
                     Some(i) => vec![Finding::cert(&Self::META, &b.certs[i], msg)],
@@ -557,6 +592,32 @@ impl Rule for Cs213 {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+impl Rule for Cs214 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        // Only paths under a CA of the file that has constraints.
+        if !b.certs[..b.n_file].iter().any(|c| c.has_name_constraints) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut reported: HashSet<usize> = HashSet::new();
+        for i in b.distinct() {
+            let (path, _) = b.graph.path_up(i);
+            if path.len() < 2 || reported.contains(&path[0]) {
+                continue;
+            }
+            let certs: Vec<&crate::pki::model::Cert> = path.iter().map(|&k| &b.certs[k]).collect();
+            if let Err(why) = crate::pki::path::check_name_constraints(&certs) {
+                reported.insert(path[0]);
+                out.push(Finding::cert(&Self::META, &b.certs[path[0]], why));
+            }
+        }
+        out
     }
 }
 

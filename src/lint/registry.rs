@@ -24,6 +24,7 @@ static RULES: &[&dyn Rule] = &[
     &links::Cs211,
     &links::Cs212,
     &links::Cs213,
+    &links::Cs214,
     &validity::Cs301,
     &validity::Cs302,
     &validity::Cs303,

@@ -596,8 +596,13 @@ fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
                     names.len()
                 ));
             }
-            nc.check(names)
-                .map_err(|e| format!("{}: {e} of {}", label(ca), label(child)))?;
+            nc.check(names).map_err(|e| {
+                format!(
+                    "{}: the nameConstraints of {} reject it: {e}",
+                    label(child),
+                    label(ca)
+                )
+            })?;
         }
     }
     Ok(())

@@ -202,3 +202,95 @@ fn cn_only_and_sha1_leaves_are_trusted_only_by_the_clients_that_accept_them() {
     assert_eq!(v["files"][0]["trust"]["trusted"], false);
     assert!(client(&v, "java") && !client(&v, "openssl") && !client(&v, "go"));
 }
+
+/// Cause 1: a served leaf → intermediate → new root cross-signed by the old
+/// root, the client trusting the new root. CS204 claimed the chain was
+/// incomplete while every real client accepts it.
+#[test]
+fn a_cross_certificate_of_a_trusted_root_needs_no_issuer() {
+    let Some(dir) = scenario("cross-trust-new-root") else {
+        return;
+    };
+    let (code, v) = lint(&dir, true, &[]);
+    assert!(!codes(&v).contains(&"CS204".to_owned()), "{v}");
+    assert_eq!(v["files"][0]["trust"]["trusted"], true, "{v}");
+    assert_eq!(code, 0, "{v}");
+    // Without --trust the old root's absence is a real gap: CS204 stays
+    // quiet only for the last CA of a served chain, as before.
+    let (_, v) = lint(&dir, false, &[]);
+    assert!(!codes(&v).contains(&"CS213".to_owned()));
+}
+
+/// Cause 2: an end-entity with CA:TRUE was counted against its issuer's
+/// pathLenConstraint; RFC 5280 counts only intermediates. A real pathLen
+/// violation still fires.
+#[test]
+fn path_length_counts_intermediates_not_the_end_entity() {
+    let Some(ca_leaf) = scenario("leaf-ca-true") else {
+        return;
+    };
+    let (_, v) = lint(&ca_leaf, false, &[]);
+    assert!(!codes(&v).contains(&"CS209".to_owned()), "{v}");
+    let (_, v) = lint(&scenario("pathlen0-violated").unwrap(), false, &[]);
+    assert!(codes(&v).contains(&"CS209".to_owned()), "{v}");
+}
+
+/// Cause 3: a self-issued rollover certificate (old-with-new: same name,
+/// signed by the old key) was reported as a bad self-signature.
+#[test]
+fn a_rollover_certificate_is_not_a_bad_signature() {
+    let Some(dir) = scenario("rollover-trust-new-root") else {
+        return;
+    };
+    for trust in [false, true] {
+        let (_, v) = lint(&dir, trust, &[]);
+        assert!(!codes(&v).contains(&"CS206".to_owned()), "{v}");
+    }
+    let (_, v) = lint(&scenario("rollover-trust-old-root").unwrap(), false, &[]);
+    assert!(!codes(&v).contains(&"CS206".to_owned()), "{v}");
+}
+
+/// Cause 6: a name-constraints violation inside one file was reported only
+/// with --trust; a pathLen violation was reported without it. Now CS214
+/// fires from the file alone, and not for names inside the constraints.
+#[test]
+fn name_constraints_are_checked_within_the_file() {
+    let Some(bad) = scenario("name-constraints-violated") else {
+        return;
+    };
+    let (code, v) = lint(&bad, false, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CS214")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the permitted subtrees"),
+        "{f}"
+    );
+    assert_eq!(code, 1);
+    let (_, v) = lint(&scenario("name-constraints-satisfied").unwrap(), false, &[]);
+    assert!(!codes(&v).contains(&"CS214".to_owned()), "{v}");
+}
+
+/// Cause 7: AKI ≠ issuer SKI was a warning beside "trusted"; OpenSSL
+/// cannot build that path, so CS207 is an error now.
+#[test]
+fn a_key_id_mismatch_is_an_error() {
+    let Some(dir) = scenario("aki-mismatch") else {
+        return;
+    };
+    let (code, v) = lint(&dir, false, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CS207")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(f["severity"], "error");
+    assert_eq!(code, 1);
+}
