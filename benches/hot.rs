@@ -334,6 +334,7 @@ fn same_name(c: &mut Criterion) {
                         host: None,
                         trust: &[],
                         trust_given: false,
+                        clients: &chainsmith::pki::clients::Client::ALL,
                         keys: &[],
                         verifier: &verifier,
                     };
