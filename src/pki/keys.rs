@@ -12,7 +12,8 @@ use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, Pr
 use zeroize::Zeroizing;
 
 use super::model::{Cert, KeyKind};
-use crate::error::KeyError;
+use crate::error::{KeyError, LoadError};
+use crate::limits::{LimitError, MAX_KEY_FILE_BYTES};
 use crate::secret::PasswordSource;
 
 /// PBKDF2-SHA256 iterations for encrypted keys (OWASP's 2023 figure).
@@ -126,10 +127,7 @@ fn encrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
 /// Read a private key file. Encrypted PKCS#8 keys take a password from
 /// `password` (or a prompt on a TTY).
 pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<KeyPair, KeyError> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
-        path: path.to_path_buf(),
-        cause: source,
-    })?);
+    let bytes = Zeroizing::new(read_key_file(path)?);
     let loaded = super::load::load_bytes(&path.display().to_string(), &bytes, &Default::default());
     let block = loaded
         .keys
@@ -146,6 +144,50 @@ pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<Ke
         password,
         what,
     )
+}
+
+/// A key file's bytes, at most [`MAX_KEY_FILE_BYTES`]: a huge file, a FIFO
+/// or `/dev/zero` is refused at the limit.
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
+    super::load::read_limited_to(path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        LoadError::TooLarge { .. } => KeyError::Limit {
+            path: path.to_path_buf(),
+            limit: LimitError::TooLarge {
+                what: "the key file",
+                limit: MAX_KEY_FILE_BYTES,
+            },
+        },
+        LoadError::Io { cause, .. } => KeyError::Io {
+            path: path.to_path_buf(),
+            cause,
+        },
+        other => KeyError::Unsupported {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    })
+}
+
+/// Refuse an encrypted PKCS#8 key (`EncryptedPrivateKeyInfo` DER) whose key
+/// derivation is over the limits of [`crate::limits`]: PBKDF2 iterations,
+/// scrypt memory and work, and the iteration count of PBES1 or any other
+/// scheme whose parameters carry one. Call it before asking for the
+/// password; nothing is derived here.
+pub fn check_encrypted_key(path: &Path, der: &[u8]) -> Result<(), KeyError> {
+    use super::der::{SEQUENCE, read};
+    let alg = read(der)
+        .filter(|(epki, _)| epki.tag == SEQUENCE)
+        .and_then(|(epki, _)| read(epki.value))
+        .filter(|(alg, _)| alg.tag == SEQUENCE);
+    if let Some((alg, _)) = alg
+        && let Some(kdf) = super::pkcs12::kdf_of_algorithm(alg.value)
+    {
+        kdf.check().map_err(|limit| KeyError::Limit {
+            path: path.to_path_buf(),
+            limit,
+        })?;
+    }
+    Ok(())
 }
 
 /// Turn one key block into a key pair, decrypting it when needed.
@@ -169,14 +211,16 @@ pub fn key_from_block(
     let plain: Zeroizing<Vec<u8>>;
     let key_der: PrivateKeyDer<'_> = match label {
         "ENCRYPTED PRIVATE KEY" => {
+            // Refuse a costly or unreadable key before asking for a password.
+            check_encrypted_key(path, der)?;
+            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
+                .map_err(|e| unsupported(format!("encrypted PKCS#8: {e}")))?;
             let pw = password
                 .read(&format!("password for {what} ({})", path.display()), false)
                 .map_err(|e| unsupported(format!("{e:#}")))?
                 .ok_or_else(|| KeyError::NeedPassword {
                     path: path.to_path_buf(),
                 })?;
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
-                .map_err(|e| unsupported(format!("encrypted PKCS#8: {e}")))?;
             let doc = info.decrypt(pw.as_bytes()).map_err(|_| KeyError::Decrypt {
                 path: path.to_path_buf(),
             })?;

@@ -11,10 +11,7 @@ use super::der;
 use super::model::Cert;
 use crate::error::LoadError;
 
-/// Inputs larger than this are refused before they are read.
-pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
-/// PEM files with more blocks than this stop being read (the rest is reported).
-pub const MAX_PEM_BLOCKS: usize = 50_000;
+pub use crate::limits::{MAX_INPUT_BYTES, MAX_PEM_BLOCKS};
 
 /// Where a certificate or key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +134,12 @@ pub struct LoadedFile {
     pub other_blocks: Vec<(usize, String)>,
     /// The encryption OIDs seen in a PKCS#12 file, for the CS4xx rules.
     pub pkcs12_algorithms: Vec<String>,
+    /// The key derivations of a PKCS#12 file (those inside encrypted safes
+    /// too when it was opened), for CS406.
+    pub pkcs12_kdf: Option<super::pkcs12::KdfSummary>,
+    /// Set when a PKCS#12 file was refused for asking too much key-derivation
+    /// work (the reason is also a `Pkcs12Unread` problem).
+    pub pkcs12_limit: Option<crate::limits::LimitError>,
 }
 
 impl LoadedFile {
@@ -149,6 +152,8 @@ impl LoadedFile {
             problems: Vec::new(),
             other_blocks: Vec::new(),
             pkcs12_algorithms: Vec::new(),
+            pkcs12_kdf: None,
+            pkcs12_limit: None,
         }
     }
 
@@ -182,6 +187,13 @@ pub fn load_path(path: &Path, opts: &LoadOptions<'_>) -> Result<LoadedFile, Load
 
 /// Read a file's bytes with the size limit applied (`-` is standard input).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_limited_to(path, MAX_INPUT_BYTES)
+}
+
+/// Read a file's bytes, refusing more than `limit` (`-` is standard input).
+/// A regular file over the limit is refused before it is read; a stream (a
+/// FIFO, `/dev/zero`) is read up to one byte past the limit and no further.
+pub fn read_limited_to(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
     let name = path.display().to_string();
     let io = |source| LoadError::Io {
         path: name.clone(),
@@ -191,7 +203,7 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
     if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT_BYTES + 1)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(io)?;
     } else {
@@ -200,11 +212,11 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
         if meta.is_dir() {
             return Err(io(std::io::Error::other("is a directory")));
         }
-        if meta.len() > MAX_INPUT_BYTES {
+        if meta.len() > limit {
             return Err(LoadError::TooLarge {
                 path: name,
                 size: meta.len(),
-                limit: MAX_INPUT_BYTES,
+                limit,
             });
         }
         // Size the buffer from the metadata: `Take` gives `read_to_end` no
@@ -212,15 +224,15 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
         // grow from there (14 reads for a 200 KB store). One more byte
         // leaves room to see the end of the file (or growth since stat).
         buf.reserve_exact(meta.len().saturating_add(1) as usize);
-        file.take(MAX_INPUT_BYTES + 1)
+        file.take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(io)?;
     }
-    if buf.len() as u64 > MAX_INPUT_BYTES {
+    if buf.len() as u64 > limit {
         return Err(LoadError::TooLarge {
             path: name,
             size: buf.len() as u64,
-            limit: MAX_INPUT_BYTES,
+            limit,
         });
     }
     Ok(buf)
@@ -316,6 +328,7 @@ fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
 fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Pkcs12);
     out.pkcs12_algorithms = super::pkcs12::encryption_algorithms(bytes);
+    out.pkcs12_kdf = super::pkcs12::kdf_summary(bytes);
     let Some(password) = opts.pkcs12_password else {
         out.problems.push(Problem::Pkcs12Unread {
             reason: "PKCS#12 needs a password (--password-file, --password-env or --password-stdin); skipped".to_owned(),
@@ -324,6 +337,16 @@ fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFi
     };
     match super::pkcs12::read(bytes, password) {
         Ok(contents) => {
+            if contents.certs.is_empty() && contents.keys.is_empty() {
+                // Opened, but nothing chainsmith reads is inside (only secret
+                // or CRL bags): say so rather than "not PEM, DER, ...".
+                out.problems.push(Problem::BadCertificate {
+                    index: 0,
+                    line: None,
+                    reason: "the PKCS#12 file holds no certificate and no private key".to_owned(),
+                });
+            }
+            out.pkcs12_kdf = Some(contents.kdf.clone());
             for (i, c) in contents.certs.iter().enumerate() {
                 let mut src = Source::new(&path, 0, None, Container::Pkcs12);
                 src.inner = Some(i);
@@ -340,9 +363,14 @@ fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFi
                 });
             }
         }
-        Err(e) => out.problems.push(Problem::Pkcs12Unread {
-            reason: e.to_string(),
-        }),
+        Err(e) => {
+            if let super::pkcs12::Pkcs12Error::Limit(limit) = &e {
+                out.pkcs12_limit = Some(limit.clone());
+            }
+            out.problems.push(Problem::Pkcs12Unread {
+                reason: e.to_string(),
+            });
+        }
     }
     out
 }

@@ -14,6 +14,7 @@ mod help;
 mod hostile;
 mod inspect;
 mod issue;
+mod limits;
 mod lint;
 mod properties;
 mod quickstart;
