@@ -11,7 +11,7 @@ use super::der;
 use super::model::Cert;
 use crate::error::LoadError;
 
-pub use crate::limits::{MAX_INPUT_BYTES, MAX_PEM_BLOCKS};
+pub use crate::limits::{MAX_DER_ELEMENTS, MAX_INPUT_BYTES, MAX_PEM_BLOCKS};
 
 /// Where a certificate or key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,11 +252,12 @@ pub fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFil
         if der::looks_like_pkcs12(bytes) {
             return load_pkcs12(path, bytes, opts);
         }
-        if let Some(certs) = der::pkcs7_certificates(bytes) {
+        if let Some(mut certs) = der::pkcs7_certificates(bytes) {
             let mut out = LoadedFile::new(path.clone(), Format::Pkcs7Der);
             if certs.is_empty() {
                 out.problems.push(Problem::EmptyPkcs7 { line: None });
             }
+            cut_pkcs7(&mut out, &mut certs);
             for (i, c) in certs.iter().enumerate() {
                 let mut src = Source::new(&path, 0, None, Container::Pkcs7);
                 src.inner = Some(i);
@@ -287,12 +288,31 @@ fn push_cert(out: &mut LoadedFile, der_bytes: &[u8], source: Source) {
     }
 }
 
+/// Keep at most [`MAX_DER_ELEMENTS`] certificates of a PKCS#7 set, and say
+/// when the rest was not read.
+fn cut_pkcs7(out: &mut LoadedFile, certs: &mut Vec<&[u8]>) {
+    if certs.len() > MAX_DER_ELEMENTS {
+        certs.truncate(MAX_DER_ELEMENTS);
+        out.problems.push(Problem::Truncated {
+            reason: format!(
+                "more than {MAX_DER_ELEMENTS} certificates in the PKCS#7; the rest was not read"
+            ),
+        });
+    }
+}
+
 /// One DER certificate, or several concatenated.
 fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Der);
     let mut rest = bytes;
     let mut index = 0;
     while !rest.is_empty() {
+        if index >= MAX_DER_ELEMENTS {
+            out.problems.push(Problem::Truncated {
+                reason: format!("more than {MAX_DER_ELEMENTS} DER elements; the rest was not read"),
+            });
+            break;
+        }
         match der::read(rest) {
             Some((tlv, after)) if tlv.tag == der::SEQUENCE => {
                 push_cert(
@@ -327,8 +347,7 @@ fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
 
 fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Pkcs12);
-    out.pkcs12_algorithms = super::pkcs12::encryption_algorithms(bytes);
-    out.pkcs12_kdf = super::pkcs12::kdf_summary(bytes);
+    (out.pkcs12_algorithms, out.pkcs12_kdf) = super::pkcs12::sniff(bytes);
     let Some(password) = opts.pkcs12_password else {
         out.problems.push(Problem::Pkcs12Unread {
             reason: "PKCS#12 needs a password (--password-file, --password-env or --password-stdin); skipped".to_owned(),
@@ -588,12 +607,13 @@ fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBloc
         push_cert_block(out, label, parsed.contents(), source);
     } else if label == "PKCS7" || label == "CERTIFICATE CHAIN" {
         match der::pkcs7_certificates(parsed.contents()) {
-            Some(certs) => {
+            Some(mut certs) => {
                 if certs.is_empty() {
                     out.problems.push(Problem::EmptyPkcs7 {
                         line: Some(b.begin_line),
                     });
                 }
+                cut_pkcs7(out, &mut certs);
                 for (i, c) in certs.iter().enumerate() {
                     let mut src = source.clone();
                     src.container = Container::Pkcs7;

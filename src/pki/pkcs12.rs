@@ -11,10 +11,11 @@
 //! safe as soon as it is decrypted, before any of them.
 use zeroize::Zeroizing;
 
-use super::der::{self, Tlv, children};
+use super::der::{self, Tlv};
 use super::model::Cert;
 use crate::limits::{
-    self, Kdf, LimitError, MAX_PKCS12_NESTING, MAX_PKCS12_TOTAL_ITERATIONS, MAX_SCRYPT_WORK,
+    self, Kdf, LimitError, MAX_DER_ELEMENTS, MAX_PKCS12_NESTING, MAX_PKCS12_TOTAL_ITERATIONS,
+    MAX_SCRYPT_WORK,
 };
 
 /// What a PKCS#12 file holds once decrypted.
@@ -70,7 +71,7 @@ pub struct KdfSummary {
 
 impl KdfSummary {
     /// Why .NET's loader (`Pkcs12LoaderLimits` defaults) would refuse the
-    /// file, or None.
+    /// file; empty when it would open it.
     pub fn over_dotnet_limits(&self) -> Vec<String> {
         let mut why = Vec::new();
         if let Some(mac) = self
@@ -115,7 +116,19 @@ struct Pfx<'a> {
     /// The DER of the AuthenticatedSafe: what the MAC covers.
     auth_safe: &'a [u8],
     mac: Option<MacData<'a>>,
-    safes: Vec<Safe<'a>>,
+    /// The content of the AuthenticatedSafe SEQUENCE: its ContentInfos,
+    /// walked one at a time (see [`Pfx::safes`]).
+    content_infos: &'a [u8],
+}
+
+impl<'a> Pfx<'a> {
+    /// The safes, one at a time: a file of millions of them costs no memory.
+    fn safes(&self) -> impl Iterator<Item = Result<Safe<'a>, Pkcs12Error>> + 'a {
+        der::elements(self.content_infos).filter_map(|ci| match ci {
+            Some(ci) => safe(&ci).transpose(),
+            None => Some(Err(not_pfx())),
+        })
+    }
 }
 
 struct MacData<'a> {
@@ -149,17 +162,26 @@ enum Bag<'a> {
     Other,
 }
 
-const OID_DATA: &str = "1.2.840.113549.1.7.1";
-const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
-const OID_ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
-const OID_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.1";
-const OID_SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
-const OID_CERT_BAG: &str = "1.2.840.113549.1.12.10.1.3";
-const OID_SECRET_BAG: &str = "1.2.840.113549.1.12.10.1.5";
-const OID_SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
-const OID_X509_CERTIFICATE: &str = "1.2.840.113549.1.9.22.1";
 const OID_PBES2: &str = "1.2.840.113549.1.5.13";
 const OID_PKCS12_PBE: &str = "1.2.840.113549.1.12.1.";
+
+/// DER content octets of the OIDs matched on every safe and bag: compared
+/// as bytes, so a file of millions of bags is walked without formatting OIDs.
+const P7: [u8; 8] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
+const BAG: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01];
+const X509_CERTIFICATE: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x16, 0x01];
+const PBES2: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
+const PKCS12_PBE: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01];
+
+/// `prefix` followed by one final arc `last` (< 128).
+fn is_oid(bytes: &[u8], prefix: &[u8], last: u8) -> bool {
+    bytes.len() == prefix.len() + 1 && bytes.starts_with(prefix) && bytes[prefix.len()] == last
+}
+
+/// The content octets of an OBJECT IDENTIFIER element.
+fn oid_bytes<'a>(tlv: Option<&Tlv<'a>>) -> Option<&'a [u8]> {
+    tlv.filter(|t| t.tag == der::OID).map(|t| t.value)
+}
 
 fn oid_of(tlv: Option<&Tlv<'_>>) -> Option<String> {
     tlv.filter(|t| t.tag == der::OID)
@@ -178,7 +200,12 @@ fn integer(tlv: &Tlv<'_>) -> Option<u64> {
     if tlv.tag != der::INTEGER {
         return None;
     }
-    let digits: Vec<u8> = tlv.value.iter().copied().skip_while(|b| *b == 0).collect();
+    let start = tlv
+        .value
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(tlv.value.len());
+    let digits = &tlv.value[start..];
     if digits.len() > 8 {
         return Some(u64::MAX);
     }
@@ -189,18 +216,21 @@ fn integer(tlv: &Tlv<'_>) -> Option<u64> {
     )
 }
 
+fn not_pfx() -> Pkcs12Error {
+    malformed("not a DER PFX structure")
+}
+
 fn parse(data: &[u8]) -> Result<Pfx<'_>, Pkcs12Error> {
-    let not_pfx = || malformed("not a DER PFX structure");
     let (pfx, _) = der::read(data).ok_or_else(not_pfx)?;
-    let fields = children(pfx.value).ok_or_else(not_pfx)?;
+    let fields = der::first::<3>(pfx.value).ok_or_else(not_pfx)?;
     match fields.first() {
         Some(v) if v.tag == der::INTEGER && v.value == [3] => {}
         _ => return Err(malformed("not a version 3 PFX")),
     }
-    let auth = children(fields.get(1).ok_or_else(not_pfx)?.value).ok_or_else(not_pfx)?;
-    match oid_of(auth.first()).as_deref() {
-        Some(OID_DATA) => {}
-        Some(OID_SIGNED_DATA) => {
+    let auth = der::first::<2>(fields.get(1).ok_or_else(not_pfx)?.value).ok_or_else(not_pfx)?;
+    match oid_bytes(auth.first()) {
+        Some(o) if is_oid(o, &P7, 1) => {}
+        Some(o) if is_oid(o, &P7, 2) => {
             return Err(malformed(
                 "public-key integrity mode (signedData) is not supported",
             ));
@@ -216,56 +246,62 @@ fn parse(data: &[u8]) -> Result<Pfx<'_>, Pkcs12Error> {
         None => None,
     };
     let (seq, _) = der::read(auth_safe).ok_or_else(not_pfx)?;
-    let mut safes = Vec::new();
-    for ci in children(seq.value).ok_or_else(not_pfx)? {
-        let parts = children(ci.value).ok_or_else(not_pfx)?;
-        let content = parts.get(1);
-        match oid_of(parts.first()).as_deref() {
-            Some(OID_DATA) => {
-                let bytes = content
-                    .and_then(|c| explicit_octets(c.value))
-                    .ok_or_else(not_pfx)?;
-                safes.push(Safe::Plain(bytes));
-            }
-            Some(OID_ENCRYPTED_DATA) => {
-                let bad = || malformed("an encrypted safe is malformed");
-                let (ed, _) = der::read(content.ok_or_else(bad)?.value).ok_or_else(bad)?;
-                let ed_parts = children(ed.value).ok_or_else(bad)?;
-                let eci = children(ed_parts.get(1).ok_or_else(bad)?.value).ok_or_else(bad)?;
-                let alg = eci
-                    .get(1)
-                    .filter(|a| a.tag == der::SEQUENCE)
-                    .ok_or_else(bad)?;
-                match eci.get(2) {
-                    Some(c) if c.tag == 0x80 => safes.push(Safe::Encrypted {
-                        alg: alg.value,
-                        data: c.value,
-                    }),
-                    Some(_) => return Err(bad()),
-                    // No content: an empty safe.
-                    None => {}
-                }
-            }
-            Some(other) => {
-                return Err(Pkcs12Error::Malformed(format!(
-                    "unsupported safe content type {other}"
-                )));
-            }
-            None => return Err(not_pfx()),
-        }
+    if seq.tag != der::SEQUENCE {
+        return Err(not_pfx());
     }
     Ok(Pfx {
         auth_safe,
         mac,
-        safes,
+        content_infos: seq.value,
     })
+}
+
+/// One ContentInfo of the AuthenticatedSafe; None for an encrypted safe
+/// without content.
+fn safe<'a>(ci: &Tlv<'a>) -> Result<Option<Safe<'a>>, Pkcs12Error> {
+    let parts = der::first::<2>(ci.value).ok_or_else(not_pfx)?;
+    let content = parts.get(1);
+    let Some(oid) = oid_bytes(parts.first()) else {
+        return Err(not_pfx());
+    };
+    match oid {
+        o if is_oid(o, &P7, 1) => {
+            let bytes = content
+                .and_then(|c| explicit_octets(c.value))
+                .ok_or_else(not_pfx)?;
+            Ok(Some(Safe::Plain(bytes)))
+        }
+        o if is_oid(o, &P7, 6) => {
+            let bad = || malformed("an encrypted safe is malformed");
+            let (ed, _) = der::read(content.ok_or_else(bad)?.value).ok_or_else(bad)?;
+            let ed_parts = der::first::<2>(ed.value).ok_or_else(bad)?;
+            let eci = der::first::<3>(ed_parts.get(1).ok_or_else(bad)?.value).ok_or_else(bad)?;
+            let alg = eci
+                .get(1)
+                .filter(|a| a.tag == der::SEQUENCE)
+                .ok_or_else(bad)?;
+            match eci.get(2) {
+                Some(c) if c.tag == 0x80 => Ok(Some(Safe::Encrypted {
+                    alg: alg.value,
+                    data: c.value,
+                })),
+                Some(_) => Err(bad()),
+                // No content: an empty safe.
+                None => Ok(None),
+            }
+        }
+        other => Err(Pkcs12Error::Malformed(format!(
+            "unsupported safe content type {}",
+            oid_string(other)
+        ))),
+    }
 }
 
 /// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
 fn parse_mac<'a>(m: &Tlv<'a>) -> Option<MacData<'a>> {
-    let parts = children(m.value)?;
-    let digest_info = children(parts.first()?.value)?;
-    let alg = children(digest_info.first()?.value)?;
+    let parts = der::first::<3>(m.value)?;
+    let digest_info = der::first::<2>(parts.first()?.value)?;
+    let alg = der::first::<1>(digest_info.first()?.value)?;
     let digest = digest_info.get(1).filter(|d| d.tag == 0x04)?;
     let salt = parts.get(1).filter(|s| s.tag == 0x04)?;
     let iterations = match parts.get(2) {
@@ -280,65 +316,76 @@ fn parse_mac<'a>(m: &Tlv<'a>) -> Option<MacData<'a>> {
     })
 }
 
-/// The bags of a SafeContents.
-fn bags(safe_contents: &[u8]) -> Result<Vec<Bag<'_>>, Pkcs12Error> {
-    let bad = || malformed("a safe bag is malformed");
-    if safe_contents.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (seq, _) = der::read(safe_contents).ok_or_else(bad)?;
-    if seq.tag != der::SEQUENCE {
-        return Err(bad());
-    }
-    let mut out = Vec::new();
-    for bag in children(seq.value).ok_or_else(bad)? {
-        // SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OPTIONAL }
-        // Only the first two elements are read: attributes never matter here.
-        let (id, rest) = der::read(bag.value).ok_or_else(bad)?;
-        let (value, _) = der::read(rest).ok_or_else(bad)?;
-        let id = oid_of(Some(&id)).ok_or_else(bad)?;
-        let (inner, _) = der::read(value.value).ok_or_else(bad)?;
-        out.push(match id.as_str() {
-            OID_KEY_BAG => Bag::Key(inner.raw),
-            OID_SHROUDED_KEY_BAG => {
-                let (alg, data) = epki(&inner).ok_or_else(bad)?;
-                Bag::Shrouded { alg, data }
+/// The bags of a SafeContents, one at a time.
+fn bags(
+    safe_contents: &[u8],
+) -> Result<impl Iterator<Item = Result<Bag<'_>, Pkcs12Error>>, Pkcs12Error> {
+    let value = if safe_contents.is_empty() {
+        safe_contents
+    } else {
+        let (seq, _) = der::read(safe_contents).ok_or_else(bad_bag)?;
+        if seq.tag != der::SEQUENCE {
+            return Err(bad_bag());
+        }
+        seq.value
+    };
+    Ok(der::elements(value).map(|bag| bag_of(&bag.ok_or_else(bad_bag)?)))
+}
+
+fn bad_bag() -> Pkcs12Error {
+    malformed("a safe bag is malformed")
+}
+
+/// SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OPTIONAL }
+/// (attributes never matter here and are not read).
+fn bag_of<'a>(bag: &Tlv<'a>) -> Result<Bag<'a>, Pkcs12Error> {
+    let parts = der::first::<2>(bag.value).ok_or_else(bad_bag)?;
+    let id = oid_bytes(parts.first()).ok_or_else(bad_bag)?;
+    let value = parts.get(1).ok_or_else(bad_bag)?;
+    let (inner, _) = der::read(value.value).ok_or_else(bad_bag)?;
+    Ok(match id {
+        o if is_oid(o, &BAG, 1) => Bag::Key(inner.raw),
+        o if is_oid(o, &BAG, 2) => {
+            let (alg, data) = epki(&inner).ok_or_else(bad_bag)?;
+            Bag::Shrouded { alg, data }
+        }
+        o if is_oid(o, &BAG, 3) => {
+            // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
+            let parts = der::first::<2>(inner.value).ok_or_else(bad_bag)?;
+            match oid_bytes(parts.first()) {
+                Some(c) if c == X509_CERTIFICATE => Bag::Cert(
+                    parts
+                        .get(1)
+                        .and_then(|c| explicit_octets(c.value))
+                        .ok_or_else(bad_bag)?,
+                ),
+                _ => Bag::Other,
             }
-            OID_CERT_BAG => {
-                // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
-                let parts = children(inner.value).ok_or_else(bad)?;
-                match oid_of(parts.first()).as_deref() {
-                    Some(OID_X509_CERTIFICATE) => Bag::Cert(
-                        parts
-                            .get(1)
-                            .and_then(|c| explicit_octets(c.value))
-                            .ok_or_else(bad)?,
-                    ),
-                    _ => Bag::Other,
-                }
-            }
-            OID_SECRET_BAG => Bag::Secret(secret_kdf(&inner)),
-            OID_SAFE_CONTENTS_BAG => Bag::Nested(inner.raw),
-            _ => Bag::Other,
-        });
-    }
-    Ok(out)
+        }
+        o if is_oid(o, &BAG, 5) => Bag::Secret(secret_kdf(&inner)),
+        o if is_oid(o, &BAG, 6) => Bag::Nested(inner.raw),
+        _ => Bag::Other,
+    })
 }
 
 /// EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm, encryptedData OCTET STRING }
 fn epki<'a>(tlv: &Tlv<'a>) -> Option<(&'a [u8], &'a [u8])> {
-    let parts = children(tlv.value)?;
+    let parts = der::first::<2>(tlv.value)?;
     let alg = parts.first().filter(|a| a.tag == der::SEQUENCE)?;
     let data = parts.get(1).filter(|d| d.tag == 0x04)?;
     Some((alg.value, data.value))
 }
 
 /// SecretBag ::= SEQUENCE { secretTypeId OID, secretValue [0] EXPLICIT ANY }.
-/// Java and `p12-keystore` store an encrypted PKCS#8 in an OCTET STRING there.
+/// Java and `p12-keystore` store an encrypted PKCS#8 in an OCTET STRING
+/// there; an EncryptedPrivateKeyInfo in place is counted too.
 fn secret_kdf(bag: &Tlv<'_>) -> Option<Kdf> {
-    let parts = children(bag.value)?;
-    let octets = explicit_octets(parts.get(1)?.value)?;
-    let (info, _) = der::read(octets)?;
+    let parts = der::first::<2>(bag.value)?;
+    let (value, _) = der::read(parts.get(1)?.value)?;
+    let info = match value.tag {
+        0x04 => der::read(value.value)?.0,
+        _ => value,
+    };
     let (alg, _) = epki(&info)?;
     kdf_of_algorithm(alg)
 }
@@ -351,10 +398,10 @@ fn secret_kdf(bag: &Tlv<'_>) -> Option<Kdf> {
 /// derivation would run (unknown scheme, unreadable parameters).
 pub fn kdf_of_algorithm(alg: &[u8]) -> Option<Kdf> {
     use pkcs8::der::Decode;
-    let parts = children(alg)?;
-    let oid = oid_of(parts.first())?;
+    let parts = der::first::<2>(alg)?;
+    let oid = oid_bytes(parts.first())?;
     let params = parts.get(1)?;
-    if oid == OID_PBES2 {
+    if oid == PBES2 {
         let p = pkcs5::pbes2::Parameters::from_der(params.raw).ok()?;
         return Some(match &p.kdf {
             pkcs5::pbes2::Kdf::Pbkdf2(k) => Kdf::Pbkdf2 {
@@ -372,16 +419,18 @@ pub fn kdf_of_algorithm(alg: &[u8]) -> Option<Kdf> {
     if params.tag != der::SEQUENCE {
         return None;
     }
-    let p = children(params.value)?;
+    let p = der::first::<2>(params.value)?;
     if p.first()?.tag != 0x04 {
         return None;
     }
     let iterations = integer(p.get(1)?)?;
-    Some(if oid.starts_with(OID_PKCS12_PBE) {
-        Kdf::Pkcs12 { iterations }
-    } else {
-        Kdf::Pbes1 { iterations }
-    })
+    Some(
+        if oid.len() == PKCS12_PBE.len() + 1 && oid.starts_with(&PKCS12_PBE) {
+            Kdf::Pkcs12 { iterations }
+        } else {
+            Kdf::Pbes1 { iterations }
+        },
+    )
 }
 
 // ------------------------------------------------------------ the budget
@@ -392,9 +441,23 @@ struct Work {
     kdfs: Vec<Kdf>,
     /// Iterations of encrypted safes and shrouded key bags.
     dotnet: Vec<u64>,
+    /// Safes and bags walked (with those counted before, for inner safes).
+    elements: usize,
 }
 
 impl Work {
+    /// Count one safe or bag against [`MAX_DER_ELEMENTS`].
+    fn element(&mut self) -> Result<(), Pkcs12Error> {
+        self.elements += 1;
+        if self.elements > MAX_DER_ELEMENTS {
+            return Err(LimitError::Pkcs12Elements {
+                limit: MAX_DER_ELEMENTS,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     fn safe_or_key(&mut self, kdf: Option<Kdf>) {
         if let Some(k) = kdf {
             self.kdfs.push(k);
@@ -412,7 +475,8 @@ impl Work {
             .into());
         }
         for bag in bags(safe_contents)? {
-            match bag {
+            self.element()?;
+            match bag? {
                 Bag::Shrouded { alg, .. } => self.safe_or_key(kdf_of_algorithm(alg)),
                 Bag::Secret(kdf) => self.kdfs.extend(kdf),
                 Bag::Nested(inner) => self.bags(inner, depth + 1)?,
@@ -614,7 +678,7 @@ fn decrypt(
 ) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
     use pkcs8::der::Decode;
     let bad = || malformed("an encryption algorithm is malformed");
-    let parts = children(alg).ok_or_else(bad)?;
+    let parts = der::first::<2>(alg).ok_or_else(bad)?;
     let oid = oid_of(parts.first()).ok_or_else(bad)?;
     let params = parts.get(1).ok_or_else(bad)?;
     let is_sequence = |b: &[u8]| der::read(b).is_some_and(|(t, _)| t.tag == der::SEQUENCE);
@@ -633,7 +697,7 @@ fn decrypt(
             friendly(&oid)
         )));
     }
-    let p = children(params.value).ok_or_else(bad)?;
+    let p = der::first::<2>(params.value).ok_or_else(bad)?;
     let salt = p.first().filter(|s| s.tag == 0x04).ok_or_else(bad)?;
     let iterations = p.get(1).and_then(integer).ok_or_else(bad)?;
     for candidate in pw.candidates(chosen) {
@@ -666,8 +730,9 @@ pub fn read(data: &[u8], password: &str) -> Result<Pkcs12Contents, Pkcs12Error> 
             iterations: mac.iterations,
         });
     }
-    for safe in &pfx.safes {
-        match safe {
+    for safe in pfx.safes() {
+        work.element()?;
+        match safe? {
             Safe::Encrypted { alg, .. } => work.safe_or_key(kdf_of_algorithm(alg)),
             Safe::Plain(bytes) => work.bags(bytes, 0)?,
         }
@@ -688,19 +753,24 @@ pub fn read(data: &[u8], password: &str) -> Result<Pkcs12Contents, Pkcs12Error> 
         },
     };
     let mut dotnet = work.dotnet;
+    let mut elements = work.elements;
     let mut reader = Reader {
         pw: &pw,
         chosen,
         out: &mut out,
     };
-    for safe in &pfx.safes {
-        match safe {
+    for safe in pfx.safes() {
+        match safe? {
             Safe::Plain(bytes) => reader.bags(bytes)?,
             Safe::Encrypted { alg, data } => {
                 let plain = decrypt(alg, data, &pw, chosen)?;
                 // The bags inside, counted before any of them is decrypted.
-                let mut inner = Work::default();
+                let mut inner = Work {
+                    elements,
+                    ..Work::default()
+                };
                 inner.bags(&plain, 0)?;
+                elements = inner.elements;
                 budget.charge(&inner.kdfs)?;
                 dotnet.extend(inner.dotnet);
                 reader.bags(&plain)?;
@@ -722,7 +792,7 @@ impl Reader<'_, '_> {
     /// whose nesting was checked) by `Work::bags`.
     fn bags(&mut self, safe_contents: &[u8]) -> Result<(), Pkcs12Error> {
         for bag in bags(safe_contents)? {
-            match bag {
+            match bag? {
                 Bag::Key(der) => self.out.keys.push(Zeroizing::new(der.to_vec())),
                 Bag::Cert(der) => self.out.certs.push(der.to_vec()),
                 Bag::Shrouded { alg, data } => {
@@ -914,6 +984,18 @@ pub fn kdf_summary(pfx: &[u8]) -> Option<KdfSummary> {
     scan(pfx).map(|s| s.summary)
 }
 
+/// [`encryption_algorithms`] and [`kdf_summary`] in one walk.
+pub fn sniff(pfx: &[u8]) -> (Vec<String>, Option<KdfSummary>) {
+    match scan(pfx) {
+        Some(mut s) => {
+            s.algorithms.sort();
+            s.algorithms.dedup();
+            (s.algorithms, Some(s.summary))
+        }
+        None => (Vec::new(), None),
+    }
+}
+
 /// What can be read from a PFX without its password.
 #[derive(Debug)]
 struct Scan {
@@ -925,15 +1007,16 @@ fn scan(data: &[u8]) -> Option<Scan> {
     let pfx = parse(data).ok()?;
     let mut algorithms = Vec::new();
     let mut work = Work::default();
-    for safe in &pfx.safes {
-        match safe {
+    for safe in pfx.safes() {
+        work.element().ok()?;
+        match safe.ok()? {
             Safe::Encrypted { alg, .. } => {
                 algorithms.push(algorithm_name(alg)?);
                 work.safe_or_key(kdf_of_algorithm(alg));
             }
             Safe::Plain(bytes) => {
                 for bag in bags(bytes).ok()? {
-                    if let Bag::Shrouded { alg, .. } = bag {
+                    if let Bag::Shrouded { alg, .. } = bag.ok()? {
                         algorithms.push(algorithm_name(alg)?);
                     }
                 }
@@ -953,14 +1036,12 @@ fn scan(data: &[u8]) -> Option<Scan> {
 
 /// A readable name for an AlgorithmIdentifier's content (OID + params).
 fn algorithm_name(alg: &[u8]) -> Option<String> {
-    use super::der::{children, read};
-    let parts = children(alg)?;
+    let parts = der::first::<2>(alg)?;
     let oid = oid_string(parts.first()?.value);
     if oid == OID_PBES2 {
         // PBES2-params: SEQUENCE { keyDerivationFunc, encryptionScheme }
-        let (params, _) = read(parts.get(1)?.raw)?;
-        let p = children(params.value)?;
-        let enc = children(p.get(1)?.value)?;
+        let p = der::first::<2>(parts.get(1)?.value)?;
+        let enc = der::first::<1>(p.get(1)?.value)?;
         let cipher = oid_string(enc.first()?.value);
         return Some(format!("PBES2/{}", friendly(&cipher)));
     }
@@ -1079,6 +1160,11 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
     }
+
+    const OID_DATA: &str = "1.2.840.113549.1.7.1";
+    const OID_ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
+    const OID_SECRET_BAG: &str = "1.2.840.113549.1.12.10.1.5";
+    const OID_SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
 
     /// DER helpers for hand-made PFX files.
     fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -1264,6 +1350,25 @@ mod tests {
             }))
         ));
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // An EncryptedPrivateKeyInfo directly in the secret value counts too.
+        let (alg, _) = pbes2(3_000_000);
+        let direct = seq(&[
+            oid(OID_SECRET_BAG),
+            tlv(
+                0xa0,
+                &seq(&[
+                    oid("1.2.840.113549.1.12.10.1.2"),
+                    tlv(0xa0, &seq(&[alg, tlv(0x04, &[0u8; 48])])),
+                ]),
+            ),
+        ]);
+        assert!(matches!(
+            read(&pfx(&[data_safe(&[direct])]), "pw"),
+            Err(Pkcs12Error::Limit(LimitError::KdfIterations {
+                count: 3_000_000,
+                ..
+            }))
+        ));
         // A few are fine, and are not decrypted.
         let file = pfx(&[data_safe(&[secret_bag(1000), secret_bag(1000)])]);
         let back = read(&file, "pw").unwrap();

@@ -798,3 +798,65 @@ fn echoed_config_values_are_cut_and_escaped() {
     let line = refused(&mut lint_with_config(&cfg), &cfg, &["unknown field", "…"]);
     assert!(line.len() < 400, "{} chars", line.len());
 }
+
+// ------------------------------------------------------------ element counts
+
+#[test]
+fn binary_inputs_stop_at_the_element_limit() {
+    // 32 MiB of two-byte empty SEQUENCEs took 3 minutes and 10 GB in `lint`.
+    let tmp = tempfile::tempdir().unwrap();
+    let der = tmp.path().join("many.der");
+    std::fs::write(&der, [0x30u8, 0x00].repeat(16 * 1024 * 1024 - 16)).unwrap();
+    let mut cmd = chainsmith();
+    cmd.args(["lint", "--no-config"]).arg(&der);
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("more than 50000 DER elements; the rest was not read"),
+        "{}",
+        &text[text.len().saturating_sub(500)..]
+    );
+    // A PKCS#7 set of as many is cut the same way.
+    let certs = tlv(0xa0, &[0x30u8, 0x00].repeat(4 * 1024 * 1024));
+    let signed = seq(&[
+        int(1),
+        tlv(0x31, &[]),
+        seq(&[oid(DATA)]),
+        certs,
+        tlv(0x31, &[]),
+    ]);
+    let p7 = tmp.path().join("many.p7b");
+    std::fs::write(&p7, seq(&[oid("1.2.840.113549.1.7.2"), tlv(0xa0, &signed)])).unwrap();
+    let started = Instant::now();
+    let out = chainsmith()
+        .args(["lint", "--no-config"])
+        .arg(&p7)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("more than 50000 certificates in the PKCS#7; the rest was not read")
+    );
+    // And a PKCS#12 of a million empty safes is refused.
+    let empty_safe = seq(&[oid(DATA), tlv(0xa0, &octets(&[]))]);
+    let auth_safe = tlv(0x30, &empty_safe.repeat(1_000_000));
+    let p12 = tmp.path().join("many.p12");
+    std::fs::write(
+        &p12,
+        seq(&[int(3), seq(&[oid(DATA), tlv(0xa0, &octets(&auth_safe))])]),
+    )
+    .unwrap();
+    refused(
+        &mut convert_pfx(&p12, &password_file(tmp.path())),
+        &p12,
+        &["more than 50000 safes and bags"],
+    );
+}
