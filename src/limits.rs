@@ -135,6 +135,10 @@ impl Kdf {
     pub fn check(self) -> Result<(), LimitError> {
         match self {
             Kdf::Scrypt { n, r, p } => {
+                // N=0 made the `pkcs5` crate panic (its log2 of N overflows).
+                if !n.is_power_of_two() {
+                    return Err(LimitError::ScryptCost { n });
+                }
                 let memory = 128u64.saturating_mul(n).saturating_mul(r);
                 if memory > MAX_SCRYPT_MEMORY_BYTES {
                     return Err(LimitError::ScryptMemory {
@@ -188,6 +192,10 @@ pub enum LimitError {
         bytes: u64,
         limit: u64,
     },
+    #[error(
+        "scrypt with N={n} cannot be derived: N must be a power of two (refused before deriving)"
+    )]
+    ScryptCost { n: u64 },
     #[error(
         "scrypt with N={n}, r={r}, p={p} is over the work limit of {limit} (N*r*p; refused before deriving)"
     )]
@@ -323,7 +331,7 @@ mod tests {
         ));
         assert!(matches!(
             Kdf::Scrypt {
-                n: u64::MAX,
+                n: 1 << 63,
                 r: u64::MAX,
                 p: u64::MAX
             }
@@ -339,5 +347,13 @@ mod tests {
             .check(),
             Err(LimitError::ScryptWork { .. })
         ));
+        // Found by the `pkcs8` fuzz target: N=0 panicked in the `pkcs5` crate.
+        for n in [0, 3, 1000] {
+            assert!(matches!(
+                Kdf::Scrypt { n, r: 1, p: 1 }.check(),
+                Err(LimitError::ScryptCost { .. })
+            ));
+        }
+        assert!(Kdf::Scrypt { n: 1, r: 1, p: 1 }.check().is_ok());
     }
 }

@@ -296,6 +296,35 @@ fn scrypt_with_a_gigabyte_of_memory_is_refused() {
 }
 
 #[test]
+fn fuzz_regression_scrypt_with_n_0_is_refused_not_a_panic() {
+    // Found by the `pkcs8` fuzz target: scrypt N=0 made the `pkcs5` crate
+    // panic (exit 101) while deriving, through PKCS#8 and PKCS#12 alike.
+    let tmp = tempfile::tempdir().unwrap();
+    let key = write_key(tmp.path(), "n0.key", pbes2(scrypt(0, 1, 1)));
+    let mut cmd = chainsmith();
+    cmd.args(["lint", "--no-config", "--key"])
+        .arg(&key)
+        .arg("--password-file")
+        .arg(password_file(tmp.path()))
+        .arg(fixture("server-fullchain.pem"));
+    refused(&mut cmd, &key, &["N=0", "power of two"]);
+    let file = tmp.path().join("n0.p12");
+    std::fs::write(
+        &file,
+        pfx(&[
+            cert_bag(&std::fs::read(fixture("root.der")).unwrap()),
+            shrouded_key_bag(pbes2(scrypt(0, 1, 1))),
+        ]),
+    )
+    .unwrap();
+    refused(
+        &mut convert_pfx(&file, &password_file(tmp.path())),
+        &file,
+        &["N=0", "power of two"],
+    );
+}
+
+#[test]
 fn pbes1_and_unknown_schemes_are_bounded_too() {
     let tmp = tempfile::tempdir().unwrap();
     // pbeWithSHAAnd3-KeyTripleDES-CBC (the PKCS#12 PBE that OpenSSL 1.x
