@@ -40,6 +40,12 @@ pub enum KeyError {
     LegacyEncryption { path: PathBuf },
     #[error("{path}: unsupported or malformed private key: {reason}")]
     Unsupported { path: PathBuf, reason: String },
+    /// A bound of `crate::limits` (key file size, key derivation cost).
+    #[error("{path}: {limit}")]
+    Limit {
+        path: PathBuf,
+        limit: crate::limits::LimitError,
+    },
 }
 
 impl KeyError {

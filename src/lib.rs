@@ -6,6 +6,7 @@ pub mod error;
 pub mod exit;
 pub mod export;
 pub mod fsio;
+pub mod limits;
 pub mod lint;
 pub mod pki;
 pub mod report;

@@ -475,6 +475,8 @@ fn pfx_key(
             "the PFX's private key",
         )?);
     }
+    // A costly key derivation is refused before the password is asked for.
+    keys::check_encrypted_key(path, &block.der)?;
     let password = passwords.get(&format!("password for {}", path.display()), false)?;
     let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&block.der)
         .map_err(|e| anyhow!("{}: not an encrypted PKCS#8 key: {e}", path.display()))?;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::registry;
 use super::{Expect, Finding, Severity};
+use crate::limits::{LimitError, MAX_CONFIG_BYTES, MAX_CONFIG_PATTERNS, echo, echo_message};
 
 pub const FILE_NAME: &str = ".chainsmith.toml";
 
@@ -27,6 +28,12 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
+    /// A bound of `crate::limits` (file size, number of rule keys and globs).
+    #[error("{path}: {limit}")]
+    Limit {
+        path: String,
+        limit: crate::limits::LimitError,
+    },
     #[error(
         "{origin}: unknown rule `{key}` (give a code such as CS203 or a name such as wrong-order; `chainsmith rules` lists them)"
     )]
@@ -78,32 +85,68 @@ pub struct Config {
     pub ignore: Vec<String>,
     pub include: Option<Vec<String>>,
     pub expect: Vec<(String, Expect)>,
+    /// The `[expect]` globs compiled once, in order.
+    expect_set: GlobSet,
 }
 
 impl Config {
-    /// Read and validate a configuration file.
+    /// Read and validate a configuration file of at most
+    /// [`MAX_CONFIG_BYTES`](crate::limits::MAX_CONFIG_BYTES) (a FIFO or
+    /// `/dev/zero` is read no further).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let bytes =
+            crate::pki::load::read_limited_to(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+                crate::error::LoadError::TooLarge { .. } => too_large(&shown),
+                crate::error::LoadError::Io { cause, .. } => ConfigError::Io {
+                    path: shown.clone(),
+                    source: cause,
+                },
+                other => ConfigError::Parse {
+                    path: shown.clone(),
+                    message: other.to_string(),
+                },
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError::Parse {
             path: shown.clone(),
-            source,
+            message: "the file is not UTF-8".to_owned(),
         })?;
         Self::parse(path, &text)
     }
 
+    /// Parse and validate configuration text; the size and entry-count
+    /// limits are checked before TOML parsing and before any glob is compiled.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(too_large(&shown));
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: shown.clone(),
-            message: e.to_string().trim().replace('\n', " "),
+            message: parse_message(&e, text),
         })?;
+        let count = [&raw.allow, &raw.warn, &raw.deny, &raw.ignore]
+            .iter()
+            .map(|v| v.len())
+            .sum::<usize>()
+            + raw.include.as_ref().map_or(0, Vec::len)
+            + raw.expect.len();
+        if count > MAX_CONFIG_PATTERNS {
+            return Err(ConfigError::Limit {
+                path: shown,
+                limit: LimitError::TooManyPatterns {
+                    count,
+                    limit: MAX_CONFIG_PATTERNS,
+                },
+            });
+        }
         let mut expect = Vec::new();
         for (glob, value) in raw.expect {
             let Some(e) = Expect::parse(&value) else {
                 return Err(ConfigError::BadExpect {
                     origin: shown,
-                    glob,
-                    value,
+                    glob: echo(&glob),
+                    value: echo(&value),
                 });
             };
             expect.push((glob, e));
@@ -121,6 +164,7 @@ impl Config {
             deny: raw.deny,
             ignore: raw.ignore,
             include: raw.include,
+            expect_set: GlobSet::empty(),
             expect,
         };
         // Validate rule keys and globs now, so errors name the file.
@@ -129,10 +173,9 @@ impl Config {
         if let Some(inc) = &cfg.include {
             globs(inc, &shown)?;
         }
-        for (g, _) in &cfg.expect {
-            globs(std::slice::from_ref(g), &shown)?;
-        }
-        Ok(cfg)
+        let patterns: Vec<String> = cfg.expect.iter().map(|(g, _)| g.clone()).collect();
+        let expect_set = globs(&patterns, &shown)?;
+        Ok(Config { expect_set, ..cfg })
     }
 
     /// `.chainsmith.toml` in `dir` or the nearest ancestor.
@@ -159,13 +202,14 @@ impl Config {
     /// The intent configured for `file` (first matching glob), if any.
     pub fn expect_for(&self, file: &Path) -> Option<Expect> {
         let rel = self.relative(file);
-        self.expect.iter().find_map(|(g, e)| {
-            Glob::new(g)
-                .ok()
-                .map(|g| g.compile_matcher())
-                .filter(|m| m.is_match(&rel) || file.file_name().is_some_and(|n| m.is_match(n)))
-                .map(|_| *e)
-        })
+        let mut hits = self.expect_set.matches(&rel);
+        if let Some(name) = file.file_name() {
+            hits.extend(self.expect_set.matches(name));
+        }
+        hits.into_iter()
+            .min()
+            .and_then(|i| self.expect.get(i))
+            .map(|(_, e)| *e)
     }
 }
 
@@ -175,16 +219,44 @@ pub fn globs(patterns: &[String], origin: &str) -> Result<GlobSet, ConfigError> 
     for p in patterns {
         let g = Glob::new(p).map_err(|e| ConfigError::BadGlob {
             origin: origin.to_owned(),
-            glob: p.clone(),
-            message: e.kind().to_string(),
+            glob: echo(p),
+            message: echo_message(&e.kind().to_string()),
         })?;
         b.add(g);
     }
     b.build().map_err(|e| ConfigError::BadGlob {
         origin: origin.to_owned(),
-        glob: patterns.join(", "),
-        message: e.to_string(),
+        glob: echo(&patterns.join(", ")),
+        message: echo_message(&e.to_string()),
     })
+}
+
+fn too_large(shown: &str) -> ConfigError {
+    ConfigError::Limit {
+        path: shown.to_owned(),
+        limit: LimitError::TooLarge {
+            what: "the configuration file",
+            limit: MAX_CONFIG_BYTES,
+        },
+    }
+}
+
+/// A TOML error on one line: where it is and what is wrong, without the
+/// quoted source line (which may be megabytes long).
+fn parse_message(e: &toml::de::Error, text: &str) -> String {
+    let message = echo_message(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!(
+                "line {line}, column {column}: {}",
+                message.replace('\n', " ")
+            )
+        }
+        None => message.replace('\n', " "),
+    }
 }
 
 /// One layer of overrides: (allow, warn, deny, where they came from).
@@ -210,7 +282,7 @@ impl Overrides {
                 for k in keys.iter() {
                     let meta = registry::find(k).ok_or_else(|| ConfigError::UnknownRule {
                         origin: (*origin).to_owned(),
-                        key: k.clone(),
+                        key: echo(k),
                     })?;
                     map.insert(meta.code, sev);
                 }

@@ -58,6 +58,9 @@ rule!(Cs108, "CS108", "pkcs12-not-read", Note,
     fix: "give the password with --password-file, --password-env or --password-stdin",
 );
 
+/// The fix for a PKCS#12 refused by the key-derivation limits.
+const PKCS12_LIMIT_FIX: &str = "the file asks for more key-derivation work than chainsmith allows (docs/robustness.md, Limits): if it comes from a source you trust, re-export it with fewer iterations, e.g. `openssl pkcs12 -in IN -nodes | openssl pkcs12 -export -iter 2048 -out OUT.pfx`";
+
 impl Rule for Cs101 {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -67,7 +70,11 @@ impl Rule for Cs101 {
         let mut out = Vec::new();
         for p in &f.problems {
             match p {
-                Problem::BadCertificate { line: None, reason, index } => {
+                Problem::BadCertificate {
+                    line: None,
+                    reason,
+                    index,
+                } => {
                     let what = if f.format == Format::Der && *index > 0 {
                         format!("element {} is not a certificate: {reason}", index + 1)
                     } else {
@@ -75,13 +82,24 @@ impl Rule for Cs101 {
                     };
                     out.push(Finding::file(&Self::META, &f.path, None, what));
                 }
-                Problem::Pkcs12Unread { reason } if b.password_given => out.push(Finding::file(
-                    &Self::META,
-                    &f.path,
-                    None,
-                    format!("PKCS#12 cannot be read: {reason}"),
-                )
-                .with_fix("check the password; OpenSSL 3 made files may need `openssl pkcs12 -legacy` to re-export")),
+                Problem::Pkcs12Unread { reason } if b.password_given => {
+                    // A file refused for its key-derivation cost is not a
+                    // password or legacy-algorithm problem.
+                    let fix = if f.pkcs12_limit.is_some() {
+                        PKCS12_LIMIT_FIX
+                    } else {
+                        "check the password; OpenSSL 3 made files may need `openssl pkcs12 -legacy` to re-export"
+                    };
+                    out.push(
+                        Finding::file(
+                            &Self::META,
+                            &f.path,
+                            None,
+                            format!("PKCS#12 cannot be read: {reason}"),
+                        )
+                        .with_fix(fix),
+                    )
+                }
                 Problem::Truncated { reason } => {
                     out.push(Finding::file(&Self::META, &f.path, None, reason.clone()))
                 }

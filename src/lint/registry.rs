@@ -46,6 +46,7 @@ static RULES: &[&dyn Rule] = &[
     &target::Cs403,
     &target::Cs404,
     &target::Cs405,
+    &target::Cs406,
 ];
 
 /// All rules, in code order.

@@ -1,4 +1,4 @@
-//! CS401-CS405: what particular targets accept (Azure API Management, AKS
+//! CS401-CS406: what particular targets accept (Azure API Management, AKS
 //! custom CA trust, Windows and App Service for PKCS#12).
 use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, name, rule};
 use crate::pki::load::Format;
@@ -36,6 +36,13 @@ rule!(Cs405, "CS405", "pfx-aes-old-windows", Note,
     citation: Some("RFC 8018 (PBES2)"),
     explanation: "OpenSSL 3 encrypts PKCS#12 with PBES2/AES-256 by default. Windows Server 2016 and older, Azure App Service and APIM's older tiers cannot import it (\"The specified network password is not correct\").",
     fix: "for Windows targets, re-export with the compat profile (3DES): `chainsmith convert --to pfx --profile compat`",
+);
+
+rule!(Cs406, "CS406", "pfx-iterations-over-dotnet-limit", Warning,
+    summary: "a PKCS#12 whose MAC or key derivations use more iterations than .NET accepts (300,000 each, 1,000,000 for all bags)",
+    citation: Some(".NET Pkcs12LoaderLimits (X509CertificateLoader)"),
+    explanation: ".NET's PKCS#12 loader (X509CertificateLoader, .NET 9 and later, with its default Pkcs12LoaderLimits) refuses a file whose MAC uses more than 300,000 iterations, whose encrypted safes or key bags use more than 300,000 each, or more than 1,000,000 together. .NET, Azure API Management and App Service will refuse to open it. GnuTLS's `certtool --to-p12` writes 600,000 iterations by default. Without the password only the derivations outside encrypted safes are counted.",
+    fix: "re-export with fewer iterations: `chainsmith convert --to pfx` (2,048 or 10,000) or `openssl pkcs12 -export -iter 2048`",
 );
 
 fn extension(path: &str) -> String {
@@ -242,6 +249,33 @@ impl Rule for Cs405 {
     }
 }
 
+impl Rule for Cs406 {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
+        if b.file.format != Format::Pkcs12 {
+            return Vec::new();
+        }
+        let Some(kdf) = &b.file.pkcs12_kdf else {
+            return Vec::new();
+        };
+        let why = kdf.over_dotnet_limits();
+        if why.is_empty() {
+            return Vec::new();
+        }
+        vec![Finding::file(
+            &Self::META,
+            &b.file.path,
+            None,
+            format!(
+                "{}: .NET, APIM and App Service will refuse to open it",
+                why.join("; ")
+            ),
+        )]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
@@ -311,6 +345,35 @@ mod tests {
         assert!(has(&lint_bytes("aks.pem", &joined, "aks"), "CS403"));
         let spaced = [int, b"\n".to_vec(), root].concat();
         assert!(!has(&lint_bytes("aks.pem", &spaced, "aks"), "CS403"));
+    }
+
+    #[test]
+    fn cs406_iterations_over_the_dotnet_limits() {
+        use crate::pki::pkcs12::KdfSummary;
+        let over = |mac: Option<u64>, bags: &[u64]| {
+            !KdfSummary {
+                mac_iterations: mac,
+                bag_iterations: bags.to_vec(),
+                complete: true,
+            }
+            .over_dotnet_limits()
+            .is_empty()
+        };
+        // .NET's defaults: 300,000 per MAC and per bag, 1,000,000 for the bags.
+        assert!(!over(Some(300_000), &[300_000, 300_000, 300_000]));
+        assert!(over(Some(300_001), &[]));
+        assert!(over(Some(2048), &[300_001]));
+        assert!(over(None, &[300_000, 300_000, 300_000, 100_001]));
+        // The corpus files stay quiet (2048 iterations and fewer).
+        for f in [
+            "pyca/pkcs12/cert-key-aes256cbc.p12",
+            "pyca/pkcs12/cert-rc2-key-3des.p12",
+        ] {
+            assert!(
+                !has(&lint_bytes("c.p12", &read_corpus(f), "auto"), "CS406"),
+                "{f}"
+            );
+        }
     }
 
     #[test]

@@ -58,6 +58,71 @@ pub fn children(mut input: &[u8]) -> Option<Vec<Tlv<'_>>> {
     Some(out)
 }
 
+/// The first `N` elements of `input` (fewer when it holds fewer); None
+/// when one of those is malformed. For fixed-shape structures: what follows
+/// them is never walked, and nothing is allocated.
+pub fn first<const N: usize>(mut input: &[u8]) -> Option<Fields<'_, N>> {
+    let mut out = [None; N];
+    for slot in out.iter_mut() {
+        if input.is_empty() {
+            break;
+        }
+        let (tlv, rest) = read(input)?;
+        *slot = Some(tlv);
+        input = rest;
+    }
+    Some(Fields(out))
+}
+
+/// The elements [`first`] read.
+pub struct Fields<'a, const N: usize>([Option<Tlv<'a>>; N]);
+
+impl<'a, const N: usize> Fields<'a, N> {
+    pub fn first(&self) -> Option<&Tlv<'a>> {
+        self.get(0)
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Tlv<'a>> {
+        self.0.get(i).and_then(Option::as_ref)
+    }
+}
+
+/// The elements of `input` one at a time (a SEQUENCE OF of any length
+/// costs no memory): `Some(tlv)` for each, then `None` once if an element
+/// is malformed, which ends the walk.
+pub fn elements(input: &[u8]) -> Elements<'_> {
+    Elements {
+        rest: input,
+        done: false,
+    }
+}
+
+/// See [`elements`].
+pub struct Elements<'a> {
+    rest: &'a [u8],
+    done: bool,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Option<Tlv<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.rest.is_empty() {
+            return None;
+        }
+        match read(self.rest) {
+            Some((tlv, rest)) => {
+                self.rest = rest;
+                Some(Some(tlv))
+            }
+            None => {
+                self.done = true;
+                Some(None)
+            }
+        }
+    }
+}
+
 pub const SEQUENCE: u8 = 0x30;
 pub const SET: u8 = 0x31;
 pub const OID: u8 = 0x06;
@@ -70,12 +135,14 @@ pub const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x
 
 /// The certificates of a PKCS#7 SignedData ContentInfo, or None when the
 /// input is not one. `Some(vec![])` is a valid PKCS#7 with no certificates.
+/// At most [`MAX_DER_ELEMENTS`](crate::limits::MAX_DER_ELEMENTS) + 1 are
+/// returned: one more than the limit means the set was cut there.
 pub fn pkcs7_certificates(input: &[u8]) -> Option<Vec<&[u8]>> {
     let (ci, _) = read(input)?;
     if ci.tag != SEQUENCE {
         return None;
     }
-    let parts = children(ci.value)?;
+    let parts = first::<2>(ci.value)?;
     let oid = parts.first()?;
     if oid.tag != OID || oid.value != OID_SIGNED_DATA {
         return None;
@@ -88,14 +155,18 @@ pub fn pkcs7_certificates(input: &[u8]) -> Option<Vec<&[u8]>> {
     if sd.tag != SEQUENCE {
         return None;
     }
-    let fields = children(sd.value)?;
     let mut certs = Vec::new();
     // version, digestAlgorithms, contentInfo, then [0] IMPLICIT certificates.
-    for f in fields.iter().skip(3) {
+    for f in elements(sd.value).skip(3) {
+        let f = f?;
         if f.tag == 0xa0 {
-            for c in children(f.value)? {
+            for c in elements(f.value) {
+                let c = c?;
                 if c.tag == SEQUENCE {
                     certs.push(c.raw);
+                    if certs.len() > crate::limits::MAX_DER_ELEMENTS {
+                        return Some(certs);
+                    }
                 }
             }
         }
@@ -134,6 +205,21 @@ mod tests {
         assert!(read(&[0x30, 0x05, 0x00]).is_none());
         assert!(read(&[0x30]).is_none());
         assert!(read(&[]).is_none());
+    }
+
+    #[test]
+    fn first_and_elements_walk_no_further_than_asked() {
+        let input = [0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0xff];
+        let two = first::<2>(&input).unwrap();
+        assert_eq!(two.first().unwrap().value, [1]);
+        assert_eq!(two.get(1).unwrap().value, [2]);
+        assert!(two.get(2).is_none());
+        assert!(first::<3>(&input).is_none());
+        assert!(first::<3>(&input[..3]).unwrap().get(1).is_none());
+        let all: Vec<Option<Tlv<'_>>> = elements(&input).collect();
+        assert_eq!(all.len(), 3);
+        assert!(all[0].is_some() && all[1].is_some() && all[2].is_none());
+        assert_eq!(elements(&[]).count(), 0);
     }
 
     #[test]

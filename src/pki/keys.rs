@@ -12,7 +12,8 @@ use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, Pr
 use zeroize::Zeroizing;
 
 use super::model::{Cert, KeyKind};
-use crate::error::KeyError;
+use crate::error::{KeyError, LoadError};
+use crate::limits::{LimitError, MAX_KEY_FILE_BYTES};
 use crate::secret::PasswordSource;
 
 /// PBKDF2-SHA256 iterations for encrypted keys (OWASP's 2023 figure).
@@ -126,10 +127,7 @@ fn encrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
 /// Read a private key file. Encrypted PKCS#8 keys take a password from
 /// `password` (or a prompt on a TTY).
 pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<KeyPair, KeyError> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
-        path: path.to_path_buf(),
-        cause: source,
-    })?);
+    let bytes = Zeroizing::new(read_key_file(path)?);
     let loaded = super::load::load_bytes(&path.display().to_string(), &bytes, &Default::default());
     let block = loaded
         .keys
@@ -146,6 +144,72 @@ pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<Ke
         password,
         what,
     )
+}
+
+/// A key file's bytes, at most [`MAX_KEY_FILE_BYTES`]: a huge file, a FIFO
+/// or `/dev/zero` is refused at the limit.
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
+    super::load::read_limited_to(path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        LoadError::TooLarge { .. } => KeyError::Limit {
+            path: path.to_path_buf(),
+            limit: LimitError::TooLarge {
+                what: "the key file",
+                limit: MAX_KEY_FILE_BYTES,
+            },
+        },
+        LoadError::Io { cause, .. } => KeyError::Io {
+            path: path.to_path_buf(),
+            cause,
+        },
+        other => KeyError::Unsupported {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    })
+}
+
+/// Refuse an encrypted PKCS#8 key (`EncryptedPrivateKeyInfo` DER) whose key
+/// derivation is over the limits of [`crate::limits`]: PBKDF2 iterations,
+/// scrypt memory and work, and the iteration count of PBES1 or any other
+/// scheme whose parameters carry one. Call it before asking for the
+/// password; nothing is derived here.
+pub fn check_encrypted_key(path: &Path, der: &[u8]) -> Result<(), KeyError> {
+    use super::der::{SEQUENCE, read};
+    let alg = read(der)
+        .filter(|(epki, _)| epki.tag == SEQUENCE)
+        .and_then(|(epki, _)| read(epki.value))
+        .filter(|(alg, _)| alg.tag == SEQUENCE);
+    if let Some((alg, _)) = alg
+        && let Some(kdf) = super::pkcs12::kdf_of_algorithm(alg.value)
+    {
+        kdf.check().map_err(|limit| KeyError::Limit {
+            path: path.to_path_buf(),
+            limit,
+        })?;
+    }
+    Ok(())
+}
+
+/// Decrypt an encrypted PKCS#8 key (`EncryptedPrivateKeyInfo` DER) into
+/// PKCS#8 DER. Its key derivation is checked against the limits, and its
+/// structure parsed, before `password` is called (a prompt comes only for
+/// a key that can be decrypted) and before any derivation.
+pub fn decrypt_key(
+    path: &Path,
+    der: &[u8],
+    password: impl FnOnce() -> Result<crate::secret::Password, KeyError>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    check_encrypted_key(path, der)?;
+    let info =
+        pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| KeyError::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("encrypted PKCS#8: {e}"),
+        })?;
+    let pw = password()?;
+    let doc = info.decrypt(pw.as_bytes()).map_err(|_| KeyError::Decrypt {
+        path: path.to_path_buf(),
+    })?;
+    Ok(Zeroizing::new(doc.as_bytes().to_vec()))
 }
 
 /// Turn one key block into a key pair, decrypting it when needed.
@@ -169,18 +233,14 @@ pub fn key_from_block(
     let plain: Zeroizing<Vec<u8>>;
     let key_der: PrivateKeyDer<'_> = match label {
         "ENCRYPTED PRIVATE KEY" => {
-            let pw = password
-                .read(&format!("password for {what} ({})", path.display()), false)
-                .map_err(|e| unsupported(format!("{e:#}")))?
-                .ok_or_else(|| KeyError::NeedPassword {
-                    path: path.to_path_buf(),
-                })?;
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
-                .map_err(|e| unsupported(format!("encrypted PKCS#8: {e}")))?;
-            let doc = info.decrypt(pw.as_bytes()).map_err(|_| KeyError::Decrypt {
-                path: path.to_path_buf(),
+            plain = decrypt_key(path, der, || {
+                password
+                    .read(&format!("password for {what} ({})", path.display()), false)
+                    .map_err(|e| unsupported(format!("{e:#}")))?
+                    .ok_or_else(|| KeyError::NeedPassword {
+                        path: path.to_path_buf(),
+                    })
             })?;
-            plain = Zeroizing::new(doc.as_bytes().to_vec());
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain.as_slice()))
         }
         "PRIVATE KEY" | "PKCS#12 key bag" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
@@ -207,6 +267,41 @@ mod tests {
         // v1: SEQUENCE { INTEGER 0, ... } and 48 bytes long.
         assert_eq!(der.len(), 48);
         assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn a_costly_key_is_refused_before_the_password_is_asked_for() {
+        let k = generate(KeyType::EcP256).unwrap();
+        let der = pkcs8_der(&k);
+        let info = pkcs8::PrivateKeyInfoRef::from_der(&der).unwrap();
+        let encrypt = |iterations: u32| {
+            let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+                iterations, &[1; 16], [2; 16],
+            )
+            .unwrap();
+            info.encrypt_with_params(params, b"pw")
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+        };
+        let p = Path::new("k.key");
+        // Within the limit: decrypts with the password given.
+        let plain = decrypt_key(p, &encrypt(1000), || Ok(Zeroizing::new("pw".into()))).unwrap();
+        assert_eq!(plain.as_slice(), der.as_slice());
+        // Over it: refused, and the password is never asked for.
+        let over = u32::try_from(crate::limits::MAX_KDF_ITERATIONS + 1).unwrap();
+        let asked = std::cell::Cell::new(false);
+        let err = decrypt_key(p, &encrypt(over), || {
+            asked.set(true);
+            Ok(Zeroizing::new("pw".into()))
+        })
+        .unwrap_err();
+        assert!(matches!(err, KeyError::Limit { .. }), "{err}");
+        assert!(!asked.get());
+        assert!(
+            err.to_string()
+                .starts_with("k.key: PBKDF2 with 2000001 iterations")
+        );
     }
 
     #[test]

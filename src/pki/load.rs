@@ -11,10 +11,7 @@ use super::der;
 use super::model::Cert;
 use crate::error::LoadError;
 
-/// Inputs larger than this are refused before they are read.
-pub const MAX_INPUT_BYTES: u64 = 32 * 1024 * 1024;
-/// PEM files with more blocks than this stop being read (the rest is reported).
-pub const MAX_PEM_BLOCKS: usize = 50_000;
+pub use crate::limits::{MAX_DER_ELEMENTS, MAX_INPUT_BYTES, MAX_PEM_BLOCKS};
 
 /// Where a certificate or key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +134,12 @@ pub struct LoadedFile {
     pub other_blocks: Vec<(usize, String)>,
     /// The encryption OIDs seen in a PKCS#12 file, for the CS4xx rules.
     pub pkcs12_algorithms: Vec<String>,
+    /// The key derivations of a PKCS#12 file (those inside encrypted safes
+    /// too when it was opened), for CS406.
+    pub pkcs12_kdf: Option<super::pkcs12::KdfSummary>,
+    /// Set when a PKCS#12 file was refused for asking too much key-derivation
+    /// work (the reason is also a `Pkcs12Unread` problem).
+    pub pkcs12_limit: Option<crate::limits::LimitError>,
 }
 
 impl LoadedFile {
@@ -149,6 +152,8 @@ impl LoadedFile {
             problems: Vec::new(),
             other_blocks: Vec::new(),
             pkcs12_algorithms: Vec::new(),
+            pkcs12_kdf: None,
+            pkcs12_limit: None,
         }
     }
 
@@ -182,30 +187,41 @@ pub fn load_path(path: &Path, opts: &LoadOptions<'_>) -> Result<LoadedFile, Load
 
 /// Read a file's bytes with the size limit applied (`-` is standard input).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_limited_to(path, MAX_INPUT_BYTES)
+}
+
+/// Read a file's bytes, refusing more than `limit` (`-` is standard input).
+/// A regular file over the limit is refused before it is read; a stream (a
+/// FIFO, `/dev/zero`) is read up to one byte past the limit and no further.
+pub fn read_limited_to(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
     let name = path.display().to_string();
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT_BYTES + 1)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(|cause| LoadError::Io {
                 path: name.clone(),
                 cause,
             })?;
-        return within_limit(buf, name);
+        return within_limit(buf, name, limit);
     }
     let file = std::fs::File::open(path).map_err(|cause| LoadError::Io {
         path: name.clone(),
         cause,
     })?;
-    read_open_file(file, &name)
+    read_open_file_to(file, &name, limit)
 }
 
 /// Read an already-open file (one opened relative to a directory handle,
 /// say, when its path is too long to open by name) with the same size limit
 /// as [`read_limited`]; `name` is how errors show it.
 pub fn read_open_file(file: std::fs::File, name: &str) -> Result<Vec<u8>, LoadError> {
+    read_open_file_to(file, name, MAX_INPUT_BYTES)
+}
+
+fn read_open_file_to(file: std::fs::File, name: &str, limit: u64) -> Result<Vec<u8>, LoadError> {
     let io = |cause| LoadError::Io {
         path: name.to_owned(),
         cause,
@@ -214,11 +230,11 @@ pub fn read_open_file(file: std::fs::File, name: &str) -> Result<Vec<u8>, LoadEr
     if meta.is_dir() {
         return Err(io(std::io::Error::other("is a directory")));
     }
-    if meta.len() > MAX_INPUT_BYTES {
+    if meta.len() > limit {
         return Err(LoadError::TooLarge {
             path: name.to_owned(),
             size: meta.len(),
-            limit: MAX_INPUT_BYTES,
+            limit,
         });
     }
     // Size the buffer from the metadata: `Take` gives `read_to_end` no
@@ -226,20 +242,20 @@ pub fn read_open_file(file: std::fs::File, name: &str) -> Result<Vec<u8>, LoadEr
     // grow from there (14 reads for a 200 KB store). One more byte
     // leaves room to see the end of the file (or growth since stat).
     let mut buf = Vec::new();
-    buf.reserve_exact(meta.len().saturating_add(1) as usize);
-    file.take(MAX_INPUT_BYTES + 1)
+    buf.reserve_exact(meta.len().min(limit).saturating_add(1) as usize);
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(io)?;
-    within_limit(buf, name.to_owned())
+    within_limit(buf, name.to_owned(), limit)
 }
 
 /// The limit again after reading: a pipe has no size, a file can grow.
-fn within_limit(buf: Vec<u8>, path: String) -> Result<Vec<u8>, LoadError> {
-    if buf.len() as u64 > MAX_INPUT_BYTES {
+fn within_limit(buf: Vec<u8>, path: String, limit: u64) -> Result<Vec<u8>, LoadError> {
+    if buf.len() as u64 > limit {
         return Err(LoadError::TooLarge {
             path,
             size: buf.len() as u64,
-            limit: MAX_INPUT_BYTES,
+            limit,
         });
     }
     Ok(buf)
@@ -259,11 +275,12 @@ pub fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFil
         if der::looks_like_pkcs12(bytes) {
             return load_pkcs12(path, bytes, opts);
         }
-        if let Some(certs) = der::pkcs7_certificates(bytes) {
+        if let Some(mut certs) = der::pkcs7_certificates(bytes) {
             let mut out = LoadedFile::new(path.clone(), Format::Pkcs7Der);
             if certs.is_empty() {
                 out.problems.push(Problem::EmptyPkcs7 { line: None });
             }
+            cut_pkcs7(&mut out, &mut certs);
             for (i, c) in certs.iter().enumerate() {
                 let mut src = Source::new(&path, 0, None, Container::Pkcs7);
                 src.inner = Some(i);
@@ -294,12 +311,31 @@ fn push_cert(out: &mut LoadedFile, der_bytes: &[u8], source: Source) {
     }
 }
 
+/// Keep at most [`MAX_DER_ELEMENTS`] certificates of a PKCS#7 set, and say
+/// when the rest was not read.
+fn cut_pkcs7(out: &mut LoadedFile, certs: &mut Vec<&[u8]>) {
+    if certs.len() > MAX_DER_ELEMENTS {
+        certs.truncate(MAX_DER_ELEMENTS);
+        out.problems.push(Problem::Truncated {
+            reason: format!(
+                "more than {MAX_DER_ELEMENTS} certificates in the PKCS#7; the rest was not read"
+            ),
+        });
+    }
+}
+
 /// One DER certificate, or several concatenated.
 fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Der);
     let mut rest = bytes;
     let mut index = 0;
     while !rest.is_empty() {
+        if index >= MAX_DER_ELEMENTS {
+            out.problems.push(Problem::Truncated {
+                reason: format!("more than {MAX_DER_ELEMENTS} DER elements; the rest was not read"),
+            });
+            break;
+        }
         match der::read(rest) {
             Some((tlv, after)) if tlv.tag == der::SEQUENCE => {
                 push_cert(
@@ -334,7 +370,7 @@ fn load_der(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
 
 fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Pkcs12);
-    out.pkcs12_algorithms = super::pkcs12::encryption_algorithms(bytes);
+    (out.pkcs12_algorithms, out.pkcs12_kdf) = super::pkcs12::sniff(bytes);
     let Some(password) = opts.pkcs12_password else {
         out.problems.push(Problem::Pkcs12Unread {
             reason: "PKCS#12 needs a password (--password-file, --password-env or --password-stdin); skipped".to_owned(),
@@ -343,6 +379,16 @@ fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFi
     };
     match super::pkcs12::read(bytes, password) {
         Ok(contents) => {
+            if contents.certs.is_empty() && contents.keys.is_empty() {
+                // Opened, but nothing chainsmith reads is inside (only secret
+                // or CRL bags): say so rather than "not PEM, DER, ...".
+                out.problems.push(Problem::BadCertificate {
+                    index: 0,
+                    line: None,
+                    reason: "the PKCS#12 file holds no certificate and no private key".to_owned(),
+                });
+            }
+            out.pkcs12_kdf = Some(contents.kdf.clone());
             for (i, c) in contents.certs.iter().enumerate() {
                 let mut src = Source::new(&path, 0, None, Container::Pkcs12);
                 src.inner = Some(i);
@@ -359,9 +405,14 @@ fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFi
                 });
             }
         }
-        Err(e) => out.problems.push(Problem::Pkcs12Unread {
-            reason: e.to_string(),
-        }),
+        Err(e) => {
+            if let super::pkcs12::Pkcs12Error::Limit(limit) = &e {
+                out.pkcs12_limit = Some(limit.clone());
+            }
+            out.problems.push(Problem::Pkcs12Unread {
+                reason: e.to_string(),
+            });
+        }
     }
     out
 }
@@ -579,12 +630,13 @@ fn finish_block(out: &mut LoadedFile, path: &Arc<str>, index: usize, b: OpenBloc
         push_cert_block(out, label, parsed.contents(), source);
     } else if label == "PKCS7" || label == "CERTIFICATE CHAIN" {
         match der::pkcs7_certificates(parsed.contents()) {
-            Some(certs) => {
+            Some(mut certs) => {
                 if certs.is_empty() {
                     out.problems.push(Problem::EmptyPkcs7 {
                         line: Some(b.begin_line),
                     });
                 }
+                cut_pkcs7(out, &mut certs);
                 for (i, c) in certs.iter().enumerate() {
                     let mut src = source.clone();
                     src.container = Container::Pkcs7;

@@ -491,15 +491,21 @@ fn openssl_made_pfx_converts_back_to_its_sources() {
 
 #[test]
 fn corpus_pkcs12_files_open_with_their_passwords() {
-    // (file, password, certificates) from tests/corpus/README.md.
+    // (file, password, certificates) from tests/corpus/README.md. Files
+    // made without a password (pyca's `None`) use the zero-length form of
+    // the empty password for their MAC and bags, not BMPString "\0\0".
     let cases = [
         ("pyca/pkcs12/cert-rc2-key-3des.p12", "cryptography", 1),
         ("pyca/pkcs12/cert-key-aes256cbc.p12", "cryptography", 1),
         ("pyca/pkcs12/cert-aes256cbc-no-key.p12", "cryptography", 1),
         ("pyca/pkcs12/cert-none-key-none.p12", "cryptography", 1),
         ("pyca/pkcs12/name-all-pwd.p12", "password", 3),
+        ("pyca/pkcs12/name-unicode-pwd.p12", "password", 3),
+        ("pyca/pkcs12/no-name-pwd.p12", "password", 3),
         ("pyca/pkcs12/no-cert-no-name-pwd.p12", "password", 2),
         ("pyca/pkcs12/java-truststore.p12", "", 2),
+        ("pyca/pkcs12/no-password.p12", "", 1),
+        ("pyca/pkcs12/name-all-no-pwd.p12", "", 3),
         ("pkits/ValidCertificatePathTest1EE.p12", "password", 1),
         ("certigo/example-leaf.p12", "password", 1),
         ("cfssl/helpers/passwordpkcs12.p12", "password", 1),
@@ -523,7 +529,7 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
             n,
             "{file}"
         );
-        if file.starts_with("pyca/pkcs12/cert-") {
+        if file.starts_with("pyca/pkcs12/cert-") || file == "pyca/pkcs12/no-password.p12" {
             assert_eq!(
                 text,
                 std::fs::read_to_string(corpus("pyca/pkcs12/ca.pem")).unwrap(),
@@ -543,6 +549,58 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
             String::from_utf8_lossy(&out.get_output().stderr).contains(file),
             "{file}"
         );
+    }
+    // `--no-password` is the same empty password.
+    let out = chainsmith()
+        .args(["convert", "--to", "pem", "--no-password"])
+        .arg(corpus("pyca/pkcs12/no-password.p12"))
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        std::fs::read_to_string(corpus("pyca/pkcs12/ca.pem")).unwrap()
+    );
+    // The key-only file: its key is the README's reference key, and so is
+    // the key of the file made without a password.
+    for (file, pw) in [
+        ("pyca/pkcs12/no-cert-key-aes256cbc.p12", "cryptography"),
+        ("pyca/pkcs12/no-password.p12", ""),
+    ] {
+        let pass = dir.path().join("p");
+        std::fs::write(&pass, pw).unwrap();
+        let key = dir.path().join("k.pem");
+        chainsmith()
+            .args([
+                "convert",
+                "--to",
+                "pem",
+                "--with-key",
+                "--force",
+                "--key-out",
+            ])
+            .arg(&key)
+            .arg("-o")
+            .arg(dir.path().join("c.pem"))
+            .arg("--password-file")
+            .arg(&pass)
+            .arg(corpus(file))
+            .assert()
+            .success();
+        // The same key; no-password.p12 stores it with the curve inside the
+        // SEC1 structure too, so openssl compares the public keys.
+        if have("openssl") {
+            let public = |p: &Path| {
+                let (ok, out) =
+                    openssl(dir.path(), &["pkey", "-pubout", "-in", p.to_str().unwrap()]);
+                assert!(ok, "{out}");
+                out
+            };
+            assert_eq!(
+                public(&key),
+                public(&corpus("pyca/pkcs12/ca_key.pem")),
+                "{file}"
+            );
+        }
     }
 }
 
@@ -602,7 +660,7 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
             "-certpbe",
             "AES-256-CBC",
             "-iter",
-            "1100000",
+            "2100000",
             "-passout",
             &passout,
             "-out",

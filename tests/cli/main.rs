@@ -19,6 +19,7 @@ mod hijack;
 mod hostile;
 mod inspect;
 mod issue;
+mod limits;
 mod lint;
 mod names;
 mod properties;
