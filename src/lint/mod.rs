@@ -330,9 +330,14 @@ impl Bundle<'_> {
     }
 }
 
-/// A lint rule: a unit struct with metadata and a pure check.
-pub trait Rule: Sync {
+/// What the registry, `rules` and reports know about a rule. The [`rule!`]
+/// macro implements it next to the `META` it builds, so no rule writes it.
+pub trait HasMeta {
     fn meta(&self) -> &'static RuleMeta;
+}
+
+/// A lint rule: a unit struct with metadata (from [`rule!`]) and a pure check.
+pub trait Rule: HasMeta + Sync {
     /// Check one file.
     fn check(&self, bundle: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding>;
     /// Check the whole run (rules that count across files). Most rules don't.
@@ -367,6 +372,11 @@ macro_rules! rule {
                 fix: $fix,
                 status: $crate::lint::Status::Active,
             };
+        }
+        impl $crate::lint::HasMeta for $ty {
+            fn meta(&self) -> &'static $crate::lint::RuleMeta {
+                &Self::META
+            }
         }
     };
 }
