@@ -584,7 +584,11 @@ impl Rule for Cs214 {
             let certs: Vec<&crate::pki::model::Cert> = path.iter().map(|&k| &b.certs[k]).collect();
             if let Err(why) = crate::pki::path::check_name_constraints(&certs) {
                 reported.insert(path[0]);
-                out.push(Finding::cert(&Self::META, &b.certs[path[0]], why));
+                out.push(Finding::cert(
+                    &Self::META,
+                    &b.certs[path[0]],
+                    why.to_string(),
+                ));
             }
         }
         out

@@ -347,9 +347,7 @@ pub trait Rule: HasMeta + Sync {
 }
 
 /// Display a certificate in a message: `CN=… [1a2b3c4d5e6f]`.
-pub fn name(c: &Cert) -> String {
-    format!("`{}` [{}]", c.subject, c.short_id())
-}
+pub use crate::pki::model::label as name;
 
 /// Define a rule's unit struct and its metadata in one place.
 macro_rules! rule {

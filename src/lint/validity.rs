@@ -1,5 +1,5 @@
 //! CS301-CS303: validity periods against the injected clock (`--at`).
-use ::time::{Duration, OffsetDateTime};
+use ::time::Duration;
 
 use super::{Bundle, Context, Finding, Rule, name, rule};
 
@@ -25,18 +25,7 @@ rule!(Cs303, "CS303", "expires-soon", Warning,
 );
 
 /// A date for messages: `2026-11-22 13:05:00 UTC`.
-pub fn day(t: OffsetDateTime) -> String {
-    let t = t.to_offset(::time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use crate::pki::model::format_time as day;
 
 impl Rule for Cs301 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
