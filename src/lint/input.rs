@@ -1,5 +1,5 @@
 //! CS1xx: input hygiene. What the loader saw while reading the file.
-use super::{Bundle, Context, Finding, Rule, RuleMeta, Severity, name, rule};
+use super::{Bundle, Context, Finding, Rule, Severity, name, rule};
 use crate::pki::load::{Container, Format, Problem};
 
 rule!(Cs101, "CS101", "unreadable-input", Error,
@@ -62,9 +62,6 @@ rule!(Cs108, "CS108", "pkcs12-not-read", Note,
 const PKCS12_LIMIT_FIX: &str = "the file asks for more key-derivation work than chainsmith allows (docs/robustness.md, Limits): if it comes from a source you trust, re-export it with fewer iterations, e.g. `openssl pkcs12 -in IN -nodes | openssl pkcs12 -export -iter 2048 -out OUT.pfx`";
 
 impl Rule for Cs101 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let f = b.file;
         let mut out = Vec::new();
@@ -133,9 +130,6 @@ impl Rule for Cs101 {
 }
 
 impl Rule for Cs102 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let f = b.file;
         f.problems
@@ -166,9 +160,6 @@ impl Rule for Cs102 {
 }
 
 impl Rule for Cs103 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let f = b.file;
         f.problems
@@ -187,9 +178,6 @@ impl Rule for Cs103 {
 }
 
 impl Rule for Cs104 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         // A key inside a PKCS#12 is what PKCS#12 is for.
         b.file
@@ -217,9 +205,6 @@ impl Rule for Cs104 {
 }
 
 impl Rule for Cs105 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         (0..b.n_file)
             .filter(|&i| b.graph.canonical[i] != i)
@@ -243,9 +228,6 @@ impl Rule for Cs105 {
 }
 
 impl Rule for Cs106 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let f = b.file;
         if f.problems.contains(&Problem::Crlf) {
@@ -262,9 +244,6 @@ impl Rule for Cs106 {
 }
 
 impl Rule for Cs107 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let f = b.file;
         let mut out = Vec::new();
@@ -291,9 +270,6 @@ impl Rule for Cs107 {
 }
 
 impl Rule for Cs108 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.password_given {
             return Vec::new();

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::order::server_order;
-use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, name, rule};
+use super::{Bundle, Context, Finding, Intent, Rule, name, rule};
 use crate::pki::keys;
 use crate::pki::verify::SigCheck;
 use crate::secret::PasswordSource;
@@ -109,9 +109,6 @@ fn hex_colon(b: &[u8]) -> String {
 }
 
 impl Rule for Cs204 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         let top = if b.intent == Intent::ServerChain {
             server_order(b).last().copied()
@@ -182,9 +179,6 @@ impl Rule for Cs204 {
 }
 
 impl Rule for Cs205 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if !b.intent.is_trust() {
             return Vec::new();
@@ -227,9 +221,6 @@ impl Rule for Cs205 {
 }
 
 impl Rule for Cs206 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for i in b.distinct() {
@@ -290,9 +281,6 @@ impl Rule for Cs206 {
 }
 
 impl Rule for Cs207 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for i in b.distinct() {
@@ -372,9 +360,6 @@ fn components(b: &Bundle<'_>) -> Vec<usize> {
 }
 
 impl Rule for Cs208 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let ids: Vec<usize> = b.distinct().collect();
         if ids.len() < 2 {
@@ -431,9 +416,6 @@ impl Rule for Cs208 {
 }
 
 impl Rule for Cs209 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let mut seen: HashSet<usize> = HashSet::new();
         let mut out = Vec::new();
@@ -488,9 +470,6 @@ impl Rule for Cs209 {
 }
 
 impl Rule for Cs211 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter_map(|i| {
@@ -515,9 +494,6 @@ impl Rule for Cs211 {
 }
 
 impl Rule for Cs212 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let file_certs = &b.certs[..b.n_file];
@@ -568,9 +544,6 @@ impl Rule for Cs212 {
 }
 
 impl Rule for Cs213 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         match &b.trust {
             Some(v) if !v.trusted => {
@@ -596,9 +569,6 @@ impl Rule for Cs213 {
 }
 
 impl Rule for Cs214 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         // Only paths under a CA of the file that has constraints.
         if !b.certs[..b.n_file].iter().any(|c| c.has_name_constraints) {
@@ -614,7 +584,11 @@ impl Rule for Cs214 {
             let certs: Vec<&crate::pki::model::Cert> = path.iter().map(|&k| &b.certs[k]).collect();
             if let Err(why) = crate::pki::path::check_name_constraints(&certs) {
                 reported.insert(path[0]);
-                out.push(Finding::cert(&Self::META, &b.certs[path[0]], why));
+                out.push(Finding::cert(
+                    &Self::META,
+                    &b.certs[path[0]],
+                    why.to_string(),
+                ));
             }
         }
         out

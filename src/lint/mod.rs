@@ -330,9 +330,14 @@ impl Bundle<'_> {
     }
 }
 
-/// A lint rule: a unit struct with metadata and a pure check.
-pub trait Rule: Sync {
+/// What the registry, `rules` and reports know about a rule. The [`rule!`]
+/// macro implements it next to the `META` it builds, so no rule writes it.
+pub trait HasMeta {
     fn meta(&self) -> &'static RuleMeta;
+}
+
+/// A lint rule: a unit struct with metadata (from [`rule!`]) and a pure check.
+pub trait Rule: HasMeta + Sync {
     /// Check one file.
     fn check(&self, bundle: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding>;
     /// Check the whole run (rules that count across files). Most rules don't.
@@ -342,9 +347,7 @@ pub trait Rule: Sync {
 }
 
 /// Display a certificate in a message: `CN=… [1a2b3c4d5e6f]`.
-pub fn name(c: &Cert) -> String {
-    format!("`{}` [{}]", c.subject, c.short_id())
-}
+pub use crate::pki::model::label as name;
 
 /// Define a rule's unit struct and its metadata in one place.
 macro_rules! rule {
@@ -367,6 +370,11 @@ macro_rules! rule {
                 fix: $fix,
                 status: $crate::lint::Status::Active,
             };
+        }
+        impl $crate::lint::HasMeta for $ty {
+            fn meta(&self) -> &'static $crate::lint::RuleMeta {
+                &Self::META
+            }
         }
     };
 }

@@ -1,6 +1,6 @@
 //! CS201-CS203, CS210: what kind of certificates are in the file, and in
 //! what order. The three checks the tool exists for.
-use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, Severity, name, rule};
+use super::{Bundle, Context, Finding, Intent, Rule, Severity, name, rule};
 
 rule!(Cs201, "CS201", "leaf-only-ca-bundle", Error,
     summary: "a file meant as CA trust holds only end-entity certificates: the server certificate was uploaded instead of its root and intermediate",
@@ -31,9 +31,6 @@ rule!(Cs210, "CS210", "anchor-in-server-chain", Note,
 );
 
 impl Rule for Cs201 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if !b.intent.is_trust()
             || b.distinct().next().is_none()
@@ -68,9 +65,6 @@ impl Rule for Cs201 {
 }
 
 impl Rule for Cs202 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if !b.intent.is_trust() || !b.distinct().any(|i| b.certs[i].is_ca()) {
             return Vec::new();
@@ -148,9 +142,6 @@ fn render_order(b: &Bundle<'_>, order: &[usize]) -> String {
 }
 
 impl Rule for Cs203 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         match b.intent {
             Intent::ServerChain => server_chain_order(b),
@@ -231,9 +222,6 @@ fn ca_bundle_order(b: &Bundle<'_>) -> Vec<Finding> {
 }
 
 impl Rule for Cs210 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.intent != Intent::ServerChain {
             return Vec::new();

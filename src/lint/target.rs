@@ -53,9 +53,6 @@ fn extension(path: &str) -> String {
 }
 
 impl Rule for Cs401 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.intent != Intent::ApimCa {
             return Vec::new();
@@ -105,9 +102,6 @@ impl Rule for Cs401 {
 }
 
 impl Rule for Cs402 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, _: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         Vec::new()
     }
@@ -134,9 +128,6 @@ impl Rule for Cs402 {
 }
 
 impl Rule for Cs403 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.intent != Intent::Aks {
             return Vec::new();
@@ -222,9 +213,6 @@ fn pkcs12_findings(
 }
 
 impl Rule for Cs404 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         pkcs12_findings(
             b,
@@ -236,9 +224,6 @@ impl Rule for Cs404 {
 }
 
 impl Rule for Cs405 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         pkcs12_findings(
             b,

@@ -2,7 +2,7 @@
 //! usage, algorithms, names and extensions.
 use std::collections::HashSet;
 
-use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, Severity, name, rule};
+use super::{Bundle, Context, Finding, Intent, Rule, Severity, name, rule};
 use crate::pki::model::{Cert, Curve, KeyKind};
 
 rule!(Cs304, "CS304", "ca-missing-basic-constraints", Error,
@@ -104,9 +104,6 @@ fn issuers_in_file(b: &Bundle<'_>) -> HashSet<usize> {
 }
 
 impl Rule for Cs304 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let issuers = issuers_in_file(b);
         b.distinct()
@@ -138,9 +135,6 @@ impl Rule for Cs304 {
 }
 
 impl Rule for Cs305 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter_map(|i| {
@@ -168,9 +162,6 @@ impl Rule for Cs305 {
 }
 
 impl Rule for Cs306 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| {
@@ -191,9 +182,6 @@ impl Rule for Cs306 {
 }
 
 impl Rule for Cs307 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter_map(|i| {
@@ -235,9 +223,6 @@ pub fn weak_key(k: &KeyKind) -> Option<String> {
 }
 
 impl Rule for Cs308 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter_map(|i| {
@@ -261,9 +246,6 @@ fn server_leaves(b: &Bundle<'_>) -> Vec<usize> {
 }
 
 impl Rule for Cs309 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         server_leaves(b)
             .into_iter()
@@ -285,9 +267,6 @@ impl Rule for Cs309 {
 }
 
 impl Rule for Cs310 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         server_leaves(b)
             .into_iter()
@@ -311,9 +290,6 @@ impl Rule for Cs310 {
 }
 
 impl Rule for Cs316 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.intent != Intent::ServerChain {
             return Vec::new();
@@ -356,9 +332,6 @@ pub fn host_matches(c: &Cert, host: &str) -> bool {
 }
 
 impl Rule for Cs311 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         let Some(host) = &ctx.host else {
             return Vec::new();
@@ -391,9 +364,6 @@ impl Rule for Cs311 {
 }
 
 impl Rule for Cs312 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let issuers = issuers_in_file(b);
         b.distinct()
@@ -411,9 +381,6 @@ impl Rule for Cs312 {
 }
 
 impl Rule for Cs313 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| !b.certs[i].is_ca() && b.certs[i].is_self_issued())
@@ -430,9 +397,6 @@ impl Rule for Cs313 {
 }
 
 impl Rule for Cs314 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| !b.certs[i].duplicate_extensions.is_empty())
@@ -453,9 +417,6 @@ impl Rule for Cs314 {
 }
 
 impl Rule for Cs315 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| !b.certs[i].unknown_critical_extensions.is_empty())

@@ -1,7 +1,7 @@
 //! CS301-CS303: validity periods against the injected clock (`--at`).
-use ::time::{Duration, OffsetDateTime};
+use ::time::Duration;
 
-use super::{Bundle, Context, Finding, Rule, RuleMeta, name, rule};
+use super::{Bundle, Context, Finding, Rule, name, rule};
 
 rule!(Cs301, "CS301", "expired", Error,
     summary: "notAfter before --at",
@@ -25,23 +25,9 @@ rule!(Cs303, "CS303", "expires-soon", Warning,
 );
 
 /// A date for messages: `2026-11-22 13:05:00 UTC`.
-pub fn day(t: OffsetDateTime) -> String {
-    let t = t.to_offset(::time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use crate::pki::model::format_time as day;
 
 impl Rule for Cs301 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| b.certs[i].not_after < ctx.now)
@@ -58,9 +44,6 @@ impl Rule for Cs301 {
 }
 
 impl Rule for Cs302 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         b.distinct()
             .filter(|&i| b.certs[i].not_before > ctx.now)
@@ -77,9 +60,6 @@ impl Rule for Cs302 {
 }
 
 impl Rule for Cs303 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
         // A window past the last representable date (a huge --warn-days, or
         // --at near 9999-12-31) takes in every certificate not yet expired.

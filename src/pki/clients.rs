@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use ::time::OffsetDateTime;
 
 use super::chain::Verifier;
-use super::model::{Cert, Curve, KeyKind};
+use super::model::{Cert, Curve, KeyKind, format_time, label};
 use super::verify::SigCheck;
 
 /// The clients chainsmith models.
@@ -561,23 +561,6 @@ fn keep(best: &mut Option<Best>, depth: usize, reason: String, p: &[usize]) {
     }
 }
 
-fn label(c: &Cert) -> String {
-    format!("`{}` [{}]", c.subject, c.short_id())
-}
-
-fn when(t: OffsetDateTime) -> String {
-    let t = t.to_offset(::time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// Check one candidate path (target first, anchor last) by `m`'s rules.
 /// The error carries how far up the path it was found, for choosing the
 /// most telling failure.
@@ -599,10 +582,14 @@ fn check_path(
         let is_target = depth == 0;
         if !is_anchor || m.anchor_dates_checked {
             if t < c.not_before {
-                return err(depth, c, format!("not valid before {}", when(c.not_before)));
+                return err(
+                    depth,
+                    c,
+                    format!("not valid before {}", format_time(c.not_before)),
+                );
             }
             if t > c.not_after {
-                return err(depth, c, format!("expired on {}", when(c.not_after)));
+                return err(depth, c, format!("expired on {}", format_time(c.not_after)));
             }
         }
         if let Some(oid) = c.unknown_critical_extensions.first() {
@@ -735,7 +722,7 @@ fn check_path(
             ),
         ));
     }
-    super::path::check_name_constraints(&certs).map_err(|e| (n, e))
+    super::path::check_name_constraints(&certs).map_err(|e| (n, e.to_string()))
 }
 
 /// Does `m` exempt the anchor from its own pathLenConstraint? Every client

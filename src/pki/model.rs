@@ -281,6 +281,25 @@ pub struct Cert {
     pub sha256: [u8; 32],
 }
 
+/// A certificate in a message: `` `CN=…` [1a2b3c4d5e6f] ``.
+pub fn label(c: &Cert) -> String {
+    format!("`{}` [{}]", c.subject, c.short_id())
+}
+
+/// A time in a message: `2026-11-22 13:05:00 UTC`.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(::time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 impl Cert {
     /// Parse one DER certificate. The error is x509-parser's reason.
     pub fn parse(der: &[u8], source: Source) -> Result<Cert, String> {

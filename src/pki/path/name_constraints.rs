@@ -1,546 +1,9 @@
-//! A certification path validator: "would a client holding these anchors
-//! trust this chain?". It takes trust anchors, an unordered pool of
-//! intermediates (which may hold decoys, cycles and cross-signs), a target
-//! and a validation time, and searches depth-first over alternative issuers
-//! with a work budget, so pathological inputs end quickly.
-//!
-//! Checks on every certificate of a candidate path: validity at the given
-//! time, signature, unknown critical and duplicate extensions, weak keys, and
-//! the structural rules of RFC 5280 that strict verifiers (OpenSSL
-//! `-x509_strict`, rustls-webpki) enforce. Issuers must be CAs
-//! (basicConstraints CA:TRUE; criticality is the linter's CS306, as in
-//! RFC 5280 §6.1.4 (k) and PKITS 4.6.4), with keyCertSign when keyUsage is
-//! present, and their pathLenConstraint must hold (self-issued intermediates
-//! do not count, RFC 5280 §6.1.4 (l)). Name constraints (DNS, IP, email,
-//! URI host, directory name) are applied to the names below each
-//! constraining CA, with a work cap; see `name_constraints`.
-use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
-
-use ::time::OffsetDateTime;
+//! Name constraints (RFC 5280 §4.2.1.10) along a path.
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::model::{Cert, Curve, KeyKind, KeyUsage};
-use super::verify::{self, SigCheck};
-
-/// What the validator is asked for.
-#[derive(Debug, Clone)]
-pub struct PathOptions {
-    pub time: OffsetDateTime,
-    /// Most intermediates a path may hold (`None`: the default limit).
-    pub max_intermediates: Option<usize>,
-    /// Check the target for TLS server use (EKU serverAuth when EKU is present).
-    pub server: bool,
-    /// keyUsage bits the target must have when it has a keyUsage extension.
-    pub required_key_usage: u16,
-    /// Signature checks and issuer candidates the search may try in total.
-    pub budget: usize,
-}
-
-/// Where signature checks come from: a shared cache, or a fresh one.
-#[derive(Clone, Copy)]
-pub enum Sigs<'v> {
-    Fresh,
-    Shared(&'v super::chain::Verifier),
-}
-
-/// Intermediates allowed when no limit is given (webpki allows 6 sub-CAs;
-/// real chains use 1-3).
-pub const DEFAULT_MAX_INTERMEDIATES: usize = 8;
-/// Candidate steps one validation may take.
-pub const DEFAULT_BUDGET: usize = 256;
-
-impl PathOptions {
-    pub fn new(time: OffsetDateTime) -> Self {
-        PathOptions {
-            time,
-            max_intermediates: None,
-            server: true,
-            required_key_usage: 0,
-            budget: DEFAULT_BUDGET,
-        }
-    }
-}
-
-/// The answer: trusted or not, the path found (target first, anchor last),
-/// and a reason a person can act on.
-#[derive(Debug, Clone)]
-pub struct Verdict<'a> {
-    pub trusted: bool,
-    pub path: Vec<&'a Cert>,
-    pub reason: String,
-}
-
-/// Candidate issuers, each with "is a trust anchor", in the order tried.
-type Candidates<'a> = Rc<[(bool, &'a Cert)]>;
-
-struct Search<'a, 'o> {
-    opts: &'o PathOptions,
-    by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>>,
-    /// Fallback lookup by normalised name (case and spacing, RFC 5280 §7.1).
-    by_norm: HashMap<String, Vec<(bool, &'a Cert)>>,
-    sigs: HashMap<([u8; 32], [u8; 32]), bool>,
-    /// Candidate issuers per (issuer name, AKI), sorted once: a pile of
-    /// same-name certificates is looked up and ordered once, not per step.
-    cands: HashMap<(&'a [u8], Option<&'a [u8]>), Candidates<'a>>,
-    shared: Sigs<'o>,
-    steps: usize,
-    /// The failure seen deepest in the search, with its depth.
-    best_error: Option<(usize, String)>,
-}
-
-/// Find a valid path from `target` to one of `anchors` through `pool`.
-pub fn validate<'a>(
-    target: &'a Cert,
-    pool: &'a [&'a Cert],
-    anchors: &'a [&'a Cert],
-    opts: &PathOptions,
-) -> Verdict<'a> {
-    validate_with(target, pool, anchors, opts, Sigs::Fresh)
-}
-
-/// `validate`, with signature checks shared with (and cached in) a `Verifier`.
-pub fn validate_with<'a, 'o>(
-    target: &'a Cert,
-    pool: &'a [&'a Cert],
-    anchors: &'a [&'a Cert],
-    opts: &'o PathOptions,
-    sigs: Sigs<'o>,
-) -> Verdict<'a> {
-    let mut by_subject: HashMap<&'a [u8], Vec<(bool, &'a Cert)>> = HashMap::new();
-    let mut by_norm: HashMap<String, Vec<(bool, &'a Cert)>> = HashMap::new();
-    let anchor_fps: HashSet<[u8; 32]> = anchors.iter().map(|a| a.sha256).collect();
-    let all = anchors.iter().map(|a| (true, *a)).chain(
-        pool.iter()
-            .filter(|p| !anchor_fps.contains(&p.sha256))
-            .map(|p| (false, *p)),
-    );
-    for (anchor, c) in all {
-        by_subject
-            .entry(c.subject_raw.as_slice())
-            .or_default()
-            .push((anchor, c));
-        by_norm
-            .entry(norm(&c.subject))
-            .or_default()
-            .push((anchor, c));
-    }
-    let mut s = Search {
-        opts,
-        by_subject,
-        by_norm,
-        sigs: HashMap::new(),
-        cands: HashMap::new(),
-        shared: sigs,
-        steps: 0,
-        best_error: None,
-    };
-    let fail = |reason: String| Verdict {
-        trusted: false,
-        path: vec![target],
-        reason,
-    };
-    if let Err(e) = s.check_cert(target, Position::Target) {
-        return fail(format!("{}: {e}", label(target)));
-    }
-    // A target that is itself a trust anchor is trusted directly.
-    if anchor_fps.contains(&target.sha256) {
-        return Verdict {
-            trusted: true,
-            path: vec![target],
-            reason: format!("{} is itself a trust anchor", label(target)),
-        };
-    }
-    let mut chain = vec![target];
-    if s.extend(&mut chain) {
-        let anchor = chain.last().map(|c| label(c)).unwrap_or_default();
-        return Verdict {
-            trusted: true,
-            reason: format!(
-                "valid path of {} certificates to the trust anchor {anchor}",
-                chain.len()
-            ),
-            path: chain,
-        };
-    }
-    let reason = s
-        .best_error
-        .map(|(_, e)| e)
-        .unwrap_or_else(|| format!("no issuer of {} was found", label(target)));
-    fail(reason)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Position {
-    Target,
-    /// An issuer with this many non-self-issued intermediates below it.
-    Issuer {
-        below: usize,
-        anchor: bool,
-    },
-}
-
-/// `2026-11-22 13:05:00 UTC`
-fn when(t: OffsetDateTime) -> String {
-    let t = t.to_offset(::time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// Light RFC 5280 §7.1 name comparison: case-insensitive, internal runs of
-/// spaces collapsed, spaces around attribute values ignored.
-fn norm(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-        .replace(" ,", ",")
-        .replace("= ", "=")
-}
-
-fn label(c: &Cert) -> String {
-    format!("`{}` [{}]", c.subject, c.short_id())
-}
-
-impl<'a> Search<'a, '_> {
-    fn note(&mut self, depth: usize, e: String) {
-        if self.best_error.as_ref().is_none_or(|(d, _)| depth > *d) {
-            self.best_error = Some((depth, e));
-        }
-    }
-
-    fn signed_by(&mut self, child: &Cert, issuer: &Cert) -> Result<(), String> {
-        let key = (child.sha256, issuer.sha256);
-        let ok = match self.sigs.get(&key) {
-            Some(v) => *v,
-            None => {
-                let r = match self.shared {
-                    Sigs::Shared(v) => v.check(child, issuer),
-                    Sigs::Fresh => verify::check(child, issuer),
-                };
-                let v = r == SigCheck::Valid;
-                self.sigs.insert(key, v);
-                if let SigCheck::Unsupported(why) = r {
-                    return Err(format!(
-                        "the signature of {} cannot be checked: {why}",
-                        label(child)
-                    ));
-                }
-                v
-            }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "the signature of {} does not verify with the key of {}",
-                label(child),
-                label(issuer)
-            ))
-        }
-    }
-
-    /// The certificates that may have issued `cur`, anchors first, then
-    /// those whose SKI matches its AKI (stable otherwise); computed once per
-    /// (issuer name, AKI).
-    fn candidates(&mut self, cur: &'a Cert) -> Candidates<'a> {
-        let key = (cur.issuer_raw.as_slice(), cur.aki.as_deref());
-        if let Some(c) = self.cands.get(&key) {
-            return Rc::clone(c);
-        }
-        let mut cands: Vec<(bool, &'a Cert)> = self
-            .by_subject
-            .get(cur.issuer_raw.as_slice())
-            .or_else(|| self.by_norm.get(&norm(&cur.issuer)))
-            .cloned()
-            .unwrap_or_default();
-        cands.sort_by_key(|(anchor, c)| {
-            let kid = match (&cur.aki, &c.ski) {
-                (Some(a), Some(s)) => a != s,
-                _ => false,
-            };
-            (!*anchor, kid)
-        });
-        let cands: Candidates<'a> = cands.into();
-        self.cands.insert(key, Rc::clone(&cands));
-        cands
-    }
-
-    /// Depth-first search upward from the last certificate of `chain`.
-    fn extend(&mut self, chain: &mut Vec<&'a Cert>) -> bool {
-        let cur = match chain.last() {
-            Some(c) => *c,
-            None => return false,
-        };
-        let depth = chain.len();
-        let cands = self.candidates(cur);
-        if cands.is_empty() {
-            self.note(
-                depth,
-                format!(
-                    "no issuer `{}` of {} is in the chain or the trust store{}",
-                    cur.issuer,
-                    label(cur),
-                    cur.aki
-                        .as_ref()
-                        .map(|a| format!(" (AKI {})", hex::encode(a)))
-                        .unwrap_or_default()
-                ),
-            );
-            return false;
-        }
-        let intermediates_below = chain[1..].iter().filter(|c| !c.is_self_issued()).count();
-        for &(is_anchor, cand) in cands.iter() {
-            self.steps += 1;
-            if self.steps > self.opts.budget {
-                self.note(
-                    usize::MAX,
-                    "path search gave up: too many candidate issuers (work budget exhausted)"
-                        .to_owned(),
-                );
-                return false;
-            }
-            if chain.iter().any(|c| {
-                c.sha256 == cand.sha256
-                    || (c.subject_raw == cand.subject_raw && c.spki == cand.spki)
-            }) {
-                self.note(
-                    depth,
-                    format!("issuers of {} loop back into the path", label(cur)),
-                );
-                continue;
-            }
-            if let Err(e) = self.signed_by(cur, cand) {
-                self.note(depth, e);
-                continue;
-            }
-            let pos = Position::Issuer {
-                below: intermediates_below,
-                anchor: is_anchor,
-            };
-            if let Err(e) = self.check_cert(cand, pos) {
-                self.note(depth + 1, format!("{}: {e}", label(cand)));
-                continue;
-            }
-            chain.push(cand);
-            if is_anchor {
-                match name_constraints(chain) {
-                    Ok(()) => return true,
-                    Err(e) => {
-                        self.note(depth + 1, e);
-                        chain.pop();
-                        continue;
-                    }
-                }
-            }
-            let max = self
-                .opts
-                .max_intermediates
-                .unwrap_or(DEFAULT_MAX_INTERMEDIATES);
-            // Self-issued intermediates (key rollover) are not logical hops.
-            let logical = chain[1..].iter().filter(|c| !c.is_self_issued()).count();
-            if logical > max {
-                self.note(
-                    depth + 1,
-                    format!("the path needs more than {max} intermediate certificates"),
-                );
-                chain.pop();
-                continue;
-            }
-            if self.extend(chain) {
-                return true;
-            }
-            chain.pop();
-            if self.steps > self.opts.budget {
-                return false;
-            }
-        }
-        false
-    }
-
-    fn check_cert(&self, c: &Cert, pos: Position) -> Result<(), String> {
-        // Certificate times have whole seconds; so does the comparison.
-        let t = self
-            .opts
-            .time
-            .replace_nanosecond(0)
-            .unwrap_or(self.opts.time);
-        if t < c.not_before {
-            return Err(format!("not valid before {}", when(c.not_before)));
-        }
-        if t > c.not_after {
-            return Err(format!("expired on {}", when(c.not_after)));
-        }
-        if let Some(oid) = c.unknown_critical_extensions.first() {
-            return Err(format!("unknown critical extension {oid}"));
-        }
-        if let Some(oid) = c.duplicate_extensions.first() {
-            return Err(format!("extension {oid} appears twice"));
-        }
-        if c.version != 3 {
-            return Err(format!(
-                "X.509 version {} certificates are not accepted",
-                c.version
-            ));
-        }
-        match &c.key {
-            KeyKind::Rsa { bits } if *bits < 2048 || bits % 8 != 0 => {
-                return Err(format!("RSA-{bits} key is not accepted"));
-            }
-            KeyKind::Dsa { .. } => return Err("DSA keys are not accepted".to_owned()),
-            KeyKind::Ec {
-                curve: Curve::Other,
-                ..
-            } => {
-                return Err("EC key on an unnamed or unsupported curve".to_owned());
-            }
-            _ => {}
-        }
-        let bc = c.basic_constraints;
-        let ku = c.key_usage;
-        if ku.is_some_and(|k| k.key_cert_sign()) && !bc.is_some_and(|b| b.ca) {
-            return Err("keyUsage keyCertSign without basicConstraints CA:TRUE".to_owned());
-        }
-        strict(c, pos, self.shared)?;
-        match pos {
-            Position::Target => {
-                if self.opts.server
-                    && let Some(eku) = &c.ext_key_usage
-                    && !eku.server_auth
-                    && !eku.any
-                {
-                    return Err("extendedKeyUsage lacks serverAuth".to_owned());
-                }
-                let need = self.opts.required_key_usage;
-                if need != 0 && ku.is_some_and(|k| k.flags & need != need) {
-                    let missing = KeyUsage {
-                        flags: need,
-                        critical: false,
-                    }
-                    .names()
-                    .join(", ");
-                    return Err(format!("keyUsage lacks {missing}"));
-                }
-            }
-            Position::Issuer { below, .. } => {
-                let Some(bc) = bc else {
-                    return Err("issues certificates but has no basicConstraints".to_owned());
-                };
-                if !bc.ca {
-                    return Err("issues certificates but basicConstraints is CA:FALSE".to_owned());
-                }
-                if ku.is_some_and(|k| !k.key_cert_sign()) {
-                    return Err("keyUsage lacks keyCertSign".to_owned());
-                }
-                if let Some(max) = bc.path_len
-                    && below > max as usize
-                {
-                    return Err(format!(
-                        "pathLenConstraint {max} allows {max} intermediate(s) below it, but the path has {below}"
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Structural checks that need the extensions as encoded.
-fn strict(c: &Cert, pos: Position, sigs: Sigs<'_>) -> Result<(), String> {
-    let Ok((_, x)) = X509Certificate::from_der(&c.der) else {
-        return Err("the certificate does not parse".to_owned());
-    };
-    if x.tbs_certificate.signature != x.signature_algorithm {
-        return Err(
-            "the signature algorithm inside the certificate differs from the outer one".to_owned(),
-        );
-    }
-    if x.issuer().iter().next().is_none() {
-        return Err("the issuer name is empty".to_owned());
-    }
-    let is_issuer = matches!(pos, Position::Issuer { .. });
-    if is_issuer && x.subject().iter().next().is_none() {
-        return Err("a CA with an empty subject name".to_owned());
-    }
-    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = x.public_key().parsed() {
-        let m: Vec<u8> = rsa
-            .modulus
-            .iter()
-            .copied()
-            .skip_while(|b| *b == 0)
-            .collect();
-        if let Some(first) = m.first() {
-            let bits = (m.len() - 1) * 8 + (8 - first.leading_zeros() as usize);
-            if !bits.is_multiple_of(8) {
-                return Err(format!(
-                    "RSA modulus of {bits} bits (not a whole number of bytes)"
-                ));
-            }
-        }
-    }
-    let self_signed = c.is_self_issued()
-        && match sigs {
-            Sigs::Shared(v) => v.check(c, c),
-            Sigs::Fresh => verify::check(c, c),
-        } == SigCheck::Valid;
-    let mut has_aki = false;
-    let mut has_ski = false;
-    for ext in x.extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(aki) => {
-                has_aki = aki.key_identifier.is_some();
-                if ext.critical {
-                    return Err("authorityKeyIdentifier is marked critical".to_owned());
-                }
-                if self_signed
-                    && (aki.key_identifier.is_none()
-                        || aki.authority_cert_issuer.is_some()
-                        || aki.authority_cert_serial.is_some())
-                {
-                    return Err(
-                        "a root's authorityKeyIdentifier must hold only a key identifier"
-                            .to_owned(),
-                    );
-                }
-                if self_signed
-                    && let (Some(k), Some(s)) = (&aki.key_identifier, &c.ski)
-                    && k.0 != s.as_slice()
-                {
-                    return Err(
-                        "a root's authorityKeyIdentifier differs from its subjectKeyIdentifier"
-                            .to_owned(),
-                    );
-                }
-            }
-            ParsedExtension::SubjectKeyIdentifier(_) => {
-                has_ski = true;
-                if ext.critical {
-                    return Err("subjectKeyIdentifier is marked critical".to_owned());
-                }
-            }
-            ParsedExtension::ParseError { .. } => {
-                return Err(format!("extension {} is malformed", ext.oid.to_id_string()));
-            }
-            _ => {}
-        }
-    }
-    let anchor = matches!(pos, Position::Issuer { anchor: true, .. });
-    if !self_signed && !anchor && !has_aki {
-        return Err("authorityKeyIdentifier is missing".to_owned());
-    }
-    if is_issuer && !has_ski {
-        return Err("a CA without subjectKeyIdentifier".to_owned());
-    }
-    Ok(())
-}
+use super::PathError;
+use crate::pki::model::{Cert, label};
 
 /// Name checks one path may do before it is refused (OpenSSL caps the same
 /// quadratic work; limbo's nc-dos cases expect a refusal).
@@ -561,11 +24,11 @@ const NAME_CONSTRAINT_BUDGET: usize = 1 << 20;
 /// `foo.example.com`.
 /// Name constraints along a path (target first, anchor last), for callers
 /// that built the path themselves (`pki::clients`).
-pub fn check_name_constraints(chain: &[&Cert]) -> Result<(), String> {
+pub fn check_name_constraints(chain: &[&Cert]) -> Result<(), PathError> {
     name_constraints(chain)
 }
 
-fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
+pub(super) fn name_constraints(chain: &[&Cert]) -> Result<(), PathError> {
     // Each certificate's names are read once, however many CAs above it
     // constrain them.
     let mut names_of: Vec<Option<Names>> = (0..chain.len()).map(|_| None).collect();
@@ -575,10 +38,10 @@ fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
         };
         if k == 0 {
             if !ca.is_ca() {
-                return Err(format!(
-                    "{}: name constraints in a certificate that is not a CA",
-                    label(ca)
-                ));
+                return Err(PathError::NameConstraints {
+                    cert: label(ca),
+                    why: "name constraints in a certificate that is not a CA".to_owned(),
+                });
             }
             continue;
         }
@@ -589,19 +52,19 @@ fn name_constraints(chain: &[&Cert]) -> Result<(), String> {
             let names = names_of[j].get_or_insert_with(|| Names::of(child));
             let work = nc.len().saturating_mul(names.len());
             if work > NAME_CONSTRAINT_BUDGET {
-                return Err(format!(
-                    "{}: checking {} name constraints against {} names is too much work; refused",
-                    label(ca),
-                    nc.len(),
-                    names.len()
-                ));
+                return Err(PathError::NameConstraints {
+                    cert: label(ca),
+                    why: format!(
+                        "checking {} name constraints against {} names is too much work; refused",
+                        nc.len(),
+                        names.len()
+                    ),
+                });
             }
-            nc.check(names).map_err(|e| {
-                format!(
-                    "{}: the nameConstraints of {} reject it: {e}",
-                    label(child),
-                    label(ca)
-                )
+            nc.check(names).map_err(|why| PathError::NameRejected {
+                cert: label(child),
+                ca: label(ca),
+                why,
             })?;
         }
     }
@@ -728,7 +191,7 @@ const NAME_CONSTRAINTS_OID: &str = "2.5.29.30";
 impl Constraints {
     /// `Ok(None)` without the extension; an error when it is present but
     /// unreadable, empty, or holds a malformed base.
-    fn of(c: &Cert) -> Result<Option<Constraints>, String> {
+    fn of(c: &Cert) -> Result<Option<Constraints>, PathError> {
         if !c.has_name_constraints {
             return Ok(None);
         }
@@ -743,22 +206,30 @@ impl Constraints {
             return Ok(None);
         };
         let ParsedExtension::NameConstraints(nc) = ext.parsed_extension() else {
-            return Err(format!("{}: unreadable name constraints", label(c)));
+            return Err(PathError::NameConstraints {
+                cert: label(c),
+                why: "unreadable name constraints".to_owned(),
+            });
         };
         let bases = |t: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
             t.as_deref()
                 .unwrap_or(&[])
                 .iter()
-                .map(|s| Base::parse(&s.base).map_err(|e| format!("{}: {e}", label(c))))
-                .collect::<Result<Vec<Base>, String>>()
+                .map(|s| {
+                    Base::parse(&s.base).map_err(|why| PathError::NameConstraints {
+                        cert: label(c),
+                        why,
+                    })
+                })
+                .collect::<Result<Vec<Base>, PathError>>()
         };
         let permit = bases(&nc.permitted_subtrees)?;
         let exclude = bases(&nc.excluded_subtrees)?;
         if permit.is_empty() && exclude.is_empty() {
-            return Err(format!(
-                "{}: name constraints with neither permitted nor excluded subtrees",
-                label(c)
-            ));
+            return Err(PathError::NameConstraints {
+                cert: label(c),
+                why: "name constraints with neither permitted nor excluded subtrees".to_owned(),
+            });
         }
         Ok(Some(Constraints { permit, exclude }))
     }
