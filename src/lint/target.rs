@@ -235,9 +235,6 @@ impl Rule for Cs405 {
 }
 
 impl Rule for Cs406 {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         if b.file.format != Format::Pkcs12 {
             return Vec::new();
