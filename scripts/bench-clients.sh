@@ -7,13 +7,12 @@
 #
 # BASE_BINARY is a release build of the commit to compare with (e.g. from
 # `git worktree add --detach ../base <rev> && cargo build --release` there);
-# NEW_BINARY defaults to target/release/chainsmith. Medians from one
-# hyperfine run (alternating is not needed: both run in the same call).
+# NEW_BINARY defaults to target/release/chainsmith. RUNS (default 15)
+# alternating rounds; medians of wall and CPU time.
 set -euo pipefail
 base=${1:?usage: scripts/bench-clients.sh BASE_BINARY [NEW_BINARY]}
 new=${2:-target/release/chainsmith}
 runs=${RUNS:-15}
-command -v hyperfine >/dev/null || { echo "bench-clients: hyperfine is not installed" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -35,14 +34,28 @@ for i in $(seq 1 1000); do
 done
 
 args="lint --quiet --exit-zero --no-config --trust $work/ca/root.crt $work/scan"
-hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$work/h.json" \
-  -n base "$base $args" \
-  -n "new, every client" "$new $args --client all" \
-  -n "new, openssl only" "$new $args --client openssl" >&2
-python3 - "$work/h.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-base = r["base"]["median"]
-for name, x in r.items():
-    print(f"{name:22s} median {x['median']*1000:8.1f} ms  ratio to base {x['median']/base:5.2f}x")
+# Alternating runs, not hyperfine's one command after the other: on a
+# shared machine the load drifts within a minute, and a ratio is only fair
+# when both sides see the same drift. Wall and CPU time (user + sys) each.
+python3 - "$runs" "$base $args" "$new $args --client all" "$new $args --client openssl" <<'PY'
+import resource, shlex, statistics, subprocess, sys, time
+runs = int(sys.argv[1])
+names = ["base", "new, every client", "new, openssl only"]
+cmds = [shlex.split(c) for c in sys.argv[2:]]
+wall = {n: [] for n in names}
+cpu = {n: [] for n in names}
+for i in range(runs + 2):
+    for n, c in zip(names, cmds):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        t1 = time.perf_counter()
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if i >= 2:  # two warm-up rounds
+            wall[n].append(t1 - t0)
+            cpu[n].append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+bw, bc = statistics.median(wall["base"]), statistics.median(cpu["base"])
+for n in names:
+    w, c = statistics.median(wall[n]), statistics.median(cpu[n])
+    print(f"{n:20s} wall median {w*1000:7.1f} ms ({w/bw:4.2f}x)   cpu median {c*1000:7.1f} ms ({c/bc:4.2f}x)")
 PY

@@ -217,7 +217,20 @@ fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Opti
         ctx.clients,
         ctx.verifier,
     );
-    let refs = |path: &[&Cert]| path.iter().map(|c| CertRef::of(c)).collect::<Vec<_>>();
+    // The clients' paths share their certificates: describe each once (an
+    // RFC 4514 name is not free, and this runs for every file of a scan).
+    let described: std::cell::RefCell<HashMap<[u8; 32], Arc<CertRef>>> = Default::default();
+    let refs = |path: &[&Cert]| {
+        let mut memo = described.borrow_mut();
+        path.iter()
+            .map(|c| {
+                Arc::clone(
+                    memo.entry(c.sha256)
+                        .or_insert_with(|| Arc::new(CertRef::of(c))),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     let per: Vec<ClientTrust> = found
         .iter()
         .map(|v| ClientTrust {
@@ -234,7 +247,14 @@ fn verdict(p: &Prepared, ctx: &Context<'_>, now: ::time::OffsetDateTime) -> Opti
         .map(|c| c.client.name())
         .collect();
     let reason = match (trusted, found.first()) {
-        (true, Some(v)) => format!("trusted by every client checked; {}", v.reason),
+        (true, Some(v)) => format!(
+            "trusted by every client checked ({}); {}",
+            per.iter()
+                .map(|c| c.client.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            v.reason
+        ),
         (false, _) if rejecting.len() == per.len() => {
             format!(
                 "rejected by every client checked ({})",

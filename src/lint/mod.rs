@@ -285,8 +285,9 @@ pub struct TrustVerdict {
     pub trusted: bool,
     pub reason: String,
     /// A trusting client's path (leaf first, anchor last), else the first
-    /// client's best path.
-    pub path: Vec<CertRef>,
+    /// client's best path. Shared with the clients' paths (`Arc`): a scan
+    /// keeps every file's verdicts until the report.
+    pub path: Vec<Arc<CertRef>>,
     /// One verdict per client, in `--client` order.
     pub clients: Vec<ClientTrust>,
 }
@@ -297,7 +298,7 @@ pub struct ClientTrust {
     pub client: crate::pki::clients::Client,
     pub trusted: bool,
     pub reason: String,
-    pub path: Vec<CertRef>,
+    pub path: Vec<Arc<CertRef>>,
 }
 
 impl TrustVerdict {

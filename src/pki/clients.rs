@@ -309,6 +309,7 @@ struct Link {
 struct Found<'a> {
     certs: Vec<&'a Cert>,
     in_store: Vec<bool>,
+    self_issued: Vec<bool>,
     self_signed: Vec<bool>,
     /// Paths as certificate indices, target first; each ends where no
     /// further issuer was found, at a self-signed certificate, or at the
@@ -371,13 +372,18 @@ fn search<'a>(
             .or_default()
             .push(i);
     }
+    // Name comparison is not free (case and spacing are folded): once per
+    // certificate, not once per client and path.
+    let self_issued: Vec<bool> = certs.iter().map(|c| c.is_self_issued()).collect();
     let self_signed: Vec<bool> = certs
         .iter()
-        .map(|c| c.is_self_issued() && verifier.check(c, c) == SigCheck::Valid)
+        .zip(&self_issued)
+        .map(|(c, &si)| si && verifier.check(c, c) == SigCheck::Valid)
         .collect();
     let mut found = Found {
         certs,
         in_store,
+        self_issued,
         self_signed,
         paths: Vec::new(),
         links: HashMap::new(),
@@ -626,7 +632,8 @@ fn check_path(
             );
         }
         if m.strict {
-            strict(c, depth, n).map_err(|why| (depth + 1, format!("{}: {why}", label(c))))?;
+            strict(c, f.self_issued[p[depth]], depth, n)
+                .map_err(|why| (depth + 1, format!("{}: {why}", label(c))))?;
         }
         if is_target {
             if let Some(eku) = &c.ext_key_usage
@@ -668,10 +675,7 @@ fn check_path(
             }
             match c.basic_constraints {
                 Some(bc) if bc.ca => {
-                    let below_ca = certs[1..depth]
-                        .iter()
-                        .filter(|x| !x.is_self_issued())
-                        .count();
+                    let below_ca = p[1..depth].iter().filter(|&&x| !f.self_issued[x]).count();
                     if let Some(len) = bc.path_len
                         && !is_anchor_exempt(m, is_anchor)
                         && below_ca > len as usize
@@ -734,9 +738,8 @@ fn is_anchor_exempt(_m: &Model, _is_anchor: bool) -> bool {
 
 /// OpenSSL's `X509_V_FLAG_X509_STRICT` checks (crypto/x509/v3_purp.c and
 /// x509_vfy.c `check_extensions`).
-fn strict(c: &Cert, depth: usize, n: usize) -> Result<(), String> {
+fn strict(c: &Cert, self_issued: bool, depth: usize, n: usize) -> Result<(), String> {
     let is_ca_position = depth > 0;
-    let self_issued = c.is_self_issued();
     if is_ca_position {
         if c.version != 3 {
             return Err("strict mode: a CA must be version 3".to_owned());

@@ -98,15 +98,17 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
                 escape(&f.path),
                 escape_text(&t.reason)
             );
-            // One line per client: clients disagree, and the user asks
-            // about one of them.
+            // One line per client when any client rejects the chain:
+            // clients disagree, and the user asks about one of them. When
+            // every client trusts it, the headline says so and the path
+            // below is the same for all.
             let width = t
                 .clients
                 .iter()
                 .map(|c| c.client.name().len())
                 .max()
                 .unwrap_or(0);
-            for c in &t.clients {
+            for c in t.clients.iter().filter(|_| !t.trusted) {
                 let (word, color) = if c.trusted {
                     ("trusted    ", "32")
                 } else {

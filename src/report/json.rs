@@ -133,7 +133,7 @@ pub fn build<'a>(r: &'a LintReport<'a>) -> JsonReport<'a> {
                 trust: f.trust.as_ref().map(|t| JsonTrust {
                     trusted: t.trusted,
                     reason: &t.reason,
-                    path: t.path.iter().map(cert).collect(),
+                    path: t.path.iter().map(|c| cert(c)).collect(),
                     clients: t.clients.iter().map(client).collect(),
                 }),
             })
@@ -165,7 +165,7 @@ fn client(c: &crate::lint::ClientTrust) -> JsonClient<'_> {
         client: c.client.name(),
         trusted: c.trusted,
         reason: &c.reason,
-        path: c.path.iter().map(cert).collect(),
+        path: c.path.iter().map(|c| cert(c)).collect(),
         evidence: match c.client.model().evidence {
             Evidence::Measured => "measured",
             Evidence::ReadFromSource => "read-from-source",
