@@ -230,7 +230,7 @@ fn generate_process(c: &mut Criterion) {
 fn pfx(c: &mut Criterion) {
     let key = keys::generate(KeyType::EcP256).unwrap();
     let params = rcgen::CertificateParams::new(vec!["www.example.com".to_owned()]).unwrap();
-    let der = params.self_signed(&key).unwrap().der().to_vec();
+    let der = params.self_signed(&*key).unwrap().der().to_vec();
     let name: Arc<str> = Arc::from("bench");
     let certs = vec![Cert::parse(&der, Source::new(&name, 0, None, Container::Der)).unwrap()];
     let mut g = c.benchmark_group("pfx");

@@ -428,7 +428,7 @@ fn to_pfx(
         .unwrap_or(crate::cli::generate::PfxProfileArg::Compat)
         .into();
     let spec = pkcs12::PfxSpec {
-        key: key.as_ref(),
+        key: key.as_deref(),
         certs: &chain,
         name: args.name.as_deref(),
         profile,
@@ -463,7 +463,7 @@ fn pfx_key(
     path: &Path,
     block: &crate::pki::load::KeyBlock,
     passwords: &mut PasswordCache,
-) -> anyhow::Result<rcgen::KeyPair> {
+) -> anyhow::Result<keys::Key> {
     use pkcs8::der::Decode;
     if block.label != "ENCRYPTED PRIVATE KEY" {
         return Ok(keys::key_from_block(
@@ -490,7 +490,9 @@ fn pfx_key(
     let der = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
         plain.as_slice(),
     ));
-    rcgen::KeyPair::try_from(&der).map_err(|e| anyhow!("{}: unsupported key: {e}", path.display()))
+    rcgen::KeyPair::try_from(&der)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| anyhow!("{}: unsupported key: {e}", path.display()))
 }
 
 /// The bottom of the first chain among the first `n_main` certificates: the

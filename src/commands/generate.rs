@@ -107,7 +107,7 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     let root_params =
         issue::params(Profile::Root, &root_subject, &[], nb, na, rsa).map_err(|e| anyhow!(e))?;
     let root = root_params
-        .self_signed(&root_key)
+        .self_signed(&*root_key)
         .context("signing the root")?;
 
     let (nb, na, clamped) = int_validity;
@@ -132,9 +132,9 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         rsa,
     )
     .map_err(|e| anyhow!(e))?;
-    let root_issuer = Issuer::from_params(&root_params, &root_key);
+    let root_issuer = Issuer::from_params(&root_params, &*root_key);
     let intermediate = int_params
-        .signed_by(&int_key, &root_issuer)
+        .signed_by(&*int_key, &root_issuer)
         .context("signing the intermediate")?;
 
     let (nb, na, clamped) = server_validity;
@@ -150,9 +150,9 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
     };
     let server_params = issue::params(Profile::Server, &server_subject, &sans, nb, na, rsa)
         .map_err(|e| anyhow!(e))?;
-    let int_issuer = Issuer::from_params(&int_params, &int_key);
+    let int_issuer = Issuer::from_params(&int_params, &*int_key);
     let server = server_params
-        .signed_by(&server_key, &int_issuer)
+        .signed_by(&*server_key, &int_issuer)
         .context("signing the server certificate")?;
 
     let pw = password
@@ -240,7 +240,7 @@ fn server_pfx(
 }
 
 /// Generate the three keys; RSA keys in parallel, as they take long.
-fn generate_keys(kt: KeyType) -> anyhow::Result<[KeyPair; 3]> {
+fn generate_keys(kt: KeyType) -> anyhow::Result<[keys::Key; 3]> {
     let gen_one = || keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()));
     if !matches!(kt, KeyType::Rsa(_)) {
         return Ok([gen_one()?, gen_one()?, gen_one()?]);
@@ -249,7 +249,7 @@ fn generate_keys(kt: KeyType) -> anyhow::Result<[KeyPair; 3]> {
         let a = s.spawn(gen_one);
         let b = s.spawn(gen_one);
         let c = gen_one()?;
-        let join = |h: std::thread::ScopedJoinHandle<'_, anyhow::Result<KeyPair>>| {
+        let join = |h: std::thread::ScopedJoinHandle<'_, anyhow::Result<keys::Key>>| {
             h.join()
                 .map_err(|_| anyhow!("key generation thread failed"))?
         };

@@ -177,10 +177,10 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         params.distinguished_name = dn;
     }
     let ca_der = CertificateDer::from(ca.der.as_slice());
-    let issuer = Issuer::from_ca_cert_der(&ca_der, &ca_key)
+    let issuer = Issuer::from_ca_cert_der(&ca_der, &*ca_key)
         .with_context(|| format!("{}: cannot use as issuer", args.ca.display()))?;
     let cert = params
-        .signed_by(&key, &issuer)
+        .signed_by(&*key, &issuer)
         .context("signing the certificate")?;
 
     // Check our own work before writing anything.

@@ -55,8 +55,12 @@ impl KeyType {
 }
 
 /// Generate a key pair.
-pub fn generate(kt: KeyType) -> Result<KeyPair, rcgen::Error> {
-    match kt {
+/// A key pair whose private key bytes are wiped when it is dropped
+/// (rcgen's `KeyPair` keeps its PKCS#8 DER in a plain `Vec`).
+pub type Key = zeroize::Zeroizing<KeyPair>;
+
+pub fn generate(kt: KeyType) -> Result<Key, rcgen::Error> {
+    let pair = match kt {
         KeyType::EcP256 => KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256),
         KeyType::EcP384 => KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384),
         KeyType::Ed25519 => KeyPair::generate_for(&PKCS_ED25519),
@@ -68,7 +72,8 @@ pub fn generate(kt: KeyType) -> Result<KeyPair, rcgen::Error> {
             };
             KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, size)
         }
-    }
+    }?;
+    Ok(zeroize::Zeroizing::new(pair))
 }
 
 /// The key as PKCS#8 DER. Ed25519 keys are re-encoded as PKCS#8 v1 (no
@@ -126,7 +131,7 @@ fn encrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
 
 /// Read a private key file. Encrypted PKCS#8 keys take a password from
 /// `password` (or a prompt on a TTY).
-pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<KeyPair, KeyError> {
+pub fn read_key(path: &Path, password: &PasswordSource, what: &str) -> Result<Key, KeyError> {
     let bytes = Zeroizing::new(read_key_file(path)?);
     let loaded = super::load::load_bytes(&path.display().to_string(), &bytes, &Default::default());
     let block = loaded
@@ -220,7 +225,7 @@ pub fn key_from_block(
     encrypted: bool,
     password: &PasswordSource,
     what: &str,
-) -> Result<KeyPair, KeyError> {
+) -> Result<Key, KeyError> {
     let unsupported = |reason: String| KeyError::Unsupported {
         path: path.to_path_buf(),
         reason,
@@ -248,7 +253,9 @@ pub fn key_from_block(
         "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
         other => return Err(unsupported(format!("`{other}` keys are not supported"))),
     };
-    KeyPair::try_from(&key_der).map_err(|e| unsupported(e.to_string()))
+    KeyPair::try_from(&key_der)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| unsupported(e.to_string()))
 }
 
 /// Does `key` belong to `cert`?

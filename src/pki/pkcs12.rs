@@ -942,6 +942,7 @@ fn check_written(spec: &PfxSpec<'_>, pfx: &[u8], password: &str) -> Result<(), P
         (Some(_), [key]) => {
             let der = rustls_pki_types::PrivatePkcs8KeyDer::from(key.as_slice());
             let pair = rcgen::KeyPair::try_from(&rustls_pki_types::PrivateKeyDer::Pkcs8(der))
+                .map(zeroize::Zeroizing::new)
                 .map_err(|e| Pkcs12Error::ReadBack(format!("the key does not parse: {e}")))?;
             let leaf = spec.certs.first().ok_or(Pkcs12Error::NoCertificate)?;
             if !super::keys::matches(leaf, &pair) {
@@ -1071,13 +1072,13 @@ mod tests {
     use super::*;
     use crate::pki::load::{Container, Source};
 
-    fn cert_and_key(cn: &str) -> (Cert, rcgen::KeyPair) {
+    fn cert_and_key(cn: &str) -> (Cert, crate::pki::keys::Key) {
         let key = crate::pki::keys::generate(crate::pki::keys::KeyType::EcP256).unwrap();
         let mut params = rcgen::CertificateParams::new(vec![format!("{cn}.example")]).unwrap();
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, cn);
-        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let der = params.self_signed(&*key).unwrap().der().to_vec();
         let name: std::sync::Arc<str> = std::sync::Arc::from("t");
         let cert = Cert::parse(&der, Source::new(&name, 0, None, Container::Der)).unwrap();
         (cert, key)

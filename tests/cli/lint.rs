@@ -353,7 +353,7 @@ fn trust_answers_yes_or_no_with_a_reason() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(
-            "trust: fixtures/server-fullchain.pem: trusted: trusted by every client checked; path of 3 certificates"
+            "trust: fixtures/server-fullchain.pem: trusted: trusted by every client checked (openssl, openssl-strict, curl, go, java, webpki, dotnet-linux, nginx); path of 3 certificates"
         ),
         "{text}"
     );
