@@ -17,8 +17,8 @@
 #           (WHEEL_CHECK_SOURCE_HOOK=0 skips this one, loudly).
 #
 # Each step prints its wall time. CARGO_TARGET_DIR is shared by every build
-# (default: this checkout's target/), so 1c and the build inside pre-commit
-# reuse the compiled dependencies of step 1 instead of starting cold.
+# (default: this checkout's target/), so the build inside pre-commit (3c)
+# reuses the dependencies compiled in step 1 instead of starting cold.
 #
 # Called by .ci/run after the tests; runs on its own as
 # `bash scripts/wheel-check.sh`. Needs python3 (with venv), git, pre-commit,
