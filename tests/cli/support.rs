@@ -58,7 +58,7 @@ pub fn have(tool: &str) -> bool {
 /// not passed); on a laptop it says so loudly and the caller returns.
 pub fn cannot_run(why: &str) {
     assert!(!under_ci(), "this test cannot run under CI=true: {why}");
-    eprintln!("\n!!! SKIPPED: {why}; this test did not run !!!\n");
+    eprintln!("\n!!! SKIPPED (allowed outside CI only): {why}; this test did not run !!!\n");
 }
 
 /// Run a command, returning (success, stdout+stderr).

@@ -90,6 +90,16 @@ fn codes(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The first finding with `code`; the test fails without one.
+fn finding<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {v}"))
+}
+
 fn client(v: &Value, name: &str) -> bool {
     v["files"][0]["trust"]["clients"]
         .as_array()
@@ -128,12 +138,7 @@ fn a_client_auth_only_leaf_is_an_error() {
         return;
     };
     let (code, v) = lint(&dir, false, &[]);
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "CS310")
-        .unwrap_or_else(|| panic!("{v}"));
+    let f = finding(&v, "CS310");
     assert_eq!(f["severity"], "error");
     assert_eq!(code, 1);
 }
@@ -160,12 +165,7 @@ fn key_identifier_verdicts_name_the_clients_that_reject() {
             .map(|c| c["client"].as_str().unwrap())
             .collect();
         assert_eq!(rejecting, ["openssl-strict"], "{name}: {v}");
-        let cs213 = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "CS213")
-            .unwrap_or_else(|| panic!("{name}: {v}"));
+        let cs213 = finding(&v, "CS213");
         let msg = cs213["message"].as_str().unwrap();
         assert!(msg.contains("openssl-strict"), "{msg}");
         assert!(!msg.contains("go"), "{msg}");
@@ -182,12 +182,7 @@ fn cn_only_and_sha1_leaves_are_trusted_only_by_the_clients_that_accept_them() {
     let (_, v) = lint(&cn, true, &[]);
     assert_eq!(v["files"][0]["trust"]["trusted"], false);
     assert!(!client(&v, "go") && client(&v, "curl") && client(&v, "openssl"));
-    let cs309 = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "CS309")
-        .unwrap();
+    let cs309 = finding(&v, "CS309");
     let (_, rules) = {
         let out = chainsmith()
             .args(["rules", "CS309", "--format", "json"])
@@ -259,12 +254,7 @@ fn name_constraints_are_checked_within_the_file() {
         return;
     };
     let (code, v) = lint(&bad, false, &[]);
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "CS214")
-        .unwrap_or_else(|| panic!("{v}"));
+    let f = finding(&v, "CS214");
     assert!(
         f["message"]
             .as_str()
@@ -285,12 +275,7 @@ fn a_key_id_mismatch_is_an_error() {
         return;
     };
     let (code, v) = lint(&dir, false, &[]);
-    let f = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "CS207")
-        .unwrap_or_else(|| panic!("{v}"));
+    let f = finding(&v, "CS207");
     assert_eq!(f["severity"], "error");
     assert_eq!(code, 1);
 }
