@@ -628,10 +628,11 @@ fn pre_commit_hook_passes_clean_files_and_fails_a_leaf_only_bundle() {
         manifest.contains("id: chainsmith-lint") && manifest.contains("entry: chainsmith lint")
     );
 
-    // `language: rust` would make pre-commit `cargo install` this repository
-    // (minutes of release build), so the throwaway repo uses a local
-    // `language: system` hook with the same entry arguments pointing at the
-    // binary under test.
+    // The published `language: python` hook would make pre-commit build the
+    // wheel from this repository (minutes of release build; .ci/run does
+    // that once, in scripts/wheel-check.sh), so this throwaway repo uses a
+    // local `language: system` hook with the same entry arguments pointing
+    // at the binary under test.
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("repo");
     std::fs::create_dir(&work).unwrap();
