@@ -50,26 +50,40 @@ struct Prepared {
     reason: &'static str,
 }
 
-/// File-name hints for CA trust: `ca*`, `*bundle*`, `*trust*`.
+/// File-name hints for CA trust, from the words of the name (split at
+/// anything that is not a letter or digit), never from substrings: `cafe.pem`
+/// and `cafalse.pem` hint at nothing. Weak: a word such as `ca`, `bundle`,
+/// `trust`, `truststore`, `cacert`. Strong, enough to call a leaf-first file
+/// trust material: an explicit CA-bundle phrase (`ca-bundle`, `cabundle`,
+/// `ca-chain`, `cacert(s)`, `ca-cert(s)`) or a name that is just `ca`.
 fn name_hint(path: &str) -> (bool, bool) {
     let stem = std::path::Path::new(path)
-        .file_name()
+        .file_stem()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let weak = stem.starts_with("ca") || stem.contains("bundle") || stem.contains("trust");
-    let strong = [
-        "ca-bundle",
-        "ca_bundle",
-        "cabundle",
+    let words: Vec<&str> = stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    const WEAK: &[&str] = &[
+        "ca",
+        "cas",
+        "bundle",
         "trust",
+        "truststore",
+        "trusted",
+        "anchors",
         "cacert",
-        "ca-cert",
-        "ca-chain",
-        "ca_chain",
-    ]
-    .iter()
-    .any(|s| stem.contains(s))
-        || stem.starts_with("ca.");
+        "cacerts",
+        "cabundle",
+        "cachain",
+    ];
+    const STRONG: &[&str] = &["cabundle", "cachain", "cacert", "cacerts"];
+    let weak = words.iter().any(|w| WEAK.contains(w));
+    let pair = words.windows(2).any(|p| {
+        p[0] == "ca" && matches!(p[1], "bundle" | "chain" | "cert" | "certs" | "certificates")
+    });
+    let strong = pair || words.iter().any(|w| STRONG.contains(w)) || words == ["ca"];
     (weak, strong)
 }
 
@@ -380,6 +394,26 @@ mod tests {
         }
         // A weak hint does not turn a leaf-first chain into trust material.
         assert_eq!(intent("ssl-bundle.crt", &chain), Some(Intent::ServerChain));
+        assert_eq!(intent("trust.pem", &chain), Some(Intent::ServerChain));
+        // Words, not substrings: these names say nothing about CAs.
+        for name in [
+            "cafe.pem",
+            "cafalse.pem",
+            "local.pem",
+            "decay.pem",
+            "distrust-me.pem",
+        ] {
+            assert_eq!(intent(name, leaf), Some(Intent::ServerChain), "{name}");
+            assert_eq!(intent(name, &chain), Some(Intent::ServerChain), "{name}");
+        }
+        for name in [
+            "CA_Bundle.PEM",
+            "my-ca-chain.crt",
+            "caBundle.pem",
+            "trusted-cas.pem",
+        ] {
+            assert_eq!(intent(name, leaf), Some(Intent::CaBundle), "{name}");
+        }
         assert_eq!(intent("x.pem", &[]), None);
         let forced = resolve_intent("x.pem", leaf, Expect::Aks, "--expect");
         assert_eq!(forced, (Some(Intent::Aks), "--expect"));
