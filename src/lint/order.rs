@@ -49,11 +49,22 @@ impl Rule for Cs201 {
                         c.issuer
                     )
                 };
+                // Say where the CAs to upload come from: the --trust
+                // anchors when they hold the issuer, else nowhere here.
+                let issuer_known = b.certs[b.n_file..]
+                    .iter()
+                    .any(|a| a.subject_raw == c.issuer_raw);
                 let fix = if c.is_self_issued() {
                     "issue the server certificate from a CA and upload that CA".to_owned()
+                } else if issuer_known {
+                    format!(
+                        "replace {} with the certificate of `{}` (it is among the --trust anchors) and its root: `chainsmith bundle --for ca` with those files",
+                        c.display_name(),
+                        c.issuer
+                    )
                 } else {
                     format!(
-                        "replace {} with the certificate of `{}` and its root (chainsmith bundle --for ca)",
+                        "replace {} with the certificate of `{}` and its root; neither is in this file (nor in --trust), so get them from the CA that issued the server certificate (or from the server's full chain), then `chainsmith bundle --for ca`",
                         c.display_name(),
                         c.issuer
                     )
@@ -261,6 +272,20 @@ mod tests {
             "{}",
             x.message
         );
+        // The fix says the CAs are not here, rather than naming a root to
+        // upload as if the file had it...
+        assert!(x.fix.contains("neither is in this file"), "{}", x.fix);
+        // ...and says where they are when --trust holds the issuer.
+        let trust = load_certs("intermediate.crt");
+        let f = lint_with(
+            "leaf-only-ca-bundle.pem",
+            &read_fixture("leaf-only-ca-bundle.pem"),
+            "auto",
+            &trust,
+            None,
+        );
+        let x = f.iter().find(|x| x.rule.code == "CS201").expect("CS201");
+        assert!(x.fix.contains("among the --trust anchors"), "{}", x.fix);
         assert!(has(&lint_fixture("server.crt", "ca-bundle"), "CS201"));
         assert!(!has(&lint_fixture("server.crt", "auto"), "CS201"));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS201"));
