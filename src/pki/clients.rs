@@ -677,7 +677,6 @@ fn check_path(
                 Some(bc) if bc.ca => {
                     let below_ca = p[1..depth].iter().filter(|&&x| !f.self_issued[x]).count();
                     if let Some(len) = bc.path_len
-                        && !is_anchor_exempt(m, is_anchor)
                         && below_ca > len as usize
                     {
                         return err(
@@ -727,13 +726,6 @@ fn check_path(
         ));
     }
     super::path::check_name_constraints(&certs).map_err(|e| (n, e.to_string()))
-}
-
-/// Does `m` exempt the anchor from its own pathLenConstraint? Every client
-/// applies an anchor's pathLen when the anchor is a certificate (OpenSSL,
-/// Go, Java, webpki all do for certificate anchors).
-fn is_anchor_exempt(_m: &Model, _is_anchor: bool) -> bool {
-    false
 }
 
 /// OpenSSL's `X509_V_FLAG_X509_STRICT` checks (crypto/x509/v3_purp.c and
