@@ -3,6 +3,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::PasswordArgs;
+use crate::lint::{Expect, Severity};
+use crate::report::Format;
 
 const AFTER: &str = "EXAMPLES:
   Check a CA bundle before uploading it:
@@ -39,8 +41,8 @@ pub struct LintArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// What the files are meant to be
-    #[arg(long, value_enum, default_value_t = ExpectArg::Auto)]
-    pub expect: ExpectArg,
+    #[arg(long, value_enum, default_value_t = Expect::Auto)]
+    pub expect: Expect,
     /// Trust anchors a client holds (a CA bundle); `system` is the OS store. Repeatable
     #[arg(long, value_name = "FILE")]
     pub trust: Vec<String>,
@@ -96,18 +98,26 @@ pub struct LintArgs {
     pub password: PasswordArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExpectArg {
-    /// Infer from content and file name
-    Auto,
-    /// Trust material: intermediates then root
-    CaBundle,
-    /// What a server sends: leaf, then its issuers
-    ServerChain,
-    /// Azure API Management CA upload (.cer DER or .pfx, one per file, at most 10)
-    ApimCa,
-    /// AKS custom CA trust (LF-only PEM, blank-line separated, at most 10)
-    Aks,
+/// `--expect` takes the engine's own [`Expect`] values: the names come from
+/// `Expect::as_str`, so clap, the config file and the reports spell them the
+/// same way. Only the help lines live here.
+impl ValueEnum for Expect {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Expect::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Expect::Auto => "Infer from content and file name",
+            Expect::CaBundle => "Trust material: intermediates then root",
+            Expect::ServerChain => "What a server sends: leaf, then its issuers",
+            Expect::ApimCa => {
+                "Azure API Management CA upload (.cer DER or .pfx, one per file, at most 10)"
+            }
+            Expect::Aks => "AKS custom CA trust (LF-only PEM, blank-line separated, at most 10)",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,4 +133,25 @@ pub enum FormatArg {
     Json,
     Sarif,
     Github,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Note => Severity::Note,
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+        }
+    }
 }

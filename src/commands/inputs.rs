@@ -1,11 +1,13 @@
-//! Reading the inputs of `convert` and `bundle`: every file loaded once,
+//! Reading the inputs of `convert` and `bundle` (and the `--trust` anchors of
+//! `lint` and `probe`): every file loaded once,
 //! PKCS#12 passwords asked for only when a PKCS#12 input is present, and
 //! one-line errors that name the file.
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail};
+use anyhow::{Context as _, anyhow, bail};
 
 use crate::pki::load::{self, Format, LoadOptions, LoadedFile, Problem};
+use crate::pki::model::Cert;
 use crate::report::{Printer, escape};
 use crate::secret::{Password, PasswordSource};
 
@@ -129,4 +131,30 @@ pub fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// The system trust store `--trust system` reads.
+pub const SYSTEM_TRUST: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Read `--trust` arguments (files or `system`) into anchors; each must hold
+/// at least one certificate.
+pub fn load_trust(specs: &[String]) -> anyhow::Result<Vec<Cert>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let path = if spec == "system" {
+            PathBuf::from(SYSTEM_TRUST)
+        } else {
+            PathBuf::from(spec)
+        };
+        let loaded = load::load_path(&path, &LoadOptions::default())
+            .with_context(|| format!("--trust {spec}"))?;
+        if loaded.certs.is_empty() {
+            bail!(
+                "--trust {}: no certificate could be read from it",
+                path.display()
+            );
+        }
+        out.extend(loaded.certs);
+    }
+    Ok(out)
 }

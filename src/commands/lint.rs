@@ -11,42 +11,20 @@ use rayon::prelude::*;
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
-use crate::cli::lint::{ExpectArg, FormatArg, LintArgs, SeverityArg};
+use crate::cli::lint::LintArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::lint::config::{self, Config, Overrides};
 use crate::lint::engine::{self, EngineOptions, Input};
-use crate::lint::{Context, Expect, GivenKey, Severity};
+use crate::lint::{Context, Expect, GivenKey};
 use crate::pki::chain::Verifier;
 use crate::pki::keys;
 use crate::pki::load::{self, LoadOptions};
-use crate::pki::model::Cert;
 use crate::report::{self, IoFailure, LintReport, Printer};
-
-/// The system trust store `--trust system` reads.
-pub const SYSTEM_TRUST: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 const DEFAULT_WARN_DAYS: u32 = 30;
 
-fn expect_of(e: ExpectArg) -> Expect {
-    match e {
-        ExpectArg::Auto => Expect::Auto,
-        ExpectArg::CaBundle => Expect::CaBundle,
-        ExpectArg::ServerChain => Expect::ServerChain,
-        ExpectArg::ApimCa => Expect::ApimCa,
-        ExpectArg::Aks => Expect::Aks,
-    }
-}
-
 /// More files than this get a progress bar (on a terminal).
 const PROGRESS_THRESHOLD: usize = 200;
-
-pub(crate) fn severity_of(s: SeverityArg) -> Severity {
-    match s {
-        SeverityArg::Error => Severity::Error,
-        SeverityArg::Warning => Severity::Warning,
-        SeverityArg::Note => Severity::Note,
-    }
-}
 
 fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
     if args.no_config {
@@ -63,27 +41,6 @@ fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
         Some(p) => Ok(Some(Config::load(&p)?)),
         None => Ok(None),
     }
-}
-
-pub(crate) fn load_trust(specs: &[String]) -> anyhow::Result<Vec<Cert>> {
-    let mut out = Vec::new();
-    for spec in specs {
-        let path = if spec == "system" {
-            PathBuf::from(SYSTEM_TRUST)
-        } else {
-            PathBuf::from(spec)
-        };
-        let loaded = load::load_path(&path, &LoadOptions::default())
-            .with_context(|| format!("--trust {spec}"))?;
-        if loaded.certs.is_empty() {
-            bail!(
-                "--trust {}: no certificate could be read from it",
-                path.display()
-            );
-        }
-        out.extend(loaded.certs);
-    }
-    Ok(out)
 }
 
 fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
@@ -490,7 +447,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let cfg = load_config(&args)?;
     let empty = Vec::new();
-    let (ca, cw, cd) = match &cfg {
+    let (cfg_allow, cfg_warn, cfg_deny) = match &cfg {
         Some(c) => (&c.allow, &c.warn, &c.deny),
         None => (&empty, &empty, &empty),
     };
@@ -499,7 +456,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .map(|c| c.path.display().to_string())
         .unwrap_or_default();
     let overrides = Overrides::build(&[
-        (ca, cw, cd, &cfg_name),
+        (cfg_allow, cfg_warn, cfg_deny, &cfg_name),
         (&args.allow, &args.warn, &args.deny, "command line"),
     ])?;
     let warn_days = args
@@ -533,7 +490,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if stdin_inputs == 1 && args.password.password_stdin {
         bail!("`-` and --password-stdin cannot both read standard input");
     }
-    let trust = load_trust(&args.trust)?;
+    let trust = super::inputs::load_trust(&args.trust)?;
     let keys: Vec<GivenKey> = match &args.key {
         Some(k) => vec![load_key(k, &args)?],
         None => Vec::new(),
@@ -573,7 +530,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     } = walked;
 
     // Read in parallel; a file that cannot be read is reported, the rest go on.
-    let cli_expect = expect_of(args.expect);
+    let cli_expect = args.expect;
     // A progress bar for big scans, on a terminal only (never in CI or a pipe).
     let bar = (files.len() > PROGRESS_THRESHOLD)
         .then(|| printer.progress(files.len() as u64, "reading"))
@@ -642,33 +599,9 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         b.finish_and_clear();
     }
 
-    let fail_on = severity_of(args.fail_on);
-    let failing = results
-        .iter()
-        .flat_map(|f| &f.findings)
-        .any(|x| x.severity >= fail_on);
-    let exit = if !io_errors.is_empty() {
-        ExitStatus::Error
-    } else if failing && !args.exit_zero {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    };
     for e in &io_errors {
         printer.error(&e.message);
     }
-    let rep = LintReport {
-        files: &results,
-        io_errors: &io_errors,
-        fail_on,
-        exit,
-    };
-    let text = match args.format {
-        FormatArg::Human => report::human::render(&rep, printer.color),
-        FormatArg::Json => report::json::render(&rep)?,
-        FormatArg::Sarif => report::sarif::render(&rep)?,
-        FormatArg::Github => report::github::render(&rep),
-    };
-    printer.out(&text)?;
-    Ok(exit)
+    let rep = LintReport::new(&results, &io_errors, args.fail_on.into(), args.exit_zero);
+    report::emit(args.format.into(), &rep, &printer)
 }

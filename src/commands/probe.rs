@@ -28,7 +28,7 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let trust = match &args.ca_bundle {
-        Some(p) => super::lint::load_trust(&[p.display().to_string()])?,
+        Some(p) => super::inputs::load_trust(&[p.display().to_string()])?,
         None => Vec::new(),
     };
 
@@ -84,34 +84,13 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let input = Input {
         path: Arc::from(label.as_str()),
         expect: Expect::ServerChain,
-        expect_source: "--expect",
+        expect_source: "probe",
         bytes: pem.into_bytes(),
     };
     let overrides = Overrides::build(&[])?;
     let results = engine::run(vec![input], &ctx, &EngineOptions::default(), &overrides);
-    let fail_on = super::lint::severity_of(args.fail_on);
-    let failing = results
-        .iter()
-        .flat_map(|f| &f.findings)
-        .any(|x| x.severity >= fail_on);
-    let exit = if failing && !args.exit_zero {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    };
-    let rep = LintReport {
-        files: &results,
-        io_errors: &[],
-        fail_on,
-        exit,
-    };
-    let text = match args.format {
-        FormatArg::Human => report::human::render(&rep, printer.color),
-        FormatArg::Json => report::json::render(&rep)?,
-        FormatArg::Sarif => report::sarif::render(&rep)?,
-        FormatArg::Github => report::github::render(&rep),
-    };
-    printer.out(&text)?;
+    let rep = LintReport::new(&results, &[], args.fail_on.into(), args.exit_zero);
+    let exit = report::emit(args.format.into(), &rep, &printer)?;
     printer.debug(&format!(
         "probe took {:.1} ms",
         captured.elapsed.as_secs_f64() * 1000.0

@@ -196,15 +196,18 @@ impl Expect {
         }
     }
 
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [Expect; 5] = [
+        Expect::Auto,
+        Expect::CaBundle,
+        Expect::ServerChain,
+        Expect::ApimCa,
+        Expect::Aks,
+    ];
+
+    /// The inverse of [`Expect::as_str`], for the config file.
     pub fn parse(s: &str) -> Option<Expect> {
-        Some(match s {
-            "auto" => Expect::Auto,
-            "ca-bundle" => Expect::CaBundle,
-            "server-chain" => Expect::ServerChain,
-            "apim-ca" => Expect::ApimCa,
-            "aks" => Expect::Aks,
-            _ => return None,
-        })
+        Expect::ALL.into_iter().find(|e| e.as_str() == s)
     }
 }
 

@@ -41,6 +41,57 @@ pub struct Counts {
     pub clean_files: usize,
 }
 
+/// The output formats of `lint` and `probe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+impl<'a> LintReport<'a> {
+    /// A report with its exit code, computed here and nowhere else: 2 when a
+    /// file could not be read, else 1 when a finding reaches `fail_on`
+    /// (unless `exit_zero`), else 0.
+    pub fn new(
+        files: &'a [FileResult],
+        io_errors: &'a [IoFailure],
+        fail_on: Severity,
+        exit_zero: bool,
+    ) -> Self {
+        let failing = files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .any(|x| x.severity >= fail_on);
+        let exit = if !io_errors.is_empty() {
+            ExitStatus::Error
+        } else if failing && !exit_zero {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        };
+        LintReport {
+            files,
+            io_errors,
+            fail_on,
+            exit,
+        }
+    }
+}
+
+/// Render a report in `format` and print it on stdout; returns its exit code.
+pub fn emit(format: Format, rep: &LintReport<'_>, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let text = match format {
+        Format::Human => human::render(rep, printer.color),
+        Format::Json => json::render(rep)?,
+        Format::Sarif => sarif::render(rep)?,
+        Format::Github => github::render(rep),
+    };
+    printer.out(&text)?;
+    Ok(rep.exit)
+}
+
 impl LintReport<'_> {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
