@@ -7,13 +7,18 @@ use anyhow::{anyhow, bail};
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
-use crate::cli::export::{ApimArgs, ApisixArgs, CloudArg, ExportArgs, ExportTarget, K8sArgs};
-use crate::export::{self as build, ApimStore, ClientCa, Cloud, yaml};
-use crate::fsio::{Mode, WriteSet};
+use crate::cli::PasswordArgs;
+use crate::cli::export::{
+    AksArgs, ApimArgs, ApisixArgs, ExportArgs, ExportTarget, K8sArgs, OutArgs, TierArg,
+};
+use crate::export::apim::{self, ApimStore, Cloud};
+use crate::export::apisix::{self, ClientCa};
+use crate::export::{self as build, Body, Export, Served, aks, k8s as kube};
+use crate::fsio::WriteSet;
 use crate::pki::chain::PathEnd;
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::{Cert, Graph, Verifier, keys, pkcs12};
-use crate::report::{Printer, escape, escape_path, escape_text};
+use crate::report::{Printer, escape, escape_path};
 use crate::secret::PasswordSource;
 
 pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
@@ -22,6 +27,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         ExportTarget::Apim(a) => apim(a, &printer),
         ExportTarget::Apisix(a) => apisix(a, &printer),
         ExportTarget::K8s(a) => k8s(a, &printer),
+        ExportTarget::Aks(a) => aks(a, &printer),
     }
 }
 
@@ -220,6 +226,19 @@ fn server_key(path: &Path, leaf: &Cert) -> anyhow::Result<zeroize::Zeroizing<Str
     keys::to_pem(&key, None).map_err(|e| anyhow!("{}: encoding the key: {e}", path.display()))
 }
 
+/// A served chain from `certs` (read from `first` and what follows it) and
+/// its key, checked against the leaf.
+fn served<'a>(
+    certs: &'a [Cert],
+    first: &Path,
+    key: &Path,
+    printer: &Printer,
+) -> anyhow::Result<Served<'a>> {
+    let chain = served_chain(certs, first, printer)?;
+    let key_pem = server_key(key, chain[0])?;
+    Ok(Served { chain, key_pem })
+}
+
 fn server_inputs(
     from: Option<&Path>,
     cert: Option<&Path>,
@@ -261,12 +280,68 @@ fn check_names(names: &[(&str, &str)], labels: &[(&str, &str)]) -> anyhow::Resul
     Ok(())
 }
 
-fn summary(out: &Path, files: &[(String, &str)]) -> String {
+fn summary(out: &Path, files: &[(String, &'static str)]) -> String {
     let mut s = format!("wrote {}/\n", escape_path(out));
     for (f, what) in files {
         s.push_str(&format!("  {f:<30} {what}\n"));
     }
     s
+}
+
+// ------------------------------------------------------------ writing
+
+/// Write a target's files once: refuse existing files before anything slow
+/// or a prompt, read the PFX password only when a file needs it, then
+/// write everything or nothing and print the summary.
+fn write(
+    export: Export<'_>,
+    out: &OutArgs,
+    password: Option<&PasswordArgs>,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let dir = out.out.as_path();
+    let mut planned = WriteSet::new();
+    for f in &export.files {
+        planned.add(dir.join(&f.name), Vec::new(), f.mode);
+    }
+    planned.check_clobber(out.force)?;
+    let password = match password {
+        Some(p) if export.needs_password() => Some(pfx_password(p)?),
+        _ => None,
+    };
+    let mut files = WriteSet::new();
+    for f in export.files {
+        let mut bytes = match f.body {
+            Body::Bytes(b) => b,
+            Body::PfxBody(cert) => {
+                let pw = password.as_deref().map(String::as_str).unwrap_or_default();
+                let pfx = ca_pfx(cert, pw)?;
+                let text =
+                    zeroize::Zeroizing::new(build::json_text(&apim::certificate_body(&pfx, pw)));
+                zeroize::Zeroizing::new(text.as_bytes().to_vec())
+            }
+        };
+        files.add(dir.join(&f.name), std::mem::take(&mut *bytes), f.mode);
+    }
+    files.commit(out.force)?;
+    let mut text = summary(dir, &export.listed);
+    text.push_str(&export.tail);
+    printer.out(&text)?;
+    Ok(ExitStatus::Clean)
+}
+
+/// The password of the certificate-only PFX files in the Certificates API bodies.
+fn pfx_password(p: &PasswordArgs) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let password = p
+        .source()
+        .read("password for the certificate-only PFX files", true)?
+        .ok_or_else(|| {
+            anyhow!("the Certificates API bodies hold a password-protected PFX: pass --password-file, --password-env or --password-stdin")
+        })?;
+    if password.is_empty() {
+        bail!("the PFX password is empty; APIM needs a non-empty password");
+    }
+    Ok(password)
 }
 
 // ------------------------------------------------------------ apim
@@ -279,20 +354,20 @@ fn apim(args: ApimArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     if args.password.password_stdin && inputs.iter().any(|p| p.as_os_str() == "-") {
         bail!("--password-stdin cannot be used when a CA bundle is read from standard input (-)");
     }
+    check_tier_flags(&args)?;
     let certs = read_all(&inputs)?;
     let order = ca_certs(&certs, printer)?;
-    if order.len() > build::APIM_MAX_CA {
+    if order.len() > apim::APIM_MAX_CA {
         bail!(
             "{} CA certificates: APIM accepts at most {} per instance (lint rule CS402); export fewer",
             order.len(),
-            build::APIM_MAX_CA
+            apim::APIM_MAX_CA
         );
     }
-    let cloud = match args.cloud {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-    };
-    let out = args.out.out.as_path();
+    let cloud = Cloud::from(args.cloud);
+    if args.tier == TierArg::V2 {
+        return apim_v2(&args, &certs, cloud, printer);
+    }
     let pairs: Vec<(&Cert, ApimStore)> = order
         .iter()
         .map(|&(i, root)| {
@@ -304,96 +379,134 @@ fn apim(args: ApimArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             (&certs[i], store)
         })
         .collect();
-    let plan = build::apim_plan(&pairs);
+    let plan = apim::plan(&pairs);
+    write(
+        apim::classic_files(&plan, cloud),
+        &args.out,
+        Some(&args.password),
+        printer,
+    )
+}
 
-    // Fail on existing files before asking for a password.
-    let mut planned = WriteSet::new();
-    for ca in &plan {
-        for name in [
-            ca.cer_file(),
-            ca.gateway_ca_body_file(),
-            ca.certificate_body_file(),
-        ] {
-            planned.add(out.join(name), Vec::new(), Mode::Public);
+/// The v2 flags belong to --tier v2, the PFX password to --tier classic.
+fn check_tier_flags(args: &ApimArgs) -> anyhow::Result<()> {
+    match args.tier {
+        TierArg::Classic => {
+            if args.backend_url.is_some() || args.backend_id.is_some() || args.server_name.is_some()
+            {
+                bail!(
+                    "--backend-url, --backend-id and --server-name describe a v2 backend entity: add --tier v2"
+                );
+            }
+        }
+        TierArg::V2 => {
+            if args.password.given() {
+                bail!(
+                    "--tier v2 writes no PFX and needs no password: leave out --password-file, --password-env and --password-stdin"
+                );
+            }
         }
     }
-    for name in ["README.txt", "manifest.json", "apim-upload.sh"] {
-        planned.add(out.join(name), Vec::new(), Mode::Public);
-    }
-    planned.check_clobber(args.out.force)?;
+    Ok(())
+}
 
-    let password = args
-        .password
-        .source()
-        .read("password for the certificate-only PFX files", true)?
+/// The host of an `https://` URL, or why it is not one.
+fn https_host(url: &str) -> anyhow::Result<&str> {
+    let rest = url.strip_prefix("https://").ok_or_else(|| {
+        anyhow!(
+            "--backend-url {:?}: must start with https:// (the CA is trusted for TLS)",
+            escape(url)
+        )
+    })?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        bail!(
+            "--backend-url {:?}: not a URL with a host name",
+            escape(url)
+        );
+    }
+    Ok(host)
+}
+
+fn apim_v2(
+    args: &ApimArgs,
+    certs: &[Cert],
+    cloud: Cloud,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let url = args.backend_url.clone().unwrap_or_default();
+    let host = https_host(&url)?;
+    let id = args
+        .backend_id
+        .clone()
+        .unwrap_or_else(|| "chainsmith-backend".to_owned());
+    if id.is_empty()
+        || id.len() > 80
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        || id.starts_with('-')
+    {
+        bail!(
+            "--backend-id {:?}: 1 to 80 letters, digits and '-', not starting with '-'",
+            escape(&id)
+        );
+    }
+    let server_name = match (&args.server_name, &args.from) {
+        (Some(n), _) => n.clone(),
+        (None, Some(dir)) => server_cert_name(&need_file(dir, "server.crt")?)?,
+        (None, None) => host.to_owned(),
+    };
+    if server_name.is_empty() || server_name.chars().any(char::is_control) {
+        bail!(
+            "--server-name {:?}: not a certificate name",
+            escape(&server_name)
+        );
+    }
+    let backend = apim::V2Backend {
+        id,
+        url: url.clone(),
+        server_name,
+        issuers: issuing_cas(certs).into_iter().map(|i| &certs[i]).collect(),
+        cloud,
+    };
+    write(apim::v2_files(&backend), &args.out, None, printer)
+}
+
+/// The name a v2 backend entity expects on the server certificate: its CN,
+/// or its first DNS name when it has no CN.
+fn server_cert_name(path: &Path) -> anyhow::Result<String> {
+    let certs = read_certs(path)?;
+    let leaf = certs.iter().find(|c| !c.is_ca()).ok_or_else(|| {
+        anyhow!(
+            "{}: no server certificate; pass --server-name",
+            path.display()
+        )
+    })?;
+    leaf.common_name()
+        .or_else(|| leaf.dns_sans().next().map(str::to_owned))
         .ok_or_else(|| {
-            anyhow!("the Certificates API bodies hold a password-protected PFX: pass --password-file, --password-env or --password-stdin")
-        })?;
-    if password.is_empty() {
-        bail!("the PFX password is empty; APIM needs a non-empty password");
-    }
-    let mut files = WriteSet::new();
-    for ca in &plan {
-        files.add(out.join(ca.cer_file()), ca.cert.der.clone(), Mode::Public);
-        files.add(
-            out.join(ca.gateway_ca_body_file()),
-            build::json_text(&build::apim_gateway_ca_body(ca.store)),
-            Mode::Public,
-        );
-        let pfx = ca_pfx(ca.cert, &password)?;
-        let body = zeroize::Zeroizing::new(build::json_text(&build::apim_certificate_body(
-            &pfx, &password,
-        )));
-        files.add(
-            out.join(ca.certificate_body_file()),
-            body.as_bytes(),
-            Mode::Secret,
-        );
-    }
-    files.add(
-        out.join("README.txt"),
-        build::apim_readme(&plan, cloud),
-        Mode::Public,
-    );
-    files.add(
-        out.join("manifest.json"),
-        build::json_text(&build::apim_manifest(&plan, cloud)),
-        Mode::Public,
-    );
-    files.add(
-        out.join("apim-upload.sh"),
-        build::apim_script(&plan, cloud),
-        Mode::Public,
-    );
-    files.commit(args.out.force)?;
+            anyhow!(
+                "{}: the server certificate has no CN and no DNS name; pass --server-name",
+                path.display()
+            )
+        })
+}
 
-    let listed: Vec<(String, &str)> = vec![
-        (
-            "*.cer".to_owned(),
-            "upload on the CA certificates page, store as below",
-        ),
-        (
-            "certificate-*.json".to_owned(),
-            "Certificates API bodies (PFX + password, 0600)",
-        ),
-        (
-            "gateway-ca-*.json".to_owned(),
-            "gateway Certificate Authority API bodies",
-        ),
-        (
-            "apim-upload.sh".to_owned(),
-            "bash apim-upload.sh SUBSCRIPTION_ID RESOURCE_GROUP SERVICE_NAME GATEWAY_NAME",
-        ),
-        (
-            "README.txt, manifest.json".to_owned(),
-            "the same, for people and scripts",
-        ),
-    ];
-    let mut text = summary(out, &listed);
-    text.push('\n');
-    text.push_str(&build::apim_table(&plan));
-    printer.out(&text)?;
-    Ok(ExitStatus::Clean)
+/// The CAs that issue end-entity certificates: the lowest CA of each chain.
+fn issuing_cas(certs: &[Cert]) -> Vec<usize> {
+    let graph = Graph::build(certs, &Verifier::new());
+    let mut out: Vec<usize> = Vec::new();
+    for (path, _) in graph.chains() {
+        if let Some(&low) = path.first()
+            && !out.contains(&low)
+        {
+            out.push(low);
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------ apisix
@@ -414,14 +527,57 @@ fn apisix(args: ApisixArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     )?
     .ok_or_else(|| anyhow!("pass --from DIR, or --cert and --key"))?;
     let certs = read_all(&cert_files)?;
-    let chain = served_chain(&certs, &cert_files[0], printer)?;
-    let leaf = chain[0];
-    let key_pem = server_key(&key_file, leaf)?;
+    let main = served(&certs, &cert_files[0], &key_file, printer)?;
+    let snis = apisix_snis(&args.sni, main.chain[0])?;
 
-    let snis: Vec<String> = if args.sni.is_empty() {
+    if args.extra_cert.len() != args.extra_key.len() {
+        bail!(
+            "--extra-cert and --extra-key go in pairs: {} certificate(s), {} key(s)",
+            args.extra_cert.len(),
+            args.extra_key.len()
+        );
+    }
+    let extra_certs = args
+        .extra_cert
+        .iter()
+        .map(|p| read_all(std::slice::from_ref(p)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut extra: Vec<Served<'_>> = Vec::new();
+    for ((certs, path), key) in extra_certs
+        .iter()
+        .zip(&args.extra_cert)
+        .zip(&args.extra_key)
+    {
+        let served = extra_served(certs, path, key, &snis, &main, &extra, printer)?;
+        extra.push(served);
+    }
+
+    let client_certs = match &args.client_ca {
+        Some(p) => Some(read_all(std::slice::from_ref(p))?),
+        None => None,
+    };
+    let client = match &client_certs {
+        Some(cc) => Some(client_ca(cc, args.client_depth, printer)?),
+        None => None,
+    };
+    let plan = apisix::Plan {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        snis,
+        main,
+        extra,
+        client,
+    };
+    write(apisix::files(&plan), &args.out, None, printer)
+}
+
+/// The SNIs: `--sni` names, or the certificate's DNS names; each a DNS host
+/// name with at most a leading `*.`.
+fn apisix_snis(given: &[String], leaf: &Cert) -> anyhow::Result<Vec<String>> {
+    let snis: Vec<String> = if given.is_empty() {
         leaf.dns_sans().map(str::to_owned).collect()
     } else {
-        args.sni.clone()
+        given.to_vec()
     };
     if snis.is_empty() {
         bail!(
@@ -444,105 +600,107 @@ fn apisix(args: ApisixArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             );
         }
     }
+    Ok(snis)
+}
 
-    let client_certs = match &args.client_ca {
-        Some(p) => Some(read_all(std::slice::from_ref(p))?),
-        None => None,
-    };
-    let client = match &client_certs {
-        Some(cc) => {
-            let order = ca_certs(cc, printer)?;
-            let graph = Graph::build(cc, &Verifier::new());
-            let longest = graph
-                .chains()
-                .iter()
-                .map(|(p, _)| p.len())
-                .max()
-                .unwrap_or(1) as u32;
-            Some(ClientCa {
-                certs: order.iter().map(|&(i, _)| &cc[i]).collect(),
-                depth: args.client_depth.unwrap_or(longest.max(1)),
-            })
-        }
-        None => None,
-    };
-
-    let ns = args.namespace.as_str();
-    let tls_secret = format!("{}-tls", args.name);
-    let ca_secret = format!("{}-client-ca", args.name);
-    let out = args.out.out.as_path();
-    let mut files = WriteSet::new();
-    let ssl = build::apisix_ssl(&snis, &chain, &key_pem, client.as_ref());
-    files.add(
-        out.join("apisix-ssl.json"),
-        zeroize::Zeroizing::new(build::json_text(&ssl)).as_bytes(),
-        Mode::Secret,
-    );
-    files.add(
-        out.join("apisix-tls.yaml"),
-        yaml::document(&build::apisix_tls(
-            &args.name,
-            ns,
-            &snis,
-            &tls_secret,
-            client.as_ref().map(|c| (ca_secret.as_str(), c.depth)),
-        )),
-        Mode::Public,
-    );
-    files.add(
-        out.join("apisix-secret.yaml"),
-        zeroize::Zeroizing::new(yaml::document(&build::apisix_secret(
-            &tls_secret,
-            ns,
-            &chain,
-            &key_pem,
-        )))
-        .as_bytes(),
-        Mode::Secret,
-    );
-    let mut listed = vec![
-        (
-            "apisix-ssl.json".to_owned(),
-            "Admin API SSL object (0600): PUT /apisix/admin/ssls/{id}",
-        ),
-        (
-            "apisix-tls.yaml".to_owned(),
-            "ApisixTls for the ingress controller",
-        ),
-        (
-            "apisix-secret.yaml".to_owned(),
-            "Secret with cert and key (0600)",
-        ),
-    ];
-    if let Some(c) = &client {
-        files.add(
-            out.join("apisix-client-ca-secret.yaml"),
-            yaml::document(&build::apisix_client_ca_secret(&ca_secret, ns, &c.certs)),
-            Mode::Public,
+/// One `--extra-cert`/`--extra-key` pair, checked: the key matches, the
+/// certificate covers every SNI, and its key type differs from the others
+/// (APISIX serves one certificate per key type).
+fn extra_served<'a>(
+    certs: &'a [Cert],
+    path: &Path,
+    key: &Path,
+    snis: &[String],
+    main: &Served<'_>,
+    others: &[Served<'_>],
+    printer: &Printer,
+) -> anyhow::Result<Served<'a>> {
+    let extra = served(certs, path, key, printer)?;
+    let leaf = extra.chain[0];
+    let same = std::iter::once(main)
+        .chain(others)
+        .any(|s| std::mem::discriminant(&s.chain[0].key) == std::mem::discriminant(&leaf.key));
+    if same {
+        bail!(
+            "{}: a {} key, like a certificate before it: APISIX serves one certificate per key type, so this one would never be sent; pass one of another type (RSA beside ECDSA)",
+            path.display(),
+            leaf.key
         );
-        listed.push((
-            "apisix-client-ca-secret.yaml".to_owned(),
-            "Secret with the client CA (mTLS)",
-        ));
     }
-    files.commit(args.out.force)?;
-    let mut text = summary(out, &listed);
-    let shown: Vec<String> = snis.iter().map(|s| escape(s).into_owned()).collect();
-    text.push_str(&format!("  snis: {}\n", shown.join(", ")));
-    if let Some(c) = &client {
-        text.push_str(&format!(
-            "  mTLS: {} client CA certificate(s), depth {}\n",
-            c.certs.len(),
-            c.depth
-        ));
+    if let Some(s) = snis.iter().find(|s| !leaf.matches_host(s)) {
+        bail!(
+            "{}: {} does not cover the SNI {}: clients that pick this key type would get a certificate for another name",
+            path.display(),
+            escape(&leaf.display_name()),
+            escape(s)
+        );
     }
-    printer.out(&text)?;
-    Ok(ExitStatus::Clean)
+    Ok(extra)
+}
+
+/// The mTLS part: the client CAs in bundle order and the depth, by default
+/// the longest chain among them.
+fn client_ca<'a>(
+    cc: &'a [Cert],
+    depth: Option<u32>,
+    printer: &Printer,
+) -> anyhow::Result<ClientCa<'a>> {
+    let order = ca_certs(cc, printer)?;
+    let graph = Graph::build(cc, &Verifier::new());
+    let longest = graph
+        .chains()
+        .iter()
+        .map(|(p, _)| p.len())
+        .max()
+        .unwrap_or(1) as u32;
+    Ok(ClientCa {
+        certs: order.iter().map(|&(i, _)| &cc[i]).collect(),
+        depth: depth.unwrap_or(longest.max(1)),
+    })
 }
 
 // ------------------------------------------------------------ k8s
 
-fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+/// The CA half of `export k8s`, checked before any file is read:
+/// (deployment, container, mount path).
+fn k8s_ca_flags(args: &K8sArgs, has_ca: bool) -> anyhow::Result<Option<(String, String, String)>> {
+    if !has_ca {
+        if args.deployment.is_some() || args.container.is_some() {
+            bail!(
+                "--deployment and --container set up the CA bundle: pass --ca-bundle or --from too"
+            );
+        }
+        return Ok(None);
+    }
+    let (Some(deployment), Some(container)) = (&args.deployment, &args.container) else {
+        bail!(
+            "the Deployment patch needs --deployment NAME and --container NAME (the container that gets SSL_CERT_FILE)"
+        );
+    };
+    check_names(
+        &[("--deployment", deployment)],
+        &[("--container", container)],
+    )?;
+    let mount = args.mount_path.trim_end_matches('/');
+    if !mount.starts_with('/')
+        || mount.split('/').any(|p| p == ".." || p == ".")
+        || mount.contains(':')
+        || mount.chars().any(char::is_control)
+    {
+        bail!(
+            "--mount-path {:?}: must be an absolute path without . or .. parts",
+            escape(&args.mount_path)
+        );
+    }
+    Ok(Some((
+        deployment.clone(),
+        container.clone(),
+        mount.to_owned(),
+    )))
+}
+
+/// `--name` and `--namespace` of `export k8s`.
+fn k8s_names(args: &K8sArgs) -> anyhow::Result<()> {
     check_names(
         &[("--name", &args.name)],
         &args
@@ -557,6 +715,11 @@ fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             args.name
         );
     }
+    Ok(())
+}
+
+fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    k8s_names(&args)?;
     let ca_inputs: Vec<PathBuf> = match &args.from {
         Some(dir) => vec![need_file(dir, "ca-bundle.crt")?],
         None => args.ca_bundle.clone(),
@@ -567,111 +730,60 @@ fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         args.chain.as_deref(),
         args.key.as_deref(),
     )?;
-    let ns = args.namespace.as_deref();
-    let out = args.out.out.as_path();
-    let mut files = WriteSet::new();
-    let mut listed: Vec<(String, &str)> = Vec::new();
-    let mut hints: Vec<String> = Vec::new();
-    let ns_flag = ns.map(|n| format!(" --namespace {n}")).unwrap_or_default();
+    let flags = k8s_ca_flags(&args, !ca_inputs.is_empty())?;
+    let ca_store = match flags {
+        Some(_) => read_all(&ca_inputs)?,
+        None => Vec::new(),
+    };
+    let ca = match flags {
+        Some((deployment, container, mount_path)) => {
+            let order = ca_certs(&ca_store, printer)?;
+            Some(kube::CaTrust {
+                deployment,
+                container,
+                mount_path,
+                certs: order.iter().map(|&(i, _)| &ca_store[i]).collect(),
+            })
+        }
+        None => None,
+    };
+    let tls_store = match &server {
+        Some((cert_files, _)) => read_all(cert_files)?,
+        None => Vec::new(),
+    };
+    let tls = match &server {
+        Some((cert_files, key_file)) => {
+            Some(served(&tls_store, &cert_files[0], key_file, printer)?)
+        }
+        None => None,
+    };
+    let plan = kube::Plan {
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        ca,
+        tls,
+    };
+    write(kube::files(&plan, &args.out.out), &args.out, None, printer)
+}
 
-    if ca_inputs.is_empty() {
-        if args.deployment.is_some() || args.container.is_some() {
-            bail!(
-                "--deployment and --container set up the CA bundle: pass --ca-bundle or --from too"
-            );
-        }
-    } else {
-        let (Some(deployment), Some(container)) = (&args.deployment, &args.container) else {
-            bail!(
-                "the Deployment patch needs --deployment NAME and --container NAME (the container that gets SSL_CERT_FILE)"
-            );
-        };
-        check_names(
-            &[("--deployment", deployment)],
-            &[("--container", container)],
-        )?;
-        let mount = args.mount_path.trim_end_matches('/');
-        if !mount.starts_with('/')
-            || mount.split('/').any(|p| p == ".." || p == ".")
-            || mount.contains(':')
-            || mount.chars().any(char::is_control)
-        {
-            bail!(
-                "--mount-path {:?}: must be an absolute path without . or .. parts",
-                escape(&args.mount_path)
-            );
-        }
-        let certs = read_all(&ca_inputs)?;
-        let order = ca_certs(&certs, printer)?;
-        let bundle_certs: Vec<&Cert> = order.iter().map(|&(i, _)| &certs[i]).collect();
-        let secret = format!("{}-ca", args.name);
-        files.add(
-            out.join("ca-secret.yaml"),
-            yaml::document(&build::k8s_ca_secret(
-                &secret,
-                ns,
-                &build::ca_bundle_pem(&bundle_certs),
-            )),
-            Mode::Public,
+// ------------------------------------------------------------ aks
+
+fn aks(args: AksArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let inputs = match &args.from {
+        Some(dir) => vec![need_file(dir, "ca-bundle.crt")?],
+        None => args.ca_bundle.clone(),
+    };
+    let certs = read_all(&inputs)?;
+    let order = ca_certs(&certs, printer)?;
+    if order.len() > aks::MAX_CA {
+        bail!(
+            "{} CA certificates: AKS custom CA trust takes at most {} (lint rule CS403); export fewer",
+            order.len(),
+            aks::MAX_CA
         );
-        files.add(
-            out.join("deployment-patch.yaml"),
-            yaml::document(&build::k8s_deployment_patch(
-                deployment, ns, container, &secret, &secret, mount,
-            )),
-            Mode::Public,
-        );
-        listed.push((
-            "ca-secret.yaml".to_owned(),
-            "Opaque Secret holding ca-bundle.crt",
-        ));
-        listed.push((
-            "deployment-patch.yaml".to_owned(),
-            "mounts it (no subPath) and sets SSL_CERT_FILE",
-        ));
-        hints.push(format!(
-            "kubectl apply{ns_flag} -f {}",
-            out.join("ca-secret.yaml").display()
-        ));
-        hints.push(format!(
-            "kubectl patch deployment {deployment}{ns_flag} --patch-file {}",
-            out.join("deployment-patch.yaml").display()
-        ));
-        hints.push(format!(
-            "SSL_CERT_FILE={} in container {container}",
-            build::k8s_ssl_cert_file(mount)
-        ));
     }
-    if let Some((cert_files, key_file)) = server {
-        let certs = read_all(&cert_files)?;
-        let chain = served_chain(&certs, &cert_files[0], printer)?;
-        let key_pem = server_key(&key_file, chain[0])?;
-        let secret = format!("{}-tls", args.name);
-        files.add(
-            out.join("tls-secret.yaml"),
-            zeroize::Zeroizing::new(yaml::document(&build::k8s_tls_secret(
-                &secret, ns, &chain, &key_pem,
-            )))
-            .as_bytes(),
-            Mode::Secret,
-        );
-        listed.push((
-            "tls-secret.yaml".to_owned(),
-            "kubernetes.io/tls Secret (0600)",
-        ));
-        hints.push(format!(
-            "kubectl apply{ns_flag} -f {}",
-            out.join("tls-secret.yaml").display()
-        ));
-    }
-    files.commit(args.out.force)?;
-    let mut text = summary(out, &listed);
-    text.push_str("next:\n");
-    for h in hints {
-        text.push_str(&format!("  {}\n", escape_text(&h)));
-    }
-    printer.out(&text)?;
-    Ok(ExitStatus::Clean)
+    let bundle: Vec<&Cert> = order.iter().map(|&(i, _)| &certs[i]).collect();
+    write(aks::files(&bundle, &args.out.out), &args.out, None, printer)
 }
 
 #[cfg(test)]
