@@ -25,5 +25,6 @@ mod names;
 mod properties;
 mod quickstart;
 mod rules;
+mod targets;
 mod verdicts;
 mod walks;
