@@ -357,16 +357,18 @@ fn apim(args: ApimArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     check_tier_flags(&args)?;
     let certs = read_all(&inputs)?;
     let order = ca_certs(&certs, printer)?;
+    let cloud = Cloud::from(args.cloud);
+    if args.tier == TierArg::V2 {
+        return apim_v2(&args, &certs, cloud, printer);
+    }
+    // The limit of the classic CA certificates list; a v2 backend names
+    // issuing CAs, not a list.
     if order.len() > apim::APIM_MAX_CA {
         bail!(
             "{} CA certificates: APIM accepts at most {} per instance (lint rule CS402); export fewer",
             order.len(),
             apim::APIM_MAX_CA
         );
-    }
-    let cloud = Cloud::from(args.cloud);
-    if args.tier == TierArg::V2 {
-        return apim_v2(&args, &certs, cloud, printer);
     }
     let pairs: Vec<(&Cert, ApimStore)> = order
         .iter()
