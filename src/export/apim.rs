@@ -12,10 +12,12 @@ use crate::pki::Cert;
 pub const APIM_MAX_CA: usize = 10;
 /// The ARM API version the classic script calls (Certificates and gateway CA APIs are GA in it).
 pub const APIM_API_VERSION: &str = "2022-08-01";
-/// The ARM API version of the v2 backend body: the first whose published
-/// examples put `serverCertificateThumbprints` and `serverX509Names` in the
-/// backend's `tls` (azure-rest-api-specs,
-/// `specification/apimanagement/resource-manager/Microsoft.ApiManagement/preview/2025-03-01-preview/examples/ApiManagementCreateBackendWithCustomAssignedCertificate_X509Names.json`).
+/// The ARM API version of the v2 backend body: its published examples put
+/// `serverCertificateThumbprints` and `serverX509Names` in the backend's
+/// `properties.tls` (azure-rest-api-specs,
+/// `specification/apimanagement/resource-manager/Microsoft.ApiManagement/preview/2025-03-01-preview/examples/ApiManagementCreateBackendWithCustomAssignedCertificate_X509Names.json`;
+/// the `@azure/arm-apimanagement` samples of 2025-03-01-preview and
+/// 2025-09-01-preview pass the same `tls` object).
 pub const APIM_V2_API_VERSION: &str = "2025-03-01-preview";
 
 /// Which APIM certificate store a CA certificate goes in.
@@ -327,22 +329,20 @@ pub struct V2Backend<'a> {
 }
 
 /// Body of `PUT .../backends/{id}?api-version=2025-03-01-preview`, in the
-/// shape of that version's published example.
+/// shape of that version's published example: `properties.tls`.
 pub fn v2_backend_body(b: &V2Backend<'_>) -> Value {
     json!({
         "properties": {
             "description": "Backend whose certificate chains to a private CA (written by chainsmith)",
             "url": b.url,
             "protocol": "http",
-            "properties": {
-                "tls": {
-                    "validateCertificateChain": true,
-                    "validateCertificateName": true,
-                    "serverX509Names": b.issuers.iter().map(|c| json!({
-                        "name": b.server_name,
-                        "issuerCertificateThumbprint": c.thumbprint(),
-                    })).collect::<Vec<_>>(),
-                },
+            "tls": {
+                "validateCertificateChain": true,
+                "validateCertificateName": true,
+                "serverX509Names": b.issuers.iter().map(|c| json!({
+                    "name": b.server_name,
+                    "issuerCertificateThumbprint": c.thumbprint(),
+                })).collect::<Vec<_>>(),
             },
         },
     })

@@ -118,7 +118,8 @@ fn apim_v2_backend_names_the_server_and_its_issuing_ca() {
              p = json.load(open('backend.json'))['properties']\n\
              assert p['url'] == 'https://www.example.com/orders', p['url']\n\
              assert p['protocol'] == 'http', p['protocol']\n\
-             tls = p['properties']['tls']\n\
+             assert 'properties' not in p, p\n\
+             tls = p['tls']\n\
              assert tls['validateCertificateChain'] is True and tls['validateCertificateName'] is True\n\
              for n in tls['serverX509Names']:\n\
              \x20   assert n['name'] == cn, (n['name'], cn)\n\
@@ -187,7 +188,7 @@ fn apim_v2_from_ca_files_takes_the_name_from_the_url() {
         &out,
         "import json\n\
          p = json.load(open('backend.json'))['properties']\n\
-         n = p['properties']['tls']['serverX509Names']\n\
+         n = p['tls']['serverX509Names']\n\
          print(len(n), n[0]['name'])\n\
          m = json.load(open('manifest.json'))\n\
          print(m['backend_id'], m['management_endpoint'])\n",
