@@ -74,3 +74,36 @@ pub fn files<'a>(certs: &[&Cert], out: &Path) -> Export<'a> {
     );
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_certs() -> Vec<Cert> {
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ca-bundle.pem");
+        crate::pki::load::load_path(&path, &Default::default())
+            .unwrap()
+            .certs
+    }
+
+    #[test]
+    fn one_key_per_certificate_in_order() {
+        let certs = fixture_certs();
+        let refs: Vec<&Cert> = certs.iter().collect();
+        let v = trust_secret(&refs);
+        assert_eq!(v["metadata"]["name"], SECRET_NAME);
+        assert_eq!(v["metadata"]["namespace"], SECRET_NAMESPACE);
+        let data = v["data"].as_object().unwrap();
+        let keys: Vec<&String> = data.keys().collect();
+        let want: Vec<String> = (1..=certs.len()).map(|i| format!("ca{i}.crt")).collect();
+        assert_eq!(keys, want.iter().collect::<Vec<_>>());
+        assert_eq!(data["ca1.crt"], b64(certs[0].to_pem().as_bytes()));
+    }
+
+    #[test]
+    fn no_certificate_no_key() {
+        let v = trust_secret(&[]);
+        assert!(v["data"].as_object().unwrap().is_empty());
+    }
+}

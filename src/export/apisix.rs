@@ -197,3 +197,61 @@ fn tail(p: &Plan<'_>) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_certs() -> Vec<Cert> {
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ca-bundle.pem");
+        crate::pki::load::load_path(&path, &Default::default())
+            .unwrap()
+            .certs
+    }
+
+    #[test]
+    fn certs_and_keys_only_with_extra_certificates() {
+        let certs = fixture_certs();
+        let main = Served {
+            chain: vec![&certs[0]],
+            key_pem: Zeroizing::new("K1".to_owned()),
+        };
+        let snis = vec!["a.example".to_owned()];
+        let alone = ssl(&snis, &main, &[], None);
+        assert!(alone.get("certs").is_none() && alone.get("keys").is_none());
+        assert!(alone.get("client").is_none());
+        let extra = Served {
+            chain: vec![&certs[1]],
+            key_pem: Zeroizing::new("K2".to_owned()),
+        };
+        let both = ssl(&snis, &main, std::slice::from_ref(&extra), None);
+        assert_eq!(both["key"], "K1");
+        assert_eq!(both["keys"], json!(["K2"]));
+        assert_eq!(both["certs"][0], certs[1].to_pem());
+    }
+
+    #[test]
+    fn client_depth_is_always_written() {
+        let certs = fixture_certs();
+        let main = Served {
+            chain: vec![&certs[0]],
+            key_pem: Zeroizing::new("K".to_owned()),
+        };
+        let client = ClientCa {
+            certs: vec![&certs[1]],
+            depth: 2,
+        };
+        let v = ssl(&["a.example".to_owned()], &main, &[], Some(&client));
+        assert_eq!(v["client"]["depth"], 2);
+        let t = tls(
+            "n",
+            "ns",
+            &["a.example".to_owned()],
+            "n-tls",
+            Some(("n-client-ca", 2)),
+        );
+        assert_eq!(t["spec"]["client"]["depth"], 2);
+        assert_eq!(t["spec"]["secret"]["name"], "n-tls");
+    }
+}
