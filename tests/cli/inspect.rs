@@ -544,7 +544,7 @@ fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
             "--format",
             "json",
             "--at",
-            "2026-12-01T00:00:00Z",
+            AT,
             "--no-password",
         ])
         .arg(&pfx)

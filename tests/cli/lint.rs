@@ -8,30 +8,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// After the fixtures were made (2026-11-22); they are valid for 100 years.
-const AT: &str = "2026-12-01T00:00:00Z";
-
-fn lint_json(args: &[&str]) -> (i32, Value) {
-    let out = chainsmith()
-        .current_dir(repo())
-        .args(["lint", "--no-config", "--format", "json", "--at", AT])
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap(), v)
-}
-
-fn codes(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[test]
 fn each_broken_fixture_fires_its_rule() {
     let cases: &[(&str, &[&str], &str)] = &[
