@@ -20,14 +20,24 @@ pub const AKS_MAX_CERTS: usize = 10;
 
 /// What to build and where to write it, from the arguments.
 pub struct BundlePlan {
-    pub target: BundleFor,
-    pub with_root: bool,
+    /// `--for` (and `--with-root`): which certificates, in which order.
+    pub target: Target,
+    /// A missing or broken link is a warning, not an error.
     pub allow_incomplete: bool,
     /// The trust store to append (`--system-roots`).
     pub system_roots: Option<PathBuf>,
     /// `None` is standard output.
     pub out: Option<PathBuf>,
+    /// Replace an existing output file.
     pub force: bool,
+}
+
+/// What the bundle is for; only a served chain may end with its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Ca,
+    Aks,
+    Server { with_root: bool },
 }
 
 impl BundlePlan {
@@ -44,8 +54,13 @@ impl BundlePlan {
             );
         }
         Ok(BundlePlan {
-            target: args.target,
-            with_root: args.with_root,
+            target: match args.target {
+                BundleFor::Ca => Target::Ca,
+                BundleFor::Aks => Target::Aks,
+                BundleFor::Server => Target::Server {
+                    with_root: args.with_root,
+                },
+            },
             allow_incomplete: args.allow_incomplete,
             system_roots: args.system_roots.clone(),
             out: args.out.clone(),
@@ -55,8 +70,8 @@ impl BundlePlan {
 
     fn what(&self) -> &'static str {
         match self.target {
-            BundleFor::Ca | BundleFor::Aks => "CA bundle",
-            BundleFor::Server => "server chain",
+            Target::Ca | Target::Aks => "CA bundle",
+            Target::Server { .. } => "server chain",
         }
     }
 }
@@ -140,8 +155,8 @@ fn build(
         printer,
     };
     let picked = match plan.target {
-        BundleFor::Ca | BundleFor::Aks => linker.ca()?,
-        BundleFor::Server => linker.server(plan.with_root)?,
+        Target::Ca | Target::Aks => linker.ca()?,
+        Target::Server { with_root } => linker.server(with_root)?,
     };
     let mut ordered: Vec<Cert> = picked.iter().map(|&i| all[i].clone()).collect();
     let mut seen: HashSet<[u8; 32]> = ordered.iter().map(|c| c.sha256).collect();
@@ -179,8 +194,8 @@ fn store_issuers(inputs: &[Cert], system: &[Cert]) -> Vec<Cert> {
 }
 
 /// LF-only PEM; for AKS, blank-line separated and at most [`AKS_MAX_CERTS`].
-fn to_text(target: BundleFor, certs: &[Cert]) -> anyhow::Result<String> {
-    if target != BundleFor::Aks {
+fn to_text(target: Target, certs: &[Cert]) -> anyhow::Result<String> {
+    if target != Target::Aks {
         return Ok(certs.iter().map(|c| c.to_pem()).collect());
     }
     if certs.len() > AKS_MAX_CERTS {
@@ -209,6 +224,16 @@ struct Linker<'a> {
 impl Linker<'_> {
     fn cert(&self, i: usize) -> &Cert {
         &self.graph.certs[i]
+    }
+
+    /// `NAME (FILE:LINE)`, escaped, for messages.
+    fn described(&self, i: usize) -> String {
+        let c = self.cert(i);
+        format!(
+            "{} ({})",
+            escape(&c.display_name()),
+            escape(&c.source.location())
+        )
     }
 
     /// Distinct input certificates (first copies).
@@ -307,12 +332,9 @@ impl Linker<'_> {
         }
         body.extend(roots);
         for l in sorted_leaves {
-            let c = self.cert(l);
-            self.printer.info(&format!(
-                "left out end-entity certificate {} ({})",
-                escape(&c.display_name()),
-                escape(&c.source.location())
-            ));
+            let what = self.described(l);
+            self.printer
+                .info(&format!("left out end-entity certificate {what}"));
         }
         Ok(body)
     }
@@ -326,16 +348,7 @@ impl Linker<'_> {
                 "no end-entity (server) certificate in the inputs; --for server needs the leaf (for CA certificates use --for ca)"
             ),
             many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|&i| {
-                        format!(
-                            "{} ({})",
-                            escape(&self.cert(i).display_name()),
-                            escape(&self.cert(i).source.location())
-                        )
-                    })
-                    .collect();
+                let list: Vec<String> = many.iter().map(|&i| self.described(i)).collect();
                 bail!(
                     "{} end-entity certificates in the inputs: {}; give one server certificate",
                     many.len(),
@@ -378,12 +391,9 @@ impl Linker<'_> {
             {
                 continue;
             }
-            let c = self.cert(i);
-            self.printer.info(&format!(
-                "left out {} ({}): not in the served chain",
-                escape(&c.display_name()),
-                escape(&c.source.location())
-            ));
+            let what = self.described(i);
+            self.printer
+                .info(&format!("left out {what}: not in the served chain"));
         }
         Ok(path)
     }

@@ -45,19 +45,28 @@ pub struct LintPlan {
     pub paths: Vec<PathBuf>,
     /// The configuration file, kept for path-relative globs and `[expect]`.
     pub config: Option<Config>,
+    /// Which files inside directories are read, and which paths are skipped.
     pub selection: Selection,
+    /// Rule levels: the configuration file's, then the command line's.
     pub overrides: Overrides,
     /// `--expect`; `Auto` lets the configuration file or the content decide.
     pub expect: Expect,
+    /// The validation time (`--at`, default: when the run started).
     pub now: OffsetDateTime,
+    /// Expiry warnings start this many days ahead.
     pub warn_days: u32,
+    /// `--host`: the name the leaf's SANs must cover.
     pub host: Option<String>,
+    /// The anchors of `--trust`, and whether it was given at all.
     pub trust: Vec<Cert>,
     pub trust_given: bool,
+    /// The clients a trust verdict is given for (`--client`).
     pub clients: Vec<Client>,
+    /// `--key`, reduced to its public key.
     pub keys: Vec<GivenKey>,
     /// The PKCS#12 password (`--no-password` is the empty one).
     pub password: Option<Password>,
+    /// How the report is rendered, and what makes the exit code 1.
     pub format: Format,
     pub fail_on: Severity,
     pub exit_zero: bool,
