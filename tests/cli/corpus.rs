@@ -515,18 +515,8 @@ fn cfssl_helpers_parse_failures_are_clean_cs1xx_findings() {
 #[test]
 fn every_corpus_file_lints_without_a_crash() {
     let root = corpus("");
-    let out = chainsmith()
-        .current_dir(&root)
-        .args(["lint", "--no-config", "--format", "json", "--at", AT, "."])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert!(
-        code == 1,
-        "exit {code}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, v) = lint_json_in(&root, &["."]);
+    assert!(code == 1, "exit {code}: {}", v["errors"]);
     assert!(v["summary"]["files"].as_u64().unwrap() > 150);
     assert!(Path::new(&root).join("README.md").exists());
 }

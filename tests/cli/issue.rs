@@ -395,12 +395,10 @@ fn a_missing_key_password_names_this_commands_flags() {
     assert!(!err.contains("--ca-key-password"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 
-    let out = chainsmith()
-        .args(["lint", "--no-config", "--key"])
-        .arg(&encrypted)
+    let out = lint()
+        .key(&encrypted)
         .arg(fixture("openssl-ca/ca.crt"))
-        .output()
-        .unwrap();
+        .output();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--password-file"), "{err}");
@@ -410,31 +408,17 @@ fn a_missing_key_password_names_this_commands_flags() {
     // (no CS212); another key with the same certificate is CS212, so the
     // match was really checked.
     let lint_codes = |key: &Path, extra: &[&std::ffi::OsStr]| {
-        let out = chainsmith()
-            .args([
-                "lint",
-                "--no-config",
-                "--format",
-                "json",
-                "--at",
-                AT,
-                "--key",
-            ])
-            .arg(key)
+        let out = lint()
+            .format("json")
+            .at(AT)
+            .key(key)
             .args(extra)
             .arg(fixture("openssl-ca/ca.crt"))
-            .output()
-            .unwrap();
+            .output();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         let v: serde_json::Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
-        let codes: Vec<String> = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["code"].as_str().unwrap().to_owned())
-            .collect();
-        (out.status.code(), codes, err)
+        (out.status.code(), codes(&v), err)
     };
     let (code, codes, err) = lint_codes(&encrypted, &["--password-file".as_ref(), pw.as_os_str()]);
     assert_eq!(code, Some(0), "{codes:?} {err}");

@@ -270,11 +270,12 @@ fn directories_are_searched_by_extension_and_stdin_works() {
     assert!(!files.iter().any(|f| f.contains("openssl-ca")), "{files:?}");
 
     let bytes = std::fs::read(fixture("reversed-chain.pem")).unwrap();
-    let out = chainsmith()
-        .args(["lint", "--no-config", "--format", "json", "--at", AT, "-"])
+    let out = lint()
+        .format("json")
+        .at(AT)
+        .arg("-")
         .write_stdin(bytes)
-        .output()
-        .unwrap();
+        .output();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(codes(&v).contains(&"CS203".to_owned()));
 }
