@@ -473,27 +473,7 @@ fn gnutls_pfx(dir: &Path) -> Option<PathBuf> {
     if !have("certtool") || !have("openssl") {
         return None;
     }
-    let (ok, out) = openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=gnutls.example",
-            "-days",
-            "30",
-        ],
-    );
-    assert!(ok, "{out}");
+    openssl_self_signed(dir, "k.pem", "c.pem", "/CN=gnutls.example", 30, &[]);
     std::fs::write(
         dir.join("tmpl"),
         "pkcs12_key_name = \"k\"\npassword = \"pw\"\n",

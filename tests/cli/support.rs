@@ -354,3 +354,46 @@ pub fn codes(v: &serde_json::Value) -> Vec<String> {
         .map(|f| f["code"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// `-addext` arguments that make an `openssl req -x509` certificate a CA.
+pub const OPENSSL_CA_EXTS: &[&str] = &[
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+];
+
+/// `openssl req -x509` in `dir`: a self-signed P-256 certificate written to
+/// `out`, its key to `key`, with subject `subj`, valid for `days`, and
+/// `extra` arguments (e.g. [`OPENSSL_CA_EXTS`]). Fails the test with
+/// openssl's output when openssl fails.
+pub fn openssl_self_signed(
+    dir: &Path,
+    key: &str,
+    out: &str,
+    subj: &str,
+    days: u32,
+    extra: &[&str],
+) {
+    let days = days.to_string();
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        out,
+        "-subj",
+        subj,
+        "-days",
+        &days,
+    ];
+    args.extend_from_slice(extra);
+    let (ok, text) = openssl(dir, &args);
+    assert!(ok, "openssl {args:?}: {text}");
+}
