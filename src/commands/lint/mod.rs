@@ -76,6 +76,8 @@ impl LintPlan {
     /// Merge `args` over `config`, check the combination, and read the
     /// trust anchors, the key and the password.
     pub fn resolve(args: &LintArgs, config: Option<Config>) -> anyhow::Result<Self> {
+        // Taken first, so that a password prompt does not move it.
+        let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
         let overrides = overrides(args, config.as_ref())?;
         let selection = selection(args, config.as_ref())?;
         check_stdin(args)?;
@@ -93,7 +95,7 @@ impl LintPlan {
             selection,
             overrides,
             expect: args.expect,
-            now: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+            now,
             warn_days,
             host: args.host.clone(),
             trust,
