@@ -315,3 +315,48 @@ fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
         public_key: pair.public_key_raw().to_vec(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn args(argv: &[&str]) -> LintArgs {
+        let full = ["chainsmith", "lint"].iter().chain(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Lint(a) => a,
+            other => panic!("not lint: {other:?}"),
+        }
+    }
+
+    fn config(text: &str) -> Config {
+        Config::parse(Path::new("/repo/.chainsmith.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_config_file() {
+        let cfg = "warn-days = 10\n[expect]\n\"*.pem\" = \"ca-bundle\"\n";
+        let file = Path::new("a.pem");
+        let plan = LintPlan::resolve(&args(&["a.pem"]), Some(config(cfg))).unwrap();
+        assert_eq!(plan.warn_days, 10);
+        assert_eq!(plan.expect_for(file), (Expect::CaBundle, "config"));
+
+        let given = args(&["--warn-days", "5", "--expect", "aks", "a.pem"]);
+        let plan = LintPlan::resolve(&given, Some(config(cfg))).unwrap();
+        assert_eq!(plan.warn_days, 5);
+        assert_eq!(plan.expect_for(file), (Expect::Aks, "--expect"));
+
+        let plan = LintPlan::resolve(&args(&["a.pem"]), None).unwrap();
+        assert_eq!(plan.warn_days, DEFAULT_WARN_DAYS);
+        assert_eq!(plan.expect_for(file), (Expect::Auto, "auto"));
+    }
+
+    #[test]
+    fn standard_input_is_read_once() {
+        assert!(LintPlan::resolve(&args(&["-", "-"]), None).is_err());
+        assert!(LintPlan::resolve(&args(&["--password-stdin", "-"]), None).is_err());
+        assert!(LintPlan::resolve(&args(&["-"]), None).is_ok());
+    }
+}
