@@ -398,3 +398,48 @@ impl Linker<'_> {
         Ok(path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn plan(argv: &[&str]) -> anyhow::Result<BundlePlan> {
+        let full = ["chainsmith", "bundle"].iter().chain(argv);
+        match Cli::try_parse_from(full)?.command {
+            Command::Bundle(a) => BundlePlan::resolve(&a),
+            other => panic!("not bundle: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_that_do_not_fit_the_target_are_refused() {
+        let err = plan(&["--with-root", "a.pem"]).err().unwrap();
+        assert!(
+            err.to_string().contains("--with-root only applies"),
+            "{err}"
+        );
+        let err = plan(&["--for", "server", "--system-roots", "a.pem"])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("--system-roots applies"), "{err}");
+    }
+
+    #[test]
+    fn with_root_belongs_to_the_served_chain() {
+        let p = plan(&["--for", "server", "--with-root", "a.pem"]).unwrap();
+        assert_eq!(p.target, Target::Server { with_root: true });
+        assert_eq!(
+            plan(&["--for", "aks", "a.pem"]).unwrap().target,
+            Target::Aks
+        );
+        let p = plan(&["--system-roots", "a.pem"]).unwrap();
+        assert_eq!(p.target, Target::Ca);
+        assert_eq!(
+            p.system_roots.as_deref(),
+            Some(Path::new(crate::cli::bundle::DEFAULT_SYSTEM_ROOTS))
+        );
+    }
+}
