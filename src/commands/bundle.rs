@@ -2,6 +2,7 @@
 //! LF-only bundle for a named use. Links are confirmed by signature checks;
 //! the output depends only on the set of certificates, not on input order.
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
 
@@ -17,108 +18,85 @@ use crate::report::{Printer, escape};
 /// At most this many CA certificates for `az aks update --custom-ca-trust-certificates`.
 pub const AKS_MAX_CERTS: usize = 10;
 
+/// What to build and where to write it, from the arguments.
+pub struct BundlePlan {
+    /// `--for` (and `--with-root`): which certificates, in which order.
+    pub target: Target,
+    /// A missing or broken link is a warning, not an error.
+    pub allow_incomplete: bool,
+    /// The trust store to append (`--system-roots`).
+    pub system_roots: Option<PathBuf>,
+    /// `None` is standard output.
+    pub out: Option<PathBuf>,
+    /// Replace an existing output file.
+    pub force: bool,
+}
+
+/// What the bundle is for; only a served chain may end with its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Ca,
+    Aks,
+    Server { with_root: bool },
+}
+
+impl BundlePlan {
+    /// Refuse flags that do not apply to the target.
+    pub fn resolve(args: &BundleArgs) -> anyhow::Result<Self> {
+        if args.with_root && args.target != BundleFor::Server {
+            bail!(
+                "--with-root only applies to --for server (a CA bundle always ends with its roots)"
+            );
+        }
+        if args.system_roots.is_some() && args.target == BundleFor::Server {
+            bail!(
+                "--system-roots applies to --for ca and --for aks: a served chain never carries a trust store"
+            );
+        }
+        Ok(BundlePlan {
+            target: match args.target {
+                BundleFor::Ca => Target::Ca,
+                BundleFor::Aks => Target::Aks,
+                BundleFor::Server => Target::Server {
+                    with_root: args.with_root,
+                },
+            },
+            allow_incomplete: args.allow_incomplete,
+            system_roots: args.system_roots.clone(),
+            out: args.out.clone(),
+            force: args.force,
+        })
+    }
+
+    fn what(&self) -> &'static str {
+        match self.target {
+            Target::Ca | Target::Aks => "CA bundle",
+            Target::Server { .. } => "server chain",
+        }
+    }
+}
+
 pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    if args.with_root && args.target != BundleFor::Server {
-        bail!("--with-root only applies to --for server (a CA bundle always ends with its roots)");
-    }
-    if args.system_roots.is_some() && args.target == BundleFor::Server {
-        bail!(
-            "--system-roots applies to --for ca and --for aks: a served chain never carries a trust store"
-        );
-    }
-    let mut passwords = PasswordCache::new(args.no_password, args.password.source());
-    let files = load_all(
-        &args.inputs,
-        &mut passwords,
-        args.password.password_stdin,
-        Accept { key_only: false },
-        &printer,
-    )?;
-    for k in files.iter().flat_map(|f| f.keys.iter()) {
-        printer.warn(&format!(
-            "{}: a private key is left out of the bundle",
-            escape(&k.source.location())
-        ));
-    }
-    let mut all: Vec<Cert> = files.into_iter().flat_map(|f| f.certs).collect();
-    let n_inputs = all.len();
-    let mut system = Vec::new();
-    if let Some(path) = &args.system_roots {
-        let store = load::load_path(path, &LoadOptions::default())?;
-        super::inputs::check(&store, Accept { key_only: false }, &printer)?;
-        system = store.certs;
-        // Only store certificates that may issue an input (or, in turn, one
-        // of those) take part in linking; the rest are appended unchecked, as
-        // the store is trusted as a whole (verifying 144 roots would double
-        // the run time).
-        let mut taken = vec![false; system.len()];
-        let mut frontier: Vec<Cert> = all.clone();
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for (k, s) in system.iter().enumerate() {
-                let issues_one = frontier.iter().any(|c| {
-                    crate::pki::model::names_match(
-                        &s.subject_raw,
-                        &s.subject,
-                        &c.issuer_raw,
-                        &c.issuer,
-                    )
-                });
-                if !taken[k] && issues_one {
-                    taken[k] = true;
-                    next.push(s.clone());
-                }
-            }
-            all.extend(next.iter().cloned());
-            frontier = next;
-        }
-    }
-    let verifier = Verifier::new();
-    let graph = Graph::build(&all, &verifier);
-    let plan = Plan {
-        graph: &graph,
-        verifier: &verifier,
-        n_inputs,
-        allow_incomplete: args.allow_incomplete,
-        printer: &printer,
+    let plan = BundlePlan::resolve(&args)?;
+    // Every certificate the bundle may be built from is collected here,
+    // before anything is linked.
+    let certs = load_inputs(&args, &printer)?;
+    let system = match &plan.system_roots {
+        Some(path) => load_store(path, &printer)?,
+        None => Vec::new(),
     };
-    let (certs, what) = match args.target {
-        BundleFor::Ca | BundleFor::Aks => (plan.ca()?, "CA bundle"),
-        BundleFor::Server => (plan.server(args.with_root)?, "server chain"),
-    };
-    // The system store goes last, whole, in its own order, without repeats.
-    let mut ordered: Vec<&Cert> = certs.iter().map(|&i| &all[i]).collect();
-    let mut seen: HashSet<[u8; 32]> = ordered.iter().map(|c| c.sha256).collect();
-    for c in &system {
-        if seen.insert(c.sha256) {
-            ordered.push(c);
-        }
-    }
-    let text = match args.target {
-        BundleFor::Aks => {
-            if ordered.len() > AKS_MAX_CERTS {
-                bail!(
-                    "AKS takes at most {AKS_MAX_CERTS} CA certificates; this bundle has {}",
-                    ordered.len()
-                );
-            }
-            ordered
-                .iter()
-                .map(|c| c.to_pem())
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        _ => ordered.iter().map(|c| c.to_pem()).collect(),
-    };
-    match &args.out {
+    let ordered = build(&plan, certs, &system, &printer)?;
+    let text = to_text(plan.target, &ordered)?;
+    match &plan.out {
         Some(out) => {
             let mut set = WriteSet::new();
             set.add(out, text.into_bytes(), Mode::Public);
-            set.commit(args.force)?;
+            set.commit(plan.force)?;
             printer.info(&format!(
-                "wrote {} ({what}, {} certificates)",
+                "wrote {} ({}, {} certificates)",
                 out.display(),
+                plan.what(),
                 ordered.len()
             ));
         }
@@ -127,7 +105,114 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     Ok(ExitStatus::Clean)
 }
 
-struct Plan<'a> {
+/// The certificates of every input, in order; private keys are left out
+/// with a warning.
+fn load_inputs(args: &BundleArgs, printer: &Printer) -> anyhow::Result<Vec<Cert>> {
+    let mut passwords = PasswordCache::new(args.no_password, args.password.source());
+    let files = load_all(
+        &args.inputs,
+        &mut passwords,
+        args.password.password_stdin,
+        Accept { key_only: false },
+        printer,
+    )?;
+    for k in files.iter().flat_map(|f| f.keys.iter()) {
+        printer.warn(&format!(
+            "{}: a private key is left out of the bundle",
+            escape(&k.source.location())
+        ));
+    }
+    Ok(files.into_iter().flat_map(|f| f.certs).collect())
+}
+
+/// The trust store of `--system-roots`.
+fn load_store(path: &Path, printer: &Printer) -> anyhow::Result<Vec<Cert>> {
+    let store = load::load_path(path, &LoadOptions::default())?;
+    super::inputs::check(&store, Accept { key_only: false }, printer)?;
+    Ok(store.certs)
+}
+
+/// Link `inputs` (with the store certificates that may issue them) and
+/// order them for the target; the store goes last, whole, in its own order,
+/// without repeats.
+fn build(
+    plan: &BundlePlan,
+    inputs: Vec<Cert>,
+    system: &[Cert],
+    printer: &Printer,
+) -> anyhow::Result<Vec<Cert>> {
+    let n_inputs = inputs.len();
+    let mut all = inputs;
+    let issuers = store_issuers(&all, system);
+    all.extend(issuers);
+    let verifier = Verifier::new();
+    let graph = Graph::build(&all, &verifier);
+    let linker = Linker {
+        graph: &graph,
+        verifier: &verifier,
+        n_inputs,
+        allow_incomplete: plan.allow_incomplete,
+        printer,
+    };
+    let picked = match plan.target {
+        Target::Ca | Target::Aks => linker.ca()?,
+        Target::Server { with_root } => linker.server(with_root)?,
+    };
+    let mut ordered: Vec<Cert> = picked.iter().map(|&i| all[i].clone()).collect();
+    let mut seen: HashSet<[u8; 32]> = ordered.iter().map(|c| c.sha256).collect();
+    for c in system {
+        if seen.insert(c.sha256) {
+            ordered.push(c.clone());
+        }
+    }
+    Ok(ordered)
+}
+
+/// The store certificates that may issue an input (or, in turn, one of
+/// those): only these take part in linking; the rest are appended
+/// unchecked, as the store is trusted as a whole (verifying 144 roots would
+/// double the run time).
+fn store_issuers(inputs: &[Cert], system: &[Cert]) -> Vec<Cert> {
+    let mut out = Vec::new();
+    let mut taken = vec![false; system.len()];
+    let mut frontier: Vec<Cert> = inputs.to_vec();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for (k, s) in system.iter().enumerate() {
+            let issues_one = frontier.iter().any(|c| {
+                crate::pki::model::names_match(&s.subject_raw, &s.subject, &c.issuer_raw, &c.issuer)
+            });
+            if !taken[k] && issues_one {
+                taken[k] = true;
+                next.push(s.clone());
+            }
+        }
+        out.extend(next.iter().cloned());
+        frontier = next;
+    }
+    out
+}
+
+/// LF-only PEM; for AKS, blank-line separated and at most [`AKS_MAX_CERTS`].
+fn to_text(target: Target, certs: &[Cert]) -> anyhow::Result<String> {
+    if target != Target::Aks {
+        return Ok(certs.iter().map(|c| c.to_pem()).collect());
+    }
+    if certs.len() > AKS_MAX_CERTS {
+        bail!(
+            "AKS takes at most {AKS_MAX_CERTS} CA certificates; this bundle has {}",
+            certs.len()
+        );
+    }
+    Ok(certs
+        .iter()
+        .map(|c| c.to_pem())
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// Orders certificates for a target over a linked graph.
+struct Linker<'a> {
     graph: &'a Graph<'a>,
     /// Shares the signature cache, so re-linking a subset verifies nothing twice.
     verifier: &'a Verifier,
@@ -136,9 +221,19 @@ struct Plan<'a> {
     printer: &'a Printer,
 }
 
-impl Plan<'_> {
+impl Linker<'_> {
     fn cert(&self, i: usize) -> &Cert {
         &self.graph.certs[i]
+    }
+
+    /// `NAME (FILE:LINE)`, escaped, for messages.
+    fn described(&self, i: usize) -> String {
+        let c = self.cert(i);
+        format!(
+            "{} ({})",
+            escape(&c.display_name()),
+            escape(&c.source.location())
+        )
     }
 
     /// Distinct input certificates (first copies).
@@ -237,44 +332,37 @@ impl Plan<'_> {
         }
         body.extend(roots);
         for l in sorted_leaves {
-            let c = self.cert(l);
-            self.printer.info(&format!(
-                "left out end-entity certificate {} ({})",
-                escape(&c.display_name()),
-                escape(&c.source.location())
-            ));
+            let what = self.described(l);
+            self.printer
+                .info(&format!("left out end-entity certificate {what}"));
         }
         Ok(body)
     }
 
-    /// The served chain: the one leaf, then each issuer; the self-signed root
-    /// only with `with_root`. The chain may stop at a CA whose root the
-    /// clients hold; a leaf alone with a missing issuer is incomplete.
-    fn server(&self, with_root: bool) -> anyhow::Result<Vec<usize>> {
+    /// The one end-entity certificate among the inputs, for `--for server`.
+    fn the_leaf(&self) -> anyhow::Result<usize> {
         let leaves: Vec<usize> = self.inputs().filter(|&i| !self.cert(i).is_ca()).collect();
-        let leaf = match leaves.as_slice() {
-            [one] => *one,
+        match leaves.as_slice() {
+            [one] => Ok(*one),
             [] => bail!(
                 "no end-entity (server) certificate in the inputs; --for server needs the leaf (for CA certificates use --for ca)"
             ),
             many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|&i| {
-                        format!(
-                            "{} ({})",
-                            escape(&self.cert(i).display_name()),
-                            escape(&self.cert(i).source.location())
-                        )
-                    })
-                    .collect();
+                let list: Vec<String> = many.iter().map(|&i| self.described(i)).collect();
                 bail!(
                     "{} end-entity certificates in the inputs: {}; give one server certificate",
                     many.len(),
                     list.join(", ")
                 );
             }
-        };
+        }
+    }
+
+    /// The served chain: the one leaf, then each issuer; the self-signed root
+    /// only with `with_root`. The chain may stop at a CA whose root the
+    /// clients hold; a leaf alone with a missing issuer is incomplete.
+    fn server(&self, with_root: bool) -> anyhow::Result<Vec<usize>> {
+        let leaf = self.the_leaf()?;
         let (mut path, end) = self.graph.path_up(leaf);
         let last = *path.last().unwrap_or(&leaf);
         match &end {
@@ -303,13 +391,55 @@ impl Plan<'_> {
             {
                 continue;
             }
-            let c = self.cert(i);
-            self.printer.info(&format!(
-                "left out {} ({}): not in the served chain",
-                escape(&c.display_name()),
-                escape(&c.source.location())
-            ));
+            let what = self.described(i);
+            self.printer
+                .info(&format!("left out {what}: not in the served chain"));
         }
         Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn plan(argv: &[&str]) -> anyhow::Result<BundlePlan> {
+        let full = ["chainsmith", "bundle"].iter().chain(argv);
+        match Cli::try_parse_from(full)?.command {
+            Command::Bundle(a) => BundlePlan::resolve(&a),
+            other => panic!("not bundle: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_that_do_not_fit_the_target_are_refused() {
+        let err = plan(&["--with-root", "a.pem"]).err().unwrap();
+        assert!(
+            err.to_string().contains("--with-root only applies"),
+            "{err}"
+        );
+        let err = plan(&["--for", "server", "--system-roots", "a.pem"])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("--system-roots applies"), "{err}");
+    }
+
+    #[test]
+    fn with_root_belongs_to_the_served_chain() {
+        let p = plan(&["--for", "server", "--with-root", "a.pem"]).unwrap();
+        assert_eq!(p.target, Target::Server { with_root: true });
+        assert_eq!(
+            plan(&["--for", "aks", "a.pem"]).unwrap().target,
+            Target::Aks
+        );
+        let p = plan(&["--system-roots", "a.pem"]).unwrap();
+        assert_eq!(p.target, Target::Ca);
+        assert_eq!(
+            p.system_roots.as_deref(),
+            Some(Path::new(crate::cli::bundle::DEFAULT_SYSTEM_ROOTS))
+        );
     }
 }

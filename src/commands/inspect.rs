@@ -16,18 +16,40 @@ use crate::report::inspect::{self as render, Entry, Link, View};
 use crate::report::{Printer, escape, escape_text};
 use crate::secret::Password;
 
+/// What to show and how, from the arguments.
+pub struct InspectPlan {
+    /// Days left are counted from here (`--at`, default: now).
+    pub at: OffsetDateTime,
+    /// `--thumbprint`, normalised to lower-case hex.
+    pub query: Option<String>,
+    pub format: InspectFormat,
+}
+
+impl InspectPlan {
+    /// Normalise the thumbprint and refuse a second reader of standard input.
+    pub fn resolve(args: &InspectArgs) -> anyhow::Result<Self> {
+        let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+        let query = args.thumbprint.as_deref().map(normalise_hex).transpose()?;
+        let stdin_inputs = args.files.iter().filter(|p| p.as_os_str() == "-").count();
+        if stdin_inputs > 1 {
+            bail!("- (standard input) can be given only once");
+        }
+        if stdin_inputs == 1 && args.password.password_stdin {
+            bail!(
+                "--password-stdin cannot be used when a certificate is read from standard input (-)"
+            );
+        }
+        Ok(InspectPlan {
+            at,
+            query,
+            format: args.format,
+        })
+    }
+}
+
 pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let at = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let query = args.thumbprint.as_deref().map(normalise_hex).transpose()?;
-    let stdin_inputs = args.files.iter().filter(|p| p.as_os_str() == "-").count();
-    if stdin_inputs > 1 {
-        bail!("- (standard input) can be given only once");
-    }
-    if stdin_inputs == 1 && args.password.password_stdin {
-        bail!("--password-stdin cannot be used when a certificate is read from standard input (-)");
-    }
-
+    let plan = InspectPlan::resolve(&args)?;
     let files = load_all(
         &args.files,
         &mut PasswordCache::new(args.no_password, args.password.source()),
@@ -35,8 +57,7 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     )?;
     let certs: Vec<Cert> = files.into_iter().flat_map(|f| f.certs).collect();
     let graph = Graph::build(&certs, &Verifier::new());
-
-    let view = match &query {
+    let view = match &plan.query {
         None => View::Chains(
             graph
                 .chains()
@@ -44,51 +65,51 @@ pub fn run(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                 .map(|(path, end)| chain_entries(&graph, path, end))
                 .collect(),
         ),
-        Some(hex) => {
-            let found: Vec<usize> = (0..certs.len())
-                .filter(|&i| graph.canonical[i] == i && matches_hash(&certs[i], hex))
-                .collect();
-            if found.is_empty() {
-                printer.warn(&format!(
-                    "no certificate with thumbprint {hex} among the {} certificate{} read from {} input{}",
-                    certs.len(),
-                    if certs.len() == 1 { "" } else { "s" },
-                    args.files.len(),
-                    if args.files.len() == 1 { "" } else { "s" },
-                ));
-                if args.format == InspectFormat::Json {
-                    let empty = View::Found {
-                        query: hex.clone(),
-                        entries: Vec::new(),
-                    };
-                    printer.out(&render::json(&empty, at))?;
-                }
-                return Ok(ExitStatus::Findings);
-            }
-            let entries = found
-                .into_iter()
-                .map(|i| {
-                    let (path, end) = graph.path_up(i);
-                    let link = link_of(&graph, &path, 0, &end);
-                    Entry {
-                        cert: &certs[i],
-                        locations: locations(&graph, i),
-                        link,
-                    }
-                })
-                .collect();
-            View::Found {
-                query: hex.clone(),
-                entries,
-            }
-        }
+        Some(hex) => found(&graph, hex),
     };
-    let text = match args.format {
-        InspectFormat::Human => render::human(&view, at, printer.color),
-        InspectFormat::Json => render::json(&view, at),
+    let mut exit = ExitStatus::Clean;
+    if let View::Found { query, entries } = &view
+        && entries.is_empty()
+    {
+        printer.warn(&format!(
+            "no certificate with thumbprint {query} among the {} certificate{} read from {} input{}",
+            certs.len(),
+            if certs.len() == 1 { "" } else { "s" },
+            args.files.len(),
+            if args.files.len() == 1 { "" } else { "s" },
+        ));
+        if plan.format == InspectFormat::Human {
+            return Ok(ExitStatus::Findings);
+        }
+        exit = ExitStatus::Findings;
+    }
+    let text = match plan.format {
+        InspectFormat::Human => render::human(&view, plan.at, printer.color),
+        InspectFormat::Json => render::json(&view, plan.at),
     };
     printer.out(&text)?;
-    Ok(ExitStatus::Clean)
+    Ok(exit)
+}
+
+/// `--thumbprint`: the distinct certificates with that hash, each with the
+/// link to its issuer.
+fn found<'a>(graph: &Graph<'a>, hex: &str) -> View<'a> {
+    let certs = graph.certs;
+    let entries = (0..certs.len())
+        .filter(|&i| graph.canonical[i] == i && matches_hash(&certs[i], hex))
+        .map(|i| {
+            let (path, end) = graph.path_up(i);
+            Entry {
+                cert: &certs[i],
+                locations: locations(graph, i),
+                link: link_of(graph, &path, 0, &end),
+            }
+        })
+        .collect();
+    View::Found {
+        query: hex.to_owned(),
+        entries,
+    }
 }
 
 /// Load every input; a PKCS#12 input asks for the password once. An input

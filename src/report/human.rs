@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{LintReport, escape, escape_text};
-use crate::lint::Severity;
+use crate::lint::{Finding, Severity, TrustVerdict};
 
 struct Paint {
     on: bool,
@@ -31,107 +31,117 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Render a lint run for a terminal or a log.
+/// Render a lint run for a terminal or a log: every finding, then every
+/// trust verdict, then a summary line.
 pub fn render(r: &LintReport<'_>, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
-    for f in r.files {
-        for x in &f.findings {
-            let _ = writeln!(
-                out,
-                "{}{}: {}",
-                p.severity(x.severity),
-                p.wrap("1", &format!("[{}]", x.rule.code)),
-                p.wrap("1", &escape_text(&x.message))
-            );
-            let loc = match (x.line, x.inner) {
-                (Some(l), _) => format!("{}:{l}", escape(&x.path)),
-                (None, Some(i)) => format!("{} (item {})", escape(&x.path), i + 1),
-                (None, None) => escape(&x.path).into_owned(),
-            };
-            let _ = writeln!(out, "  {} {loc}", p.wrap("1;34", "-->"));
-            if let Some(c) = &x.cert {
-                let _ = writeln!(
-                    out,
-                    "   {} certificate: {} [{}] ({})",
-                    p.wrap("1;34", "="),
-                    escape(&c.subject),
-                    c.sha256,
-                    c.role
-                );
-            }
-            let _ = writeln!(
-                out,
-                "   {} fix: {}",
-                p.wrap("1;34", "="),
-                escape_text(&x.fix)
-            );
-            let _ = match x.rule.docs_url() {
-                Some(url) => writeln!(
-                    out,
-                    "   {} rule: {} (`{}`, {url})",
-                    p.wrap("1;34", "="),
-                    x.rule.name,
-                    x.rule.explain_command()
-                ),
-                None => writeln!(
-                    out,
-                    "   {} rule: {} (`{}`)",
-                    p.wrap("1;34", "="),
-                    x.rule.name,
-                    x.rule.explain_command()
-                ),
-            };
-            out.push('\n');
-        }
+    for x in r.files.iter().flat_map(|f| &f.findings) {
+        finding(&mut out, &p, x);
     }
     for f in r.files {
         if let Some(t) = &f.trust {
-            let verdict = if t.trusted {
-                p.wrap("1;32", "trusted")
-            } else {
-                p.wrap("1;31", "NOT trusted")
-            };
-            let _ = writeln!(
-                out,
-                "trust: {}: {verdict}: {}",
-                escape(&f.path),
-                escape_text(&t.reason)
-            );
-            // One line per client when any client rejects the chain:
-            // clients disagree, and the user asks about one of them. When
-            // every client trusts it, the headline says so and the path
-            // below is the same for all.
-            let width = t
-                .clients
-                .iter()
-                .map(|c| c.client.name().len())
-                .max()
-                .unwrap_or(0);
-            for c in t.clients.iter().filter(|_| !t.trusted) {
-                let (word, color) = if c.trusted {
-                    ("trusted    ", "32")
-                } else {
-                    ("NOT trusted", "31")
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:<width$}  {}  {}",
-                    c.client.name(),
-                    p.wrap(color, word),
-                    escape_text(&c.reason)
-                );
-            }
-            if t.trusted {
-                let names: Vec<String> = t
-                    .path
-                    .iter()
-                    .map(|c| format!("{} [{}]", escape(&c.subject), c.sha256))
-                    .collect();
-                let _ = writeln!(out, "  path: {}", names.join(" → "));
-            }
+            trust(&mut out, &p, &f.path, t);
         }
     }
+    let _ = writeln!(out, "{} {}", p.wrap("1", "summary:"), summary(r));
+    out
+}
+
+/// `error[CS203]: …`, where, which certificate, the fix and the rule.
+fn finding(out: &mut String, p: &Paint, x: &Finding) {
+    let _ = writeln!(
+        out,
+        "{}{}: {}",
+        p.severity(x.severity),
+        p.wrap("1", &format!("[{}]", x.rule.code)),
+        p.wrap("1", &escape_text(&x.message))
+    );
+    let loc = match (x.line, x.inner) {
+        (Some(l), _) => format!("{}:{l}", escape(&x.path)),
+        (None, Some(i)) => format!("{} (item {})", escape(&x.path), i + 1),
+        (None, None) => escape(&x.path).into_owned(),
+    };
+    let _ = writeln!(out, "  {} {loc}", p.wrap("1;34", "-->"));
+    if let Some(c) = &x.cert {
+        let _ = writeln!(
+            out,
+            "   {} certificate: {} [{}] ({})",
+            p.wrap("1;34", "="),
+            escape(&c.subject),
+            c.sha256,
+            c.role
+        );
+    }
+    let _ = writeln!(
+        out,
+        "   {} fix: {}",
+        p.wrap("1;34", "="),
+        escape_text(&x.fix)
+    );
+    let url = x
+        .rule
+        .docs_url()
+        .map(|u| format!(", {u}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "   {} rule: {} (`{}`{url})",
+        p.wrap("1;34", "="),
+        x.rule.name,
+        x.rule.explain_command()
+    );
+    out.push('\n');
+}
+
+/// `trust: FILE: trusted|NOT trusted: reason`, then one line per client
+/// when any client rejects the chain (clients disagree, and the user asks
+/// about one of them); when every client trusts it, the path, the same for
+/// all.
+fn trust(out: &mut String, p: &Paint, path: &str, t: &TrustVerdict) {
+    let verdict = if t.trusted {
+        p.wrap("1;32", "trusted")
+    } else {
+        p.wrap("1;31", "NOT trusted")
+    };
+    let _ = writeln!(
+        out,
+        "trust: {}: {verdict}: {}",
+        escape(path),
+        escape_text(&t.reason)
+    );
+    let width = t
+        .clients
+        .iter()
+        .map(|c| c.client.name().len())
+        .max()
+        .unwrap_or(0);
+    for c in t.clients.iter().filter(|_| !t.trusted) {
+        let (word, color) = if c.trusted {
+            ("trusted    ", "32")
+        } else {
+            ("NOT trusted", "31")
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}  {}",
+            c.client.name(),
+            p.wrap(color, word),
+            escape_text(&c.reason)
+        );
+    }
+    if t.trusted {
+        let names: Vec<String> = t
+            .path
+            .iter()
+            .map(|c| format!("{} [{}]", escape(&c.subject), c.sha256))
+            .collect();
+        let _ = writeln!(out, "  path: {}", names.join(" → "));
+    }
+}
+
+/// `3 errors, 1 warning, 0 notes in 4 files (1 clean, 9 certificates)`.
+fn summary(r: &LintReport<'_>) -> String {
     let c = r.counts();
     let files = r.files.len() + r.io_errors.len();
     let mut summary = if c.errors + c.warnings + c.notes == 0 {
@@ -158,6 +168,5 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
             plural(r.io_errors.len(), "file", "files")
         );
     }
-    let _ = writeln!(out, "{} {summary}", p.wrap("1", "summary:"));
-    out
+    summary
 }

@@ -194,6 +194,34 @@ impl Style {
     }
 }
 
+/// `FROM to UNTIL (note)`, the note in red outside the validity period.
+fn validity(c: &Cert, at: OffsetDateTime, style: Style) -> String {
+    let note = validity_note(c, at);
+    let note = if c.not_after < at || c.not_before > at {
+        style.bad(&note)
+    } else {
+        note
+    };
+    format!(
+        "{} to {} ({note})",
+        human_time(c.not_before),
+        human_time(c.not_after),
+    )
+}
+
+/// Whether the certificate may issue others, and how deep.
+fn ca_text(c: &Cert) -> String {
+    match c.basic_constraints {
+        Some(bc) if bc.ca => match bc.path_len {
+            Some(n) => format!("yes, pathLen {n}"),
+            None => "yes, no pathLen limit".to_owned(),
+        },
+        Some(_) => "no".to_owned(),
+        None if c.is_ca() => "yes (v1 certificate without basicConstraints)".to_owned(),
+        None => "no (no basicConstraints)".to_owned(),
+    }
+}
+
 fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime, style: Style) {
     let c = e.cert;
     let pad = "    ".repeat(depth);
@@ -212,21 +240,7 @@ fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime, 
     field(out, "subject", &escape(&c.subject));
     field(out, "issuer", &escape(&c.issuer));
     field(out, "serial", &serial_hex(c));
-    let note = validity_note(c, at);
-    let note = if c.not_after < at || c.not_before > at {
-        style.bad(&note)
-    } else {
-        note
-    };
-    field(
-        out,
-        "validity",
-        &format!(
-            "{} to {} ({note})",
-            human_time(c.not_before),
-            human_time(c.not_after),
-        ),
-    );
+    field(out, "validity", &validity(c, at, style));
     field(
         out,
         "key",
@@ -240,16 +254,7 @@ fn push_cert(out: &mut String, e: &Entry<'_>, depth: usize, at: OffsetDateTime, 
             .collect();
         field(out, "SANs", &sans.join(", "));
     }
-    let ca = match c.basic_constraints {
-        Some(bc) if bc.ca => match bc.path_len {
-            Some(n) => format!("yes, pathLen {n}"),
-            None => "yes, no pathLen limit".to_owned(),
-        },
-        Some(_) => "no".to_owned(),
-        None if c.is_ca() => "yes (v1 certificate without basicConstraints)".to_owned(),
-        None => "no (no basicConstraints)".to_owned(),
-    };
-    field(out, "CA", &ca);
+    field(out, "CA", &ca_text(c));
     if let Some(ku) = &c.key_usage {
         let crit = if ku.critical { " (critical)" } else { "" };
         field(out, "keyUsage", &format!("{}{crit}", ku.names().join(", ")));

@@ -16,8 +16,6 @@ use rcgen::{
 use crate::support::*;
 
 const N: usize = 2000;
-/// Inside every pile certificate's validity (2025-01-01 to 2035-01-01).
-const AT: &str = "2026-06-01T00:00:00Z";
 /// What a debug build may take for one command on a 2,000-certificate pile
 /// (about 1 s here; the unfixed build took minutes).
 const BOUND: Duration = Duration::from_secs(20);

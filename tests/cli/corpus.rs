@@ -152,7 +152,7 @@ fn limbo_case(t: &Value, now: OffsetDateTime) -> Option<Case> {
 }
 
 fn run_limbo(cases: &[Value], divergences: &[(&str, &str)]) -> Tally {
-    let now = OffsetDateTime::parse("2026-12-01T00:00:00Z", &Rfc3339).unwrap();
+    let now = OffsetDateTime::parse(AT, &Rfc3339).unwrap();
     let mut tally = Tally::default();
     let known: BTreeMap<&str, &str> = divergences.iter().copied().collect();
     for t in cases {
@@ -343,33 +343,10 @@ fn pkits_subset_agrees_with_expected_results() {
 
 /// Lint one corpus file as JSON at a pinned time; return the codes found.
 fn lint_codes(rel: &str, extra: &[&str]) -> Vec<String> {
-    let out = chainsmith()
-        .current_dir(corpus(""))
-        .args([
-            "lint",
-            "--no-config",
-            "--format",
-            "json",
-            "--at",
-            "2026-12-01T00:00:00Z",
-        ])
-        .args(extra)
-        .arg(rel)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert!(
-        code == 0 || code == 1,
-        "{rel}: exit {code}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
+    let args: Vec<&str> = extra.iter().copied().chain([rel]).collect();
+    let (code, v) = lint_json_in(&corpus(""), &args);
+    assert!(code == 0 || code == 1, "{rel}: exit {code}: {v}");
+    codes(&v)
 }
 
 fn assert_fires(rel: &str, extra: &[&str], code: &str) {
@@ -538,26 +515,8 @@ fn cfssl_helpers_parse_failures_are_clean_cs1xx_findings() {
 #[test]
 fn every_corpus_file_lints_without_a_crash() {
     let root = corpus("");
-    let out = chainsmith()
-        .current_dir(&root)
-        .args([
-            "lint",
-            "--no-config",
-            "--format",
-            "json",
-            "--at",
-            "2026-12-01T00:00:00Z",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert!(
-        code == 1,
-        "exit {code}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, v) = lint_json_in(&root, &["."]);
+    assert!(code == 1, "exit {code}: {}", v["errors"]);
     assert!(v["summary"]["files"].as_u64().unwrap() > 150);
     assert!(Path::new(&root).join("README.md").exists());
 }

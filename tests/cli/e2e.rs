@@ -256,17 +256,10 @@ fn probe_after_renew_and_reload_shows_the_new_serial_still_trusted() {
     assert!(before.contains(&old_serial), "{before}");
 
     let renewed = tmp.path().join("renewed");
-    chainsmith()
-        .args(["issue", "--ca"])
-        .arg(chain.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("intermediate.key"))
-        .arg("--ca-chain")
-        .arg(chain.join("ca-bundle.crt"))
-        .arg("--renew")
-        .arg(chain.join("server.crt"))
-        .arg("-o")
-        .arg(&renewed)
+    issue_by_chain(&chain)
+        .flag("--ca-chain", chain.join("ca-bundle.crt"))
+        .renew(chain.join("server.crt"))
+        .out(&renewed)
         .assert()
         .success();
     let new_serial = serial_of(&renewed);

@@ -9,9 +9,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// Inside the validity of every fixture.
-const AT: &str = "2027-06-01T00:00:00Z";
-
 /// Makes one certificate from a JSON spec: subject attributes (NameOID
 /// names), SANs, and an issuer (a CA certificate and key) or self-signed.
 const MAKE_CERT: &str = r#"
@@ -105,17 +102,10 @@ fn issue_renew_prints_names_copied_from_the_old_certificate_escaped() {
             "out": tmp.path().join("old.crt"),
         }),
     );
-    let out = chainsmith()
-        .args(["issue", "--ca"])
-        .arg(chain.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("intermediate.key"))
-        .arg("--renew")
-        .arg(&old)
-        .arg("-o")
-        .arg(tmp.path().join("new"))
-        .output()
-        .unwrap();
+    let out = issue_by_chain(&chain)
+        .renew(&old)
+        .out(tmp.path().join("new"))
+        .output();
     assert!(out.status.success(), "{out:?}");
     assert_clean("stdout", &out.stdout);
     assert_clean("stderr", &out.stderr);

@@ -160,11 +160,10 @@ fn a_full_disk_gives_a_clear_error_and_leaves_nothing() {
     }
     // Fill it almost completely.
     let _ = std::fs::write(mnt.join("filler"), vec![0u8; 60 * 1024]);
-    let out = chainsmith()
-        .args(["generate", "--san", "a.example.com", "-o"])
-        .arg(mnt.join("chain"))
-        .output()
-        .unwrap();
+    let out = generate()
+        .san("a.example.com")
+        .out(mnt.join("chain"))
+        .output();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let entries: Vec<String> = std::fs::read_dir(&mnt)
         .unwrap()
@@ -347,11 +346,7 @@ fn a_read_only_output_directory_gives_a_clear_error() {
         cannot_run(&format!("cannot mount a tmpfs here ({msg})"));
         return;
     }
-    let out = chainsmith()
-        .args(["generate", "--san", "a.example.com", "-o"])
-        .arg(&mnt)
-        .output()
-        .unwrap();
+    let out = generate().san("a.example.com").out(&mnt).output();
     let listing: Vec<_> = std::fs::read_dir(&mnt).unwrap().collect();
     let _ = std::process::Command::new("umount").arg(&mnt).status();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -345,16 +345,17 @@ fn existing_files_need_force_and_stay_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = generate_chain(tmp.path(), &[]);
     let before = std::fs::read(dir.join("root.key")).unwrap();
-    chainsmith()
-        .args(["generate", "--san", "www.example.com", "-o"])
-        .arg(&dir)
+    generate()
+        .san("www.example.com")
+        .out(&dir)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already exists; pass --force"));
     assert_eq!(std::fs::read(dir.join("root.key")).unwrap(), before);
-    chainsmith()
-        .args(["generate", "--san", "www.example.com", "--force", "-o"])
-        .arg(&dir)
+    generate()
+        .san("www.example.com")
+        .arg("--force")
+        .out(&dir)
         .assert()
         .success();
     assert_ne!(std::fs::read(dir.join("root.key")).unwrap(), before);
@@ -374,9 +375,9 @@ fn unwritable_output_path_fails_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let blocker = tmp.path().join("file");
     std::fs::write(&blocker, "x").unwrap();
-    chainsmith()
-        .args(["generate", "--san", "a.example.com", "-o"])
-        .arg(blocker.join("chain"))
+    generate()
+        .san("a.example.com")
+        .out(blocker.join("chain"))
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains("file")));
@@ -388,9 +389,10 @@ fn unwritable_output_path_fails_cleanly() {
 fn key_material_never_reaches_stdout_or_stderr() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("chain");
-    let assert = chainsmith()
-        .args(["generate", "--san", "a.example.com", "-v", "-o"])
-        .arg(&out)
+    let assert = generate()
+        .san("a.example.com")
+        .arg("-v")
+        .out(&out)
         .assert()
         .success();
     let o = assert.get_output();

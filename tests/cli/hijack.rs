@@ -363,31 +363,14 @@ fn derived_der_names_never_collide() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let make = |name: &str, cn: &str| {
-        let (ok, out) = openssl(
+        openssl_self_signed(
             t,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.crt"),
-                "-subj",
-                &format!("/CN={cn}"),
-                "-days",
-                "36500",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
+            &format!("{name}.key"),
+            &format!("{name}.crt"),
+            &format!("/CN={cn}"),
+            36500,
+            OPENSSL_CA_EXTS,
         );
-        assert!(ok, "{out}");
     };
     make("a", "Dup");
     make("b", "Dup");

@@ -455,27 +455,14 @@ fn control_characters_from_certificates_are_escaped() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (ok, out) = openssl(
+    openssl_self_signed(
         tmp.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "evil.pem",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=evil\u{1b}[31mred",
-        ],
+        "k.pem",
+        "evil.pem",
+        "/CN=evil\u{1b}[31mred",
+        1,
+        &[],
     );
-    assert!(ok, "{out}");
     let out = chainsmith()
         .current_dir(tmp.path())
         .args(["inspect", "evil.pem"])
@@ -544,7 +531,7 @@ fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
             "--format",
             "json",
             "--at",
-            "2026-12-01T00:00:00Z",
+            AT,
             "--no-password",
         ])
         .arg(&pfx)

@@ -35,17 +35,10 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
     let tmp = tempfile::tempdir().unwrap();
     let chain = generate_chain(tmp.path(), &[]);
     let out = tmp.path().join("renewed");
-    chainsmith()
-        .args(["issue", "--ca"])
-        .arg(chain.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("intermediate.key"))
-        .arg("--ca-chain")
-        .arg(chain.join("ca-bundle.crt"))
-        .arg("--renew")
-        .arg(chain.join("server.crt"))
-        .arg("-o")
-        .arg(&out)
+    issue_by_chain(&chain)
+        .flag("--ca-chain", chain.join("ca-bundle.crt"))
+        .renew(chain.join("server.crt"))
+        .out(&out)
         .assert()
         .success();
     let (ok, v) = openssl(
@@ -118,15 +111,9 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args(["issue", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca.key"))
-        .arg("--renew")
-        .arg(fixture("openssl-ca/old-leaf.crt"))
-        .arg("-o")
-        .arg(tmp.path())
+    issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
+        .renew(fixture("openssl-ca/old-leaf.crt"))
+        .out(tmp.path())
         .assert()
         .success();
     let (ok, v) = openssl(
@@ -166,14 +153,12 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let base = || {
-        let mut c = chainsmith();
-        c.args(["issue", "--san", "new.example.com", "--ca"])
-            .arg(fixture("openssl-ca/ca.crt"))
-            .arg("--ca-key")
-            .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-            .arg("-o")
-            .arg(tmp.path());
-        c
+        issue(
+            fixture("openssl-ca/ca.crt"),
+            fixture("openssl-ca/ca-pkcs8-encrypted.key"),
+        )
+        .san("new.example.com")
+        .out(tmp.path())
     };
     // No password source and no terminal: a clear error, nothing written.
     base().assert().code(2).stderr(
@@ -187,15 +172,13 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
         .join(format!("wrong-{}", std::process::id()));
     std::fs::write(&wrong, "nope").unwrap();
     base()
-        .arg("--ca-key-password-file")
-        .arg(&wrong)
+        .flag("--ca-key-password-file", &wrong)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("wrong password"));
     let _ = std::fs::remove_file(&wrong);
     base()
-        .arg("--ca-key-password-file")
-        .arg(fixture("openssl-ca/password.txt"))
+        .flag("--ca-key-password-file", fixture("openssl-ca/password.txt"))
         .assert()
         .success();
     let (ok, v) = openssl(
@@ -210,40 +193,27 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
     assert!(ok, "{v}");
     // The password can also come from the environment or stdin.
     let tmp2 = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args([
-            "issue",
-            "--san",
-            "env.example.com",
-            "--ca-key-password-env",
-            "CA_PW",
-            "--ca",
-        ])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("-o")
-        .arg(tmp2.path())
-        .env("CA_PW", "fixture-password")
-        .assert()
-        .success();
+    issue(
+        fixture("openssl-ca/ca.crt"),
+        fixture("openssl-ca/ca-pkcs8-encrypted.key"),
+    )
+    .san("env.example.com")
+    .flag("--ca-key-password-env", "CA_PW")
+    .out(tmp2.path())
+    .env("CA_PW", "fixture-password")
+    .assert()
+    .success();
     let tmp3 = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args([
-            "issue",
-            "--san",
-            "stdin.example.com",
-            "--ca-key-password-stdin",
-            "--ca",
-        ])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("-o")
-        .arg(tmp3.path())
-        .write_stdin("fixture-password\n")
-        .assert()
-        .success();
+    issue(
+        fixture("openssl-ca/ca.crt"),
+        fixture("openssl-ca/ca-pkcs8-encrypted.key"),
+    )
+    .san("stdin.example.com")
+    .arg("--ca-key-password-stdin")
+    .out(tmp3.path())
+    .write_stdin("fixture-password\n")
+    .assert()
+    .success();
 }
 
 #[test]
@@ -252,24 +222,14 @@ fn sec1_ec_ca_key_and_client_profile() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args([
-            "issue",
-            "--profile",
-            "client",
-            "--cn",
-            "gateway",
-            "--name",
-            "gw",
-            "--ca",
-        ])
-        .arg(fixture("openssl-ca/ec-ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ec-ca.key"))
-        .arg("-o")
-        .arg(tmp.path())
-        .assert()
-        .success();
+    issue(
+        fixture("openssl-ca/ec-ca.crt"),
+        fixture("openssl-ca/ec-ca.key"),
+    )
+    .args(["--profile", "client", "--cn", "gateway", "--name", "gw"])
+    .out(tmp.path())
+    .assert()
+    .success();
     let (ok, v) = openssl(
         tmp.path(),
         &[
@@ -295,17 +255,10 @@ fn keep_an_existing_key() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args(["issue", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca.key"))
-        .arg("--renew")
-        .arg(fixture("openssl-ca/old-leaf.crt"))
-        .arg("--key")
-        .arg(fixture("openssl-ca/old-leaf.key"))
-        .arg("-o")
-        .arg(tmp.path())
+    issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
+        .renew(fixture("openssl-ca/old-leaf.crt"))
+        .key(fixture("openssl-ca/old-leaf.key"))
+        .out(tmp.path())
         .assert()
         .success()
         .stdout(predicate::str::contains("kept the existing key"));
@@ -331,20 +284,9 @@ fn intermediate_profile_respects_pathlen() {
     let tmp = tempfile::tempdir().unwrap();
     let chain = generate_chain(tmp.path(), &["--pathlen", "1"]);
     let out = tmp.path().join("sub");
-    chainsmith()
-        .args([
-            "issue",
-            "--profile",
-            "intermediate",
-            "--cn",
-            "Sub CA",
-            "--ca",
-        ])
-        .arg(chain.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("intermediate.key"))
-        .arg("-o")
-        .arg(&out)
+    issue_by_chain(&chain)
+        .args(["--profile", "intermediate", "--cn", "Sub CA"])
+        .out(&out)
         .assert()
         .success();
     let (_, t) = openssl(
@@ -353,20 +295,9 @@ fn intermediate_profile_respects_pathlen() {
     );
     assert!(t.contains("CA:TRUE, pathlen:0"), "{t}");
     // A pathlen:0 CA may not issue another intermediate.
-    chainsmith()
-        .args([
-            "issue",
-            "--profile",
-            "intermediate",
-            "--cn",
-            "Too Deep",
-            "--ca",
-        ])
-        .arg(out.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(out.join("intermediate.key"))
-        .arg("-o")
-        .arg(tmp.path().join("deeper"))
+    issue_by_chain(&out)
+        .args(["--profile", "intermediate", "--cn", "Too Deep"])
+        .out(tmp.path().join("deeper"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("pathLenConstraint is 0"));
@@ -376,13 +307,9 @@ fn intermediate_profile_respects_pathlen() {
 #[test]
 fn wrong_ca_key_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args(["issue", "--san", "x.example.com", "--ca"])
-        .arg(fixture("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(fixture("root.key"))
-        .arg("-o")
-        .arg(tmp.path())
+    issue(fixture("intermediate.crt"), fixture("root.key"))
+        .san("x.example.com")
+        .out(tmp.path())
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
@@ -394,16 +321,15 @@ fn wrong_ca_key_is_refused() {
 #[test]
 fn non_ca_issuer_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args(["issue", "--san", "x.example.com", "--ca"])
-        .arg(fixture("openssl-ca/not-a-ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/not-a-ca.key"))
-        .arg("-o")
-        .arg(tmp.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is not a CA"));
+    issue(
+        fixture("openssl-ca/not-a-ca.crt"),
+        fixture("openssl-ca/not-a-ca.key"),
+    )
+    .san("x.example.com")
+    .out(tmp.path())
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("is not a CA"));
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
@@ -419,13 +345,9 @@ fn ca_without_keycertsign_is_refused() {
     let blocks: Vec<&str> = pem.split_inclusive("-----END CERTIFICATE-----\n").collect();
     let ca = tmp.path().join("bad-ku-ca.crt");
     std::fs::write(&ca, blocks[1]).unwrap();
-    chainsmith()
-        .args(["issue", "--san", "x.example.com", "--ca"])
-        .arg(&ca)
-        .arg("--ca-key")
-        .arg(fixture("root.key"))
-        .arg("-o")
-        .arg(tmp.path().join("out"))
+    issue(&ca, fixture("root.key"))
+        .san("x.example.com")
+        .out(tmp.path().join("out"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("keyCertSign"));
@@ -434,15 +356,9 @@ fn ca_without_keycertsign_is_refused() {
 #[test]
 fn renew_of_a_certificate_from_another_ca_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    chainsmith()
-        .args(["issue", "--ca"])
-        .arg(fixture("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(fixture("intermediate.key"))
-        .arg("--renew")
-        .arg(fixture("openssl-ca/old-leaf.crt"))
-        .arg("-o")
-        .arg(tmp.path())
+    issue(fixture("intermediate.crt"), fixture("intermediate.key"))
+        .renew(fixture("openssl-ca/old-leaf.crt"))
+        .out(tmp.path())
         .assert()
         .code(2)
         .stderr(predicate::str::contains("was not issued by"));
@@ -451,16 +367,8 @@ fn renew_of_a_certificate_from_another_ca_is_refused() {
 
 #[test]
 fn missing_ca_file_names_the_file() {
-    chainsmith()
-        .args([
-            "issue",
-            "--san",
-            "x.example.com",
-            "--ca",
-            "no/such/ca.crt",
-            "--ca-key",
-            "no/such/ca.key",
-        ])
+    issue("no/such/ca.crt", "no/such/ca.key")
+        .san("x.example.com")
         .assert()
         .code(2)
         .stderr(
@@ -476,29 +384,21 @@ fn a_missing_key_password_names_this_commands_flags() {
     let tmp = tempfile::tempdir().unwrap();
     let encrypted = fixture("openssl-ca/ca-pkcs8-encrypted.key");
     let pw = fixture("openssl-ca/password.txt");
-    let out = chainsmith()
-        .args(["issue", "--san", "a.example.com", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca.key"))
-        .arg("--key")
-        .arg(&encrypted)
-        .arg("-o")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
+    let out = issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
+        .san("a.example.com")
+        .key(&encrypted)
+        .out(tmp.path())
+        .output();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--password-file"), "{err}");
     assert!(!err.contains("--ca-key-password"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 
-    let out = chainsmith()
-        .args(["lint", "--no-config", "--key"])
-        .arg(&encrypted)
+    let out = lint()
+        .key(&encrypted)
         .arg(fixture("openssl-ca/ca.crt"))
-        .output()
-        .unwrap();
+        .output();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--password-file"), "{err}");
@@ -508,31 +408,17 @@ fn a_missing_key_password_names_this_commands_flags() {
     // (no CS212); another key with the same certificate is CS212, so the
     // match was really checked.
     let lint_codes = |key: &Path, extra: &[&std::ffi::OsStr]| {
-        let out = chainsmith()
-            .args([
-                "lint",
-                "--no-config",
-                "--format",
-                "json",
-                "--at",
-                "2026-12-01T00:00:00Z",
-                "--key",
-            ])
-            .arg(key)
+        let out = lint()
+            .format("json")
+            .at(AT)
+            .key(key)
             .args(extra)
             .arg(fixture("openssl-ca/ca.crt"))
-            .output()
-            .unwrap();
+            .output();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         let v: serde_json::Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
-        let codes: Vec<String> = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["code"].as_str().unwrap().to_owned())
-            .collect();
-        (out.status.code(), codes, err)
+        (out.status.code(), codes(&v), err)
     };
     let (code, codes, err) = lint_codes(&encrypted, &["--password-file".as_ref(), pw.as_os_str()]);
     assert_eq!(code, Some(0), "{codes:?} {err}");

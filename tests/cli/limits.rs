@@ -197,16 +197,19 @@ fn password_file(dir: &Path) -> PathBuf {
 }
 
 fn issue_with_ca_key(dir: &Path, key: &Path) -> assert_cmd::Command {
-    let mut c = chainsmith();
-    c.args(["issue", "--san", "new.example.com", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(key)
-        .arg("--ca-key-password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(dir.join("out"));
-    c
+    issue(fixture("openssl-ca/ca.crt"), key)
+        .san("new.example.com")
+        .flag("--ca-key-password-file", password_file(dir))
+        .out(dir.join("out"))
+        .command()
+}
+
+/// `issue` by the fixture CA, with `key` as the new certificate's key.
+fn issue_with_key(dir: &Path, key: &Path) -> Invocation {
+    issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
+        .san("new.example.com")
+        .key(key)
+        .out(dir.join("out"))
 }
 
 // ------------------------------------------------------------ PKCS#8 key derivation
@@ -241,17 +244,9 @@ fn scrypt_with_a_petabyte_of_memory_is_refused_not_aborted() {
     // The attack: N=2^40 made `issue --key` abort (SIGABRT) on a 1 PiB allocation.
     let tmp = tempfile::tempdir().unwrap();
     let key = write_key(tmp.path(), "leaf.key", pbes2(scrypt(1 << 40, 8, 1)));
-    let mut cmd = chainsmith();
-    cmd.args(["issue", "--san", "new.example.com", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca.key"))
-        .arg("--key")
-        .arg(&key)
-        .arg("--password-file")
-        .arg(password_file(tmp.path()))
-        .arg("-o")
-        .arg(tmp.path().join("out"));
+    let mut cmd = issue_with_key(tmp.path(), &key)
+        .flag("--password-file", password_file(tmp.path()))
+        .command();
     refused(
         &mut cmd,
         &key,
@@ -478,27 +473,7 @@ fn gnutls_pfx(dir: &Path) -> Option<PathBuf> {
     if !have("certtool") || !have("openssl") {
         return None;
     }
-    let (ok, out) = openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=gnutls.example",
-            "-days",
-            "30",
-        ],
-    );
-    assert!(ok, "{out}");
+    openssl_self_signed(dir, "k.pem", "c.pem", "/CN=gnutls.example", 30, &[]);
     std::fs::write(
         dir.join("tmpl"),
         "pkcs12_key_name = \"k\"\npassword = \"pw\"\n",
@@ -731,15 +706,7 @@ fn key_files_are_read_up_to_the_limit() {
         zero,
         &["the key file is over the limit of 1048576 bytes"],
     );
-    let mut cmd = chainsmith();
-    cmd.args(["issue", "--san", "new.example.com", "--ca"])
-        .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--ca-key")
-        .arg(fixture("openssl-ca/ca.key"))
-        .arg("--key")
-        .arg(zero)
-        .arg("-o")
-        .arg(tmp.path().join("out"));
+    let mut cmd = issue_with_key(tmp.path(), zero).command();
     refused(
         &mut cmd,
         zero,

@@ -8,30 +8,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// After the fixtures were made (2026-11-22); they are valid for 100 years.
-const AT: &str = "2026-12-01T00:00:00Z";
-
-fn lint_json(args: &[&str]) -> (i32, Value) {
-    let out = chainsmith()
-        .current_dir(repo())
-        .args(["lint", "--no-config", "--format", "json", "--at", AT])
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap(), v)
-}
-
-fn codes(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[test]
 fn each_broken_fixture_fires_its_rule() {
     let cases: &[(&str, &[&str], &str)] = &[
@@ -294,11 +270,12 @@ fn directories_are_searched_by_extension_and_stdin_works() {
     assert!(!files.iter().any(|f| f.contains("openssl-ca")), "{files:?}");
 
     let bytes = std::fs::read(fixture("reversed-chain.pem")).unwrap();
-    let out = chainsmith()
-        .args(["lint", "--no-config", "--format", "json", "--at", AT, "-"])
+    let out = lint()
+        .format("json")
+        .at(AT)
+        .arg("-")
         .write_stdin(bytes)
-        .output()
-        .unwrap();
+        .output();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(codes(&v).contains(&"CS203".to_owned()));
 }
@@ -731,27 +708,14 @@ fn email_and_ip_name_constraints_decide_trust() {
         let (ok, out) = openssl(d, args);
         assert!(ok, "openssl {args:?}: {out}");
     };
-    ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    openssl_self_signed(
+        d,
         "ca.key",
-        "-out",
         "ca.crt",
-        "-subj",
         "/CN=Constrained Root",
-        "-days",
-        "3650",
-        "-config",
-        "ca.cnf",
-        "-extensions",
-        "v3_ca",
-    ]);
+        3650,
+        &["-config", "ca.cnf", "-extensions", "v3_ca"],
+    );
     let leaf = |name: &str, subj: &str, san: &str| {
         std::fs::write(
             d.join(format!("{name}.cnf")),

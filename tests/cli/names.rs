@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const AT: &str = "2020-01-01T00:00:00Z";
+/// The time these name tests pin (so days-left output cannot drift); it is
+/// kept apart from the fixture time [`AT`](crate::support::AT).
+const AT_2020: &str = "2020-01-01T00:00:00Z";
 
 fn python_cryptography() -> bool {
     if !have("python3") {
@@ -28,7 +30,7 @@ fn python_cryptography() -> bool {
 fn an_invalid_version_field_is_a_parse_finding() {
     let file = corpus("pyca/x509/custom-invalid_version.pem");
     let out = chainsmith()
-        .args(["lint", "--format", "json", "--at", AT])
+        .args(["lint", "--format", "json", "--at", AT_2020])
         .arg(&file)
         .output()
         .unwrap();
@@ -200,7 +202,7 @@ fn inspect_all(files: &[std::path::PathBuf]) -> (BTreeMap<String, Seen>, Vec<Str
     let mut unreadable = Vec::new();
     for f in files {
         let out = chainsmith()
-            .args(["inspect", "--format", "json", "--at", AT])
+            .args(["inspect", "--format", "json", "--at", AT_2020])
             .arg(f)
             .output()
             .unwrap();
@@ -491,7 +493,7 @@ open(out + "/hash.der", "wb").write(cert(hash_only, hash_only))
 
 fn inspect_names(file: &std::path::Path) -> (Names, Value) {
     let out = chainsmith()
-        .args(["inspect", "--format", "json", "--at", AT])
+        .args(["inspect", "--format", "json", "--at", AT_2020])
         .arg(file)
         .output()
         .unwrap();
@@ -579,7 +581,7 @@ fn escapes_string_types_and_attribute_names_match_openssl() {
 #[test]
 fn lint_json_certificates_carry_the_rfc4514_subject_and_the_display_form() {
     let out = chainsmith()
-        .args(["lint", "--format", "json", "--at", AT])
+        .args(["lint", "--format", "json", "--at", AT_2020])
         .arg(corpus("pyca/x509/verisign_md2_root.pem"))
         .output()
         .unwrap();

@@ -15,30 +15,15 @@ fn deep_chain() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = generate_chain(tmp.path(), &["--pathlen", "1"]);
         let sub = tmp.path().join("sub");
-        chainsmith()
-            .args([
-                "issue",
-                "--profile",
-                "intermediate",
-                "--cn",
-                "Sub CA",
-                "--ca",
-            ])
-            .arg(dir.join("intermediate.crt"))
-            .arg("--ca-key")
-            .arg(dir.join("intermediate.key"))
-            .arg("-o")
-            .arg(&sub)
+        issue_by_chain(&dir)
+            .args(["--profile", "intermediate", "--cn", "Sub CA"])
+            .out(&sub)
             .assert()
             .success();
         let leaf = tmp.path().join("leaf");
-        chainsmith()
-            .args(["issue", "--san", "deep.example.com", "--ca"])
-            .arg(sub.join("intermediate.crt"))
-            .arg("--ca-key")
-            .arg(sub.join("intermediate.key"))
-            .arg("-o")
-            .arg(&leaf)
+        issue_by_chain(&sub)
+            .san("deep.example.com")
+            .out(&leaf)
             .assert()
             .success();
         let files = vec![
@@ -329,16 +314,11 @@ proptest! {
     fn issue_day_numbers_never_panic(days in day_values()) {
         let work = tempfile::tempdir().unwrap();
         let out_dir = work.path().join("leaf");
-        let out = chainsmith()
-            .args(["issue", "--san", "www.example.com", "--ca"])
-            .arg(fixture("intermediate.crt"))
-            .arg("--ca-key")
-            .arg(fixture("intermediate.key"))
+        let out = issue(fixture("intermediate.crt"), fixture("intermediate.key"))
+            .san("www.example.com")
             .arg(format!("--days={days}"))
-            .arg("-o")
-            .arg(&out_dir)
-            .output()
-            .unwrap();
+            .out(&out_dir)
+            .output();
         no_panic(&out)?;
         if out.status.code() == Some(2) {
             prop_assert!(!out_dir.exists(), "a refused issue wrote {}", out_dir.display());

@@ -50,7 +50,7 @@ fn explains_one_rule_by_code_or_name() {
 #[test]
 fn findings_name_the_command_that_explains_their_rule() {
     let out = chainsmith()
-        .args(["lint", "--no-config", "--at", "2026-12-01T00:00:00Z"])
+        .args(["lint", "--no-config", "--at", AT])
         .arg(fixture("leaf-only-ca-bundle.pem"))
         .output()
         .unwrap();

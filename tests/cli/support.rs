@@ -79,16 +79,10 @@ pub fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
 /// A chain made by `chainsmith generate` in `dir/chain`.
 pub fn generate_chain(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("chain");
-    chainsmith()
-        .args([
-            "generate",
-            "--san",
-            "www.example.com",
-            "--san",
-            "127.0.0.1",
-            "-o",
-        ])
-        .arg(&out)
+    generate()
+        .san("www.example.com")
+        .san("127.0.0.1")
+        .out(&out)
         .args(extra)
         .assert()
         .success();
@@ -207,4 +201,199 @@ pub fn curl_ok(name: &str, port: u16, cacert: &Path) -> (bool, String) {
         .arg("--resolve")
         .arg(format!("{name}:{port}:127.0.0.1"))
         .arg(format!("https://{name}:{port}/")))
+}
+
+/// The validation time tests pin with `--at`: after the fixtures were made
+/// (2026-11-22; they are valid for 100 years), so verdicts do not drift with
+/// the clock.
+pub const AT: &str = "2026-12-01T00:00:00Z";
+
+/// One way to build a `chainsmith` command line (as zizmor's
+/// `tests/integration/common.rs` does): start from [`generate`], [`issue`],
+/// [`issue_by_chain`] or [`lint`], add flags one at a time, then `.assert()`
+/// or `.output()`. The order of flags does not matter to chainsmith.
+pub struct Invocation {
+    cmd: assert_cmd::Command,
+}
+
+impl Invocation {
+    pub fn new(subcommand: &str) -> Self {
+        let mut cmd = chainsmith();
+        cmd.arg(subcommand);
+        Invocation { cmd }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// `NAME VALUE`, e.g. `.flag("--renew", &old)`.
+    pub fn flag(self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.arg(name).arg(value)
+    }
+
+    /// `-o DIR` (or FILE).
+    pub fn out(self, path: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.flag("-o", path)
+    }
+
+    /// `--san NAME`.
+    pub fn san(self, name: &str) -> Self {
+        self.flag("--san", name)
+    }
+
+    /// `--key FILE`.
+    pub fn key(self, path: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.flag("--key", path)
+    }
+
+    /// `issue --renew CERT`.
+    pub fn renew(self, cert: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.flag("--renew", cert)
+    }
+
+    /// `--at TIME`.
+    pub fn at(self, time: &str) -> Self {
+        self.flag("--at", time)
+    }
+
+    /// `--format FORMAT`.
+    pub fn format(self, format: &str) -> Self {
+        self.flag("--format", format)
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn write_stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.cmd.write_stdin(input);
+        self
+    }
+
+    pub fn assert(mut self) -> assert_cmd::assert::Assert {
+        self.cmd.assert()
+    }
+
+    pub fn output(mut self) -> std::process::Output {
+        self.cmd.output().unwrap()
+    }
+
+    /// The command, for what the builder does not cover.
+    pub fn command(self) -> assert_cmd::Command {
+        self.cmd
+    }
+}
+
+/// `chainsmith generate`.
+pub fn generate() -> Invocation {
+    Invocation::new("generate")
+}
+
+/// `chainsmith issue --ca CA --ca-key KEY`.
+pub fn issue(ca: impl AsRef<Path>, ca_key: impl AsRef<Path>) -> Invocation {
+    Invocation::new("issue")
+        .flag("--ca", ca.as_ref())
+        .flag("--ca-key", ca_key.as_ref())
+}
+
+/// `chainsmith issue` by the intermediate CA of a `generate` output directory.
+pub fn issue_by_chain(chain: &Path) -> Invocation {
+    issue(
+        chain.join("intermediate.crt"),
+        chain.join("intermediate.key"),
+    )
+}
+
+/// `chainsmith lint --no-config`.
+pub fn lint() -> Invocation {
+    Invocation::new("lint").arg("--no-config")
+}
+
+/// `chainsmith lint --no-config --format json --at AT ARGS` run in `dir`:
+/// the exit code and the parsed report.
+pub fn lint_json_in(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = lint()
+        .format("json")
+        .at(AT)
+        .args(args)
+        .current_dir(dir)
+        .output();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), v)
+}
+
+/// [`lint_json_in`] the repository root (where `fixtures/` is).
+pub fn lint_json(args: &[&str]) -> (i32, serde_json::Value) {
+    lint_json_in(&repo(), args)
+}
+
+/// The rule codes of a JSON lint report's findings, in order.
+pub fn codes(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `-addext` arguments that make an `openssl req -x509` certificate a CA.
+pub const OPENSSL_CA_EXTS: &[&str] = &[
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+];
+
+/// `openssl req -x509` in `dir`: a self-signed P-256 certificate written to
+/// `out`, its key to `key`, with subject `subj`, valid for `days`, and
+/// `extra` arguments (e.g. [`OPENSSL_CA_EXTS`]). Fails the test with
+/// openssl's output when openssl fails.
+pub fn openssl_self_signed(
+    dir: &Path,
+    key: &str,
+    out: &str,
+    subj: &str,
+    days: u32,
+    extra: &[&str],
+) {
+    let days = days.to_string();
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        out,
+        "-subj",
+        subj,
+        "-days",
+        &days,
+    ];
+    args.extend_from_slice(extra);
+    let (ok, text) = openssl(dir, &args);
+    assert!(ok, "openssl {args:?}: {text}");
 }

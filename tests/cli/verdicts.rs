@@ -81,15 +81,6 @@ fn lint(dir: &Path, trust: bool, extra: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
-fn codes(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// The first finding with `code`; the test fails without one.
 fn finding<'a>(v: &'a Value, code: &str) -> &'a Value {
     v["findings"]

@@ -12,9 +12,6 @@ use rustix::fs::{Mode, OFlags, mkdirat, openat};
 
 use crate::support::*;
 
-/// Inside the validity of every fixture: verdicts do not drift with the clock.
-const AT: &str = "2027-06-01T00:00:00Z";
-
 fn open_dir(at: &OwnedFd, name: &str) -> OwnedFd {
     openat(
         at,

@@ -1,77 +1,30 @@
-//! `lint`: check files and directories against the rule catalogue.
-//! Clap arguments become engine options here, in one place.
-use std::ffi::OsString;
+//! Finding and reading `lint`'s inputs: the path arguments expanded into
+//! files (directories walked through descriptors, so any depth and any path
+//! length work), then each file read with the loader's size limit.
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use ::time::OffsetDateTime;
-use anyhow::{Context as _, anyhow, bail};
 use globset::GlobSet;
-use rayon::prelude::*;
 
-use crate::ExitStatus;
-use crate::cli::GlobalArgs;
-use crate::cli::lint::LintArgs;
-use crate::error::PASSWORD_FLAGS;
-use crate::lint::config::{self, Config, Overrides};
-use crate::lint::engine::{self, EngineOptions, Input};
-use crate::lint::{Context, Expect, GivenKey};
-use crate::pki::chain::Verifier;
-use crate::pki::keys;
-use crate::pki::load::{self, LoadOptions};
-use crate::report::{self, IoFailure, LintReport, Printer};
-
-const DEFAULT_WARN_DAYS: u32 = 30;
-
-/// More files than this get a progress bar (on a terminal).
-const PROGRESS_THRESHOLD: usize = 200;
-
-fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
-    if args.no_config {
-        return Ok(None);
-    }
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => {
-            let cwd = std::env::current_dir().context("cannot find the working directory")?;
-            Config::discover(&cwd)
-        }
-    };
-    match path {
-        Some(p) => Ok(Some(Config::load(&p)?)),
-        None => Ok(None),
-    }
-}
-
-fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
-    let bytes = zeroize::Zeroizing::new(load::read_limited(path)?);
-    let loaded = load::load_bytes(&path.display().to_string(), &bytes, &LoadOptions::default());
-    let block = loaded
-        .keys
-        .first()
-        .ok_or_else(|| anyhow!("--key {}: no private key found in it", path.display()))?;
-    let pair = keys::key_from_block(
-        path,
-        &block.label,
-        &block.der,
-        block.encrypted,
-        &args.password.source(),
-        "--key",
-    )
-    .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?;
-    Ok(GivenKey {
-        path: Arc::from(path.display().to_string()),
-        public_key: pair.public_key_raw().to_vec(),
-    })
-}
+use crate::lint::config::{self, Config};
+use crate::pki::load;
+use crate::report::{self, IoFailure};
 
 /// Selection of files inside directories, and paths to skip anywhere.
-struct Selection {
+pub struct Selection {
     include: GlobSet,
     exclude: GlobSet,
 }
 
 impl Selection {
+    /// Compile the `include` and `exclude` globs.
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, config::ConfigError> {
+        Ok(Selection {
+            include: config::globs(include, "--include")?,
+            exclude: config::globs(exclude, "--exclude / ignore")?,
+        })
+    }
+
     fn excluded(&self, path: &Path, cfg: Option<&Config>) -> bool {
         let shown = path.to_string_lossy().replace('\\', "/");
         let shown = shown.strip_prefix("./").unwrap_or(&shown);
@@ -88,7 +41,7 @@ impl Selection {
 /// Read one input: `-` is standard input; a path of any length is opened
 /// (see `open_input`) and read with the loader's size limit. Errors show the
 /// path escaped and cut to a sane length.
-fn read_input(p: &Path) -> Result<Vec<u8>, crate::error::LoadError> {
+pub fn read_input(p: &Path) -> Result<Vec<u8>, crate::error::LoadError> {
     if p.as_os_str() == "-" {
         return load::read_limited(p);
     }
@@ -102,12 +55,12 @@ fn read_input(p: &Path) -> Result<Vec<u8>, crate::error::LoadError> {
 
 /// What expanding the directory arguments found.
 #[derive(Default)]
-struct Walked {
-    files: Vec<PathBuf>,
+pub struct Walked {
+    pub files: Vec<PathBuf>,
     /// Entries that exist but could not be read: exit 2.
-    errors: Vec<IoFailure>,
+    pub errors: Vec<IoFailure>,
     /// Entries skipped on purpose, shown with `-v`.
-    notes: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 impl Walked {
@@ -146,6 +99,24 @@ fn open_frame(dir: dirs::Handle, path: PathBuf) -> std::io::Result<Frame> {
     })
 }
 
+/// Expand the path arguments, in order: `-` (standard input) and files as
+/// given, directories walked (see [`walk`]), excluded paths noted.
+pub fn expand(paths: &[PathBuf], sel: &Selection, cfg: Option<&Config>) -> Walked {
+    let mut walked = Walked::default();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            walked.files.push(p.clone());
+        } else if sel.excluded(p, cfg) {
+            walked.note(p, "excluded");
+        } else if p.is_dir() {
+            walk(p, sel, cfg, &mut walked);
+        } else {
+            walked.files.push(p.clone());
+        }
+    }
+    walked
+}
+
 /// Expand a directory: sorted, hidden directories skipped, regular files and
 /// links to regular files taken, directory links not followed (no loops).
 /// Every directory is opened and every entry examined relative to its
@@ -161,9 +132,6 @@ fn walk(root: &Path, sel: &Selection, cfg: Option<&Config>, out: &mut Walked) {
         Ok(f) => vec![f],
         Err(e) => return out.fail(root, "cannot read the directory", &e),
     };
-    let depth_limit = std::io::Error::other(format!(
-        "nested more than {MAX_WALK_DEPTH} directories deep; not read"
-    ));
     loop {
         let depth = stack.len();
         let Some(top) = stack.last_mut() else {
@@ -178,58 +146,89 @@ fn walk(root: &Path, sel: &Selection, cfg: Option<&Config>, out: &mut Walked) {
             out.note(&path, "excluded");
             continue;
         }
-        let kind = match top.dir.kind(&name, false) {
-            Ok(k) => k,
-            // Removed since the directory was listed.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                out.fail(&path, "cannot read", &e);
-                continue;
-            }
-        };
-        let included = sel.included(&path);
-        let mut child = None;
-        match kind {
-            dirs::Kind::Dir => {
-                if name.to_string_lossy().starts_with('.') {
-                    out.note(&path, "hidden directory");
-                } else if depth > MAX_WALK_DEPTH {
-                    out.fail(&path, "cannot read the directory", &depth_limit);
-                } else {
-                    match top
-                        .dir
-                        .open_dir(&name)
-                        .and_then(|d| open_frame(d, path.clone()))
-                    {
-                        Ok(f) => child = Some(f),
-                        Err(e) => out.fail(&path, "cannot read the directory", &e),
-                    }
-                }
-            }
-            dirs::Kind::File if included => out.files.push(path),
-            dirs::Kind::File => {}
-            dirs::Kind::Symlink => match top.dir.kind(&name, true) {
-                Ok(dirs::Kind::File) if included => out.files.push(path),
-                Ok(dirs::Kind::File) => {}
-                Ok(dirs::Kind::Dir) => out.note(&path, "a link to a directory (not followed)"),
-                Ok(k) if included => out.note(&path, &format!("a link to {}", k.describe())),
-                Ok(_) => {}
-                // A link to nothing: there is no file to read (docs/robustness.md).
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound
-                        || e.kind() == std::io::ErrorKind::NotADirectory =>
-                {
-                    out.note(&path, "a dangling symbolic link");
-                }
-                Err(e) if included => out.fail(&path, "cannot read", &e),
-                Err(e) => out.note(&path, &format!("a link that cannot be followed: {e}")),
-            },
-            k if included => out.note(&path, &format!("{}, not a regular file", k.describe())),
-            _ => {}
+        if let Some(child) = visit(&top.dir, &name, path, depth, sel, out) {
+            stack.push(child);
         }
-        if let Some(f) = child {
-            stack.push(f);
+    }
+}
+
+/// Look at one entry of a directory being walked: a file is taken (when
+/// included), a special file noted; a directory to enter is returned.
+fn visit(
+    dir: &dirs::Handle,
+    name: &OsStr,
+    path: PathBuf,
+    depth: usize,
+    sel: &Selection,
+    out: &mut Walked,
+) -> Option<Frame> {
+    let kind = match dir.kind(name, false) {
+        Ok(k) => k,
+        // Removed since the directory was listed.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            out.fail(&path, "cannot read", &e);
+            return None;
         }
+    };
+    let included = sel.included(&path);
+    match kind {
+        dirs::Kind::Dir => return enter(dir, name, path, depth, out),
+        dirs::Kind::File if included => out.files.push(path),
+        dirs::Kind::File => {}
+        dirs::Kind::Symlink => follow(dir, name, path, included, out),
+        k if included => out.note(&path, &format!("{}, not a regular file", k.describe())),
+        _ => {}
+    }
+    None
+}
+
+/// A subdirectory to walk next, unless it is hidden or too deep.
+fn enter(
+    dir: &dirs::Handle,
+    name: &OsStr,
+    path: PathBuf,
+    depth: usize,
+    out: &mut Walked,
+) -> Option<Frame> {
+    if name.to_string_lossy().starts_with('.') {
+        out.note(&path, "hidden directory");
+        return None;
+    }
+    if depth > MAX_WALK_DEPTH {
+        let too_deep = std::io::Error::other(format!(
+            "nested more than {MAX_WALK_DEPTH} directories deep; not read"
+        ));
+        out.fail(&path, "cannot read the directory", &too_deep);
+        return None;
+    }
+    match dir.open_dir(name).and_then(|d| open_frame(d, path.clone())) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            out.fail(&path, "cannot read the directory", &e);
+            None
+        }
+    }
+}
+
+/// A symbolic link: taken when it leads to a regular file that is included;
+/// links to directories are not followed.
+fn follow(dir: &dirs::Handle, name: &OsStr, path: PathBuf, included: bool, out: &mut Walked) {
+    match dir.kind(name, true) {
+        Ok(dirs::Kind::File) if included => out.files.push(path),
+        Ok(dirs::Kind::File) => {}
+        Ok(dirs::Kind::Dir) => out.note(&path, "a link to a directory (not followed)"),
+        Ok(k) if included => out.note(&path, &format!("a link to {}", k.describe())),
+        Ok(_) => {}
+        // A link to nothing: there is no file to read (docs/robustness.md).
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.kind() == std::io::ErrorKind::NotADirectory =>
+        {
+            out.note(&path, "a dangling symbolic link");
+        }
+        Err(e) if included => out.fail(&path, "cannot read", &e),
+        Err(e) => out.note(&path, &format!("a link that cannot be followed: {e}")),
     }
 }
 
@@ -440,168 +439,4 @@ mod kind {
             }
         }
     }
-}
-
-pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let printer = Printer::new(global);
-    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let cfg = load_config(&args)?;
-    let empty = Vec::new();
-    let (cfg_allow, cfg_warn, cfg_deny) = match &cfg {
-        Some(c) => (&c.allow, &c.warn, &c.deny),
-        None => (&empty, &empty, &empty),
-    };
-    let cfg_name = cfg
-        .as_ref()
-        .map(|c| c.path.display().to_string())
-        .unwrap_or_default();
-    let overrides = Overrides::build(&[
-        (cfg_allow, cfg_warn, cfg_deny, &cfg_name),
-        (&args.allow, &args.warn, &args.deny, "command line"),
-    ])?;
-    let warn_days = args
-        .warn_days
-        .or(cfg.as_ref().and_then(|c| c.warn_days))
-        .unwrap_or(DEFAULT_WARN_DAYS);
-
-    let include: Vec<String> = if !args.include.is_empty() {
-        args.include.clone()
-    } else if let Some(inc) = cfg.as_ref().and_then(|c| c.include.clone()) {
-        inc
-    } else {
-        config::DEFAULT_INCLUDE
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    };
-    let mut exclude = args.exclude.clone();
-    if let Some(c) = &cfg {
-        exclude.extend(c.ignore.iter().cloned());
-    }
-    let sel = Selection {
-        include: config::globs(&include, "--include")?,
-        exclude: config::globs(&exclude, "--exclude / ignore")?,
-    };
-
-    let stdin_inputs = args.paths.iter().filter(|p| p.as_os_str() == "-").count();
-    if stdin_inputs > 1 {
-        bail!("`-` (standard input) can be given only once");
-    }
-    if stdin_inputs == 1 && args.password.password_stdin {
-        bail!("`-` and --password-stdin cannot both read standard input");
-    }
-    let trust = super::inputs::load_trust(&args.trust)?;
-    let keys: Vec<GivenKey> = match &args.key {
-        Some(k) => vec![load_key(k, &args)?],
-        None => Vec::new(),
-    };
-    let password = if args.no_password {
-        Some(crate::secret::Password::default())
-    } else if args.password.given() {
-        args.password.source().read("PKCS#12 password", false)?
-    } else {
-        None
-    };
-
-    // Expand the inputs.
-    let mut walked = Walked::default();
-    for p in &args.paths {
-        if p.as_os_str() == "-" {
-            walked.files.push(p.clone());
-            continue;
-        }
-        if sel.excluded(p, cfg.as_ref()) {
-            walked.note(p, "excluded");
-            continue;
-        }
-        if p.is_dir() {
-            walk(p, &sel, cfg.as_ref(), &mut walked);
-        } else {
-            walked.files.push(p.clone());
-        }
-    }
-    for n in &walked.notes {
-        printer.debug(n);
-    }
-    let Walked {
-        files,
-        errors: mut io_errors,
-        ..
-    } = walked;
-
-    // Read in parallel; a file that cannot be read is reported, the rest go on.
-    let cli_expect = args.expect;
-    // A progress bar for big scans, on a terminal only (never in CI or a pipe).
-    let bar = (files.len() > PROGRESS_THRESHOLD)
-        .then(|| printer.progress(files.len() as u64, "reading"))
-        .flatten();
-    let read: Vec<Result<Input, IoFailure>> = files
-        .par_iter()
-        .map(|p| {
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
-            let bytes = read_input(p).map_err(|e| IoFailure {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let (expect, source) = if cli_expect != Expect::Auto {
-                (cli_expect, "--expect")
-            } else if let Some(e) = cfg.as_ref().and_then(|c| c.expect_for(p)) {
-                (e, "config")
-            } else {
-                (Expect::Auto, "auto")
-            };
-            let shown = if p.as_os_str() == "-" {
-                "-".to_owned()
-            } else {
-                p.display().to_string()
-            };
-            Ok(Input {
-                path: Arc::from(shown),
-                expect,
-                expect_source: source,
-                bytes,
-            })
-        })
-        .collect();
-    let mut inputs = Vec::with_capacity(read.len());
-    for r in read {
-        match r {
-            Ok(i) => inputs.push(i),
-            Err(e) => io_errors.push(e),
-        }
-    }
-
-    let verifier = Verifier::new();
-    let clients = crate::cli::clients_of(&args.client);
-    let ctx = Context {
-        now,
-        warn_days,
-        host: args.host.clone(),
-        trust: &trust,
-        trust_given: !args.trust.is_empty(),
-        clients: &clients,
-        keys: &keys,
-        verifier: &verifier,
-    };
-    let eopts = EngineOptions {
-        pkcs12_password: password.as_ref().map(|p| p.as_str()),
-    };
-    if let Some(b) = &bar {
-        // The rules run in parallel with no per-file hook: keep the bar
-        // full and animate it while they run.
-        b.set_message(format!("read; linting {} files", inputs.len()));
-        b.enable_steady_tick(std::time::Duration::from_millis(100));
-    }
-    let results = engine::run(inputs, &ctx, &eopts, &overrides);
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-
-    for e in &io_errors {
-        printer.error(&e.message);
-    }
-    let rep = LintReport::new(&results, &io_errors, args.fail_on.into(), args.exit_zero);
-    report::emit(args.format.into(), &rep, &printer)
 }
