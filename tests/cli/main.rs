@@ -6,6 +6,7 @@ mod support;
 mod bounds;
 mod bundle;
 mod clients;
+mod consumers;
 mod convert;
 mod corpus;
 mod e2e;
