@@ -18,6 +18,7 @@ mod help;
 #[cfg(unix)]
 mod hijack;
 mod hostile;
+mod imports;
 mod inspect;
 mod issue;
 mod limits;
