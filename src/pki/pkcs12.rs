@@ -956,7 +956,7 @@ fn drop_empty_safes(pfx: Vec<u8>, password: &str) -> Result<Vec<u8>, Pkcs12Error
     }
     let mac = parsed.mac.as_ref().ok_or_else(bad)?;
     let pw = Passwords::new(password);
-    let form = verify_mac(mac, parsed.auth_safe, &pw)?;
+    let form = verify_mac(mac, parsed.auth_safe, &pw).map_err(|_| bad())?;
     let auth_safe = der_tlv(der::SEQUENCE, &kept.concat());
     let digest = compute_mac(
         mac,
