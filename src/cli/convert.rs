@@ -11,11 +11,16 @@ const AFTER: &str = "EXAMPLES:
   A .p7b, .cer or PFX to PEM (the key, 0600, with --with-key):
     chainsmith convert --to pem chain.p7b -o chain.pem
     chainsmith convert --to pem server.pfx --password-file pfx.pass --with-key -o server.pem
-  A PFX for App Service, APIM custom domains or Windows:
+  A PFX for APIM custom domains or Windows:
     chainsmith convert --to pfx server.crt --key server.key --chain intermediate.crt \\
       --name api --password-file pfx.pass -o server.pfx
-  A certificate-only PFX (the APIM self-hosted gateway workaround):
+  A certificate-only PFX (the APIM self-hosted gateway workaround, a Java truststore):
     chainsmith convert --to pfx root.crt --password-env PFX_PASS -o root.pfx
+  A PFX exactly as App Service takes it (key, every intermediate and the root, triple DES):
+    chainsmith convert --to pfx --for appservice server.crt --key server.key \\
+      --chain intermediate.crt --chain root.crt --password-file pfx.pass -o app.pfx
+  Key Vault's PEM import (certificates, leaf first, then the PKCS#8 key; 0600):
+    chainsmith convert --to keyvault-pem server.crt --key server.key --chain ca-bundle.crt -o kv.pem
 
 PASSWORDS:
   PKCS#12 inputs are opened, and PFX outputs written, with the password from
@@ -38,7 +43,7 @@ pub struct ConvertArgs {
     /// Output format
     #[arg(long, value_enum)]
     pub to: ConvertTo,
-    /// Output: a directory or one .cer file (der), a file (pem, default stdout), a .pfx file (pfx)
+    /// Output: a directory or one .cer file (der), a file (pem, default stdout), a .pfx file (pfx), a .pem file (keyvault-pem)
     #[arg(short, long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Overwrite existing files
@@ -57,7 +62,7 @@ pub struct ConvertArgs {
     )]
     pub key_out: Option<PathBuf>,
 
-    /// The leaf's private key; an encrypted PKCS#8 key is opened with the PFX password [default: the one key in the inputs, e.g. a PFX being re-encrypted; with none, the PFX holds certificates only]
+    /// The leaf's private key (pfx, keyvault-pem); an encrypted PKCS#8 key is opened with the PFX password [default: the one key in the inputs, e.g. a PFX being re-encrypted; with none, the PFX holds certificates only]
     #[arg(long, value_name = "FILE", help_heading = "PKCS#12 output")]
     pub key: Option<PathBuf>,
     /// Issuer certificates to add after the leaf (repeatable; only the leaf's chain is used)
@@ -69,6 +74,14 @@ pub struct ConvertArgs {
     /// Encryption profile [default: compat]
     #[arg(long, value_enum, help_heading = "PKCS#12 output")]
     pub profile: Option<PfxProfileArg>,
+    /// Write the PFX as this service imports it, and refuse what it would refuse
+    #[arg(
+        long = "for",
+        value_enum,
+        value_name = "SERVICE",
+        help_heading = "PKCS#12 output"
+    )]
+    pub target: Option<PfxTarget>,
 
     /// Use the empty password (for PKCS#12 inputs and the PFX output)
     #[arg(long, conflicts_with_all = ["password_file", "password_env", "password_stdin"])]
@@ -85,6 +98,17 @@ pub enum ConvertTo {
     Pem,
     /// PKCS#12 (.pfx) with the leaf, its chain and optionally its key
     Pfx,
+    /// Azure Key Vault's PEM import: the leaf, its issuers, then the unencrypted PKCS#8 key (0600)
+    KeyvaultPem,
+}
+
+/// Services whose PFX import `--for` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PfxTarget {
+    /// App Service: key, every intermediate and the root, RSA 2048+ (ECC noted), triple DES, a password
+    Appservice,
+    /// Key Vault: key, RSA 2048+ or ECDSA (no Ed25519)
+    Keyvault,
 }
 
 impl From<PfxProfileArg> for crate::pki::pkcs12::Profile {

@@ -115,6 +115,13 @@ impl ValueEnum for Expect {
                 "Azure API Management CA upload (.cer DER or .pfx, one per file, at most 10)"
             }
             Expect::Aks => "AKS custom CA trust (LF-only PEM, blank-line separated, at most 10)",
+            Expect::AppservicePfx => {
+                "App Service certificate upload (triple-DES PFX: key, intermediates and root, RSA 2048+)"
+            }
+            Expect::KeyvaultPfx => "Key Vault certificate import as a PFX (with the key)",
+            Expect::KeyvaultPem => {
+                "Key Vault certificate import as PEM (certificates, then an unencrypted PKCS#8 key)"
+            }
         };
         Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
     }

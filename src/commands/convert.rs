@@ -1,6 +1,6 @@
 //! `convert`: PEM ↔ DER (one `.cer` per certificate), PKCS#7 and PKCS#12 →
 //! PEM (optionally with the key), and PEM → PKCS#12 with a chosen profile.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -8,9 +8,12 @@ use anyhow::{Context, anyhow, bail};
 use super::inputs::{Accept, PasswordCache, load_all};
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
-use crate::cli::convert::{ConvertArgs, ConvertTo};
+use crate::cli::convert::{ConvertArgs, ConvertTo, PfxTarget};
+use crate::cli::generate::PfxProfileArg;
 use crate::fsio::{Mode, WriteSet};
+use crate::pki::chain::PathEnd;
 use crate::pki::load::LoadedFile;
+use crate::pki::model::KeyKind;
 use crate::pki::{Cert, Graph, Verifier, encode, keys, pkcs12};
 use crate::report::{Printer, escape, escape_path};
 use crate::secret::PasswordSource;
@@ -33,21 +36,42 @@ pub fn run(args: ConvertArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         ConvertTo::Der => to_der(&args, &files, &printer),
         ConvertTo::Pem => to_pem(&args, &files, &printer),
         ConvertTo::Pfx => to_pfx(&args, files, &mut passwords, &printer),
+        ConvertTo::KeyvaultPem => to_keyvault_pem(&args, files, &mut passwords, &printer),
     }
 }
 
 /// Options that only make sense for one output format are refused elsewhere.
 fn check_flags(args: &ConvertArgs) -> anyhow::Result<()> {
-    if args.to != ConvertTo::Pfx {
-        let stray = [
-            (args.key.is_some(), "--key"),
-            (!args.chain.is_empty(), "--chain"),
-            (args.name.is_some(), "--name"),
-            (args.profile.is_some(), "--profile"),
-        ];
-        if let Some((_, flag)) = stray.iter().find(|(given, _)| *given) {
-            bail!("{flag} only applies to --to pfx");
-        }
+    let identity = matches!(args.to, ConvertTo::Pfx | ConvertTo::KeyvaultPem);
+    let stray = [
+        (
+            args.key.is_some() && !identity,
+            "--key",
+            "--to pfx or keyvault-pem",
+        ),
+        (
+            !args.chain.is_empty() && !identity,
+            "--chain",
+            "--to pfx or keyvault-pem",
+        ),
+        (
+            args.name.is_some() && args.to != ConvertTo::Pfx,
+            "--name",
+            "--to pfx",
+        ),
+        (
+            args.profile.is_some() && args.to != ConvertTo::Pfx,
+            "--profile",
+            "--to pfx",
+        ),
+        (
+            args.target.is_some() && args.to != ConvertTo::Pfx,
+            "--for",
+            "--to pfx",
+        ),
+    ];
+    if let Some((_, flag, to)) = stray.iter().find(|(given, ..)| *given) {
+        bail!("{flag} only applies to {to}");
     }
     if args.with_key && args.to != ConvertTo::Pem {
         bail!("--with-key only applies to --to pem (a PFX takes the key with --key)");
@@ -138,37 +162,15 @@ fn to_der(
 /// regard to case, for case-insensitive file systems) and lengthened until
 /// it is unique, so no two certificates ever share a file.
 pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
-    let stems: Vec<String> = certs
-        .iter()
-        .map(|c| {
-            let role = c.role().as_str().replace(' ', "-");
-            // The CN, else the last attribute of the subject (often OU or O).
-            let last_rdn = || {
-                c.subject
-                    .rsplit(", ")
-                    .next()
-                    .and_then(|rdn| rdn.split_once('='))
-                    .map(|(_, v)| v.to_owned())
-            };
-            let cn = c
-                .common_name()
-                .or_else(last_rdn)
-                .map(|cn| sanitize(&cn))
-                .filter(|s| !s.is_empty());
-            match cn {
-                Some(cn) => format!("{role}-{cn}"),
-                None => format!("{role}-{}", c.short_id()),
-            }
-        })
-        .collect();
+    let stems: Vec<String> = certs.iter().map(|c| der_stem(c)).collect();
     let key = |n: &str| n.to_ascii_lowercase();
-    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
     for s in &stems {
         *count.entry(key(s)).or_default() += 1;
     }
     // Names taken so far: plain stems that are unique first, so a suffixed
     // name can never take a name another certificate has by right.
-    let mut taken: std::collections::HashSet<String> = stems
+    let mut taken: HashSet<String> = stems
         .iter()
         .filter(|s| count[&key(s)] == 1)
         .map(|s| key(&format!("{s}.cer")))
@@ -178,27 +180,49 @@ pub fn der_file_names(certs: &[&Cert]) -> Vec<String> {
         .zip(certs)
         .map(|(s, c)| {
             if count[&key(s)] == 1 {
-                return format!("{s}.cer");
-            }
-            let fp = hex::encode(c.sha256);
-            // 8 hex digits, then 16, then the whole fingerprint; identical
-            // certificates were merged before this, so the last is unique.
-            for len in [8, 16, 64] {
-                let name = format!("{s}-{}.cer", &fp[..len]);
-                if taken.insert(key(&name)) {
-                    return name;
-                }
-            }
-            let mut n = 2;
-            loop {
-                let name = format!("{s}-{fp}-{n}.cer");
-                if taken.insert(key(&name)) {
-                    return name;
-                }
-                n += 1;
+                format!("{s}.cer")
+            } else {
+                suffixed_name(s, c, &mut taken)
             }
         })
         .collect()
+}
+
+/// `role-CN` of one certificate: the CN, else the last attribute of the
+/// subject (often OU or O), else the short fingerprint.
+fn der_stem(c: &Cert) -> String {
+    let role = c.role().as_str().replace(' ', "-");
+    let last_rdn = || {
+        c.subject
+            .rsplit(", ")
+            .next()
+            .and_then(|rdn| rdn.split_once('='))
+            .map(|(_, v)| v.to_owned())
+    };
+    let cn = c
+        .common_name()
+        .or_else(last_rdn)
+        .map(|cn| sanitize(&cn))
+        .filter(|s| !s.is_empty());
+    match cn {
+        Some(cn) => format!("{role}-{cn}"),
+        None => format!("{role}-{}", c.short_id()),
+    }
+}
+
+/// A colliding stem with 8, then 16, then 64 hex digits of the fingerprint
+/// (then a counter), the first that no other name of the run has taken.
+fn suffixed_name(stem: &str, c: &Cert, taken: &mut HashSet<String>) -> String {
+    let fp = hex::encode(c.sha256);
+    // Identical certificates were merged before this, so the whole
+    // fingerprint is unique; the counter only guards the impossible.
+    let mut candidates = [8, 16, 64]
+        .into_iter()
+        .map(|len| format!("{stem}-{}.cer", &fp[..len]))
+        .chain((2..).map(|n| format!("{stem}-{fp}-{n}.cer")));
+    candidates
+        .find(|name| taken.insert(name.to_ascii_lowercase()))
+        .unwrap_or_else(|| format!("{stem}-{fp}.cer"))
 }
 
 /// A file-name-safe form of a common name: letters, digits, `.`, `_` and
@@ -315,24 +339,192 @@ fn extract_key(
     )))
 }
 
+/// A leaf, its key and its chain, resolved from the inputs for a PFX or a
+/// Key Vault PEM.
+struct Identity {
+    key: Option<keys::Key>,
+    /// Leaf first, then its issuers as far as the inputs go.
+    chain: Vec<Cert>,
+    /// Whether the chain ends at a self-signed root.
+    to_root: bool,
+}
+
+/// `--to pfx`: resolve the identity, check it against `--for`, write.
 fn to_pfx(
     args: &ConvertArgs,
-    mut files: Vec<LoadedFile>,
+    files: Vec<LoadedFile>,
     passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let out = args.out.as_deref().ok_or_else(|| {
         anyhow!("--to pfx needs -o FILE.pfx (a PFX is never written to standard output)")
     })?;
-    // Refuse to clobber before any prompt or slow work.
+    refuse_clobber(out, args.force)?;
+    let profile = pfx_profile(args)?;
+    if args.target == Some(PfxTarget::Appservice) && args.no_password {
+        bail!(
+            "--for appservice: App Service takes only a password-protected PFX; leave out --no-password"
+        );
+    }
+    let id = resolve_identity(args, files, passwords, printer)?;
+    if let Some(target) = args.target {
+        check_target(target, &id, printer)?;
+    }
+    let password = passwords.get(&format!("password for {}", out.display()), true)?;
+    if args.target == Some(PfxTarget::Appservice) && password.is_empty() {
+        bail!(
+            "{}: App Service takes only a password-protected PFX; give a password (--password-file, --password-env or --password-stdin)",
+            out.display()
+        );
+    }
+    let spec = pkcs12::PfxSpec {
+        key: id.key.as_deref(),
+        certs: &id.chain,
+        name: args.name.as_deref(),
+        profile,
+    };
+    let pfx = pkcs12::write(&spec, &password).with_context(|| format!("{}", out.display()))?;
+    let mode = if id.key.is_some() {
+        Mode::Secret
+    } else {
+        Mode::Public
+    };
+    let mut set = WriteSet::new();
+    set.add(out, pfx, mode);
+    set.commit(args.force)?;
+    let what = if id.key.is_some() {
+        "key + "
+    } else {
+        "no key, "
+    };
+    printer.out(&format!(
+        "wrote {} ({} profile): {what}{} certificate(s): {}\n",
+        escape_path(out),
+        profile.name(),
+        id.chain.len(),
+        chain_names(&id.chain)
+    ))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// `--to keyvault-pem`: the leaf, its issuers, then the unencrypted PKCS#8
+/// key, in one file and nothing else (Key Vault's PEM import).
+fn to_keyvault_pem(
+    args: &ConvertArgs,
+    files: Vec<LoadedFile>,
+    passwords: &mut PasswordCache,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let out = args.out.as_deref().ok_or_else(|| {
+        anyhow!(
+            "--to keyvault-pem needs -o FILE.pem (it holds a private key, so never standard output)"
+        )
+    })?;
+    refuse_clobber(out, args.force)?;
+    let id = resolve_identity(args, files, passwords, printer)?;
+    check_target(PfxTarget::Keyvault, &id, printer)?;
+    let key = id
+        .key
+        .as_deref()
+        .ok_or_else(|| anyhow!("--to keyvault-pem: the inputs hold no private key; give --key"))?;
+    let mut pem = zeroize::Zeroizing::new(encode::pem_bundle(id.chain.iter()));
+    pem.push_str(&encode::pem_block("PRIVATE KEY", &keys::pkcs8_der(key)));
+    let mut set = WriteSet::new();
+    set.add(out, pem.as_bytes(), Mode::Secret);
+    set.commit(args.force)?;
+    printer.out(&format!(
+        "wrote {} (Key Vault PEM, 0600): {} certificate(s) then the private key: {}\n",
+        escape_path(out),
+        id.chain.len(),
+        chain_names(&id.chain)
+    ))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// Refuse to clobber before any prompt or slow work.
+fn refuse_clobber(out: &Path, force: bool) -> anyhow::Result<()> {
     let mut planned = WriteSet::new();
     planned.add(out, Vec::new(), Mode::Secret);
-    planned.check_clobber(args.force)?;
-    let stdin_pw = args.password.password_stdin;
+    planned.check_clobber(force)?;
+    Ok(())
+}
+
+fn chain_names(chain: &[Cert]) -> String {
+    let names: Vec<String> = chain
+        .iter()
+        .map(|c| escape(&c.display_name()).into_owned())
+        .collect();
+    names.join(" <- ")
+}
+
+/// The encryption profile: `--profile`, else compat. App Service opens only
+/// triple DES, so `--for appservice` refuses `--profile modern`.
+fn pfx_profile(args: &ConvertArgs) -> anyhow::Result<pkcs12::Profile> {
+    let profile: pkcs12::Profile = args.profile.unwrap_or(PfxProfileArg::Compat).into();
+    if args.target == Some(PfxTarget::Appservice) && profile != pkcs12::Profile::Compat {
+        bail!(
+            "--for appservice writes the compat profile (App Service opens only triple-DES PFX files); leave out --profile {}",
+            profile.name()
+        );
+    }
+    Ok(profile)
+}
+
+/// What App Service or Key Vault needs from the identity: a key, a key type
+/// it takes, and (App Service) the whole chain up to the root.
+fn check_target(target: PfxTarget, id: &Identity, printer: &Printer) -> anyhow::Result<()> {
+    let (service, flag) = match target {
+        PfxTarget::Appservice => ("App Service", "--for appservice"),
+        PfxTarget::Keyvault => ("Key Vault", "--for keyvault"),
+    };
+    let leaf = id
+        .chain
+        .first()
+        .ok_or_else(|| anyhow!("no certificate in the inputs"))?;
+    if id.key.is_none() {
+        bail!(
+            "{flag}: {service} imports a certificate with its private key; give --key (the inputs hold none)"
+        );
+    }
+    match (&leaf.key, target) {
+        (KeyKind::Rsa { bits }, _) if *bits < 2048 => bail!(
+            "{flag}: the key of {} is RSA-{bits}; {service} needs RSA of at least 2048 bits",
+            escape(&leaf.display_name())
+        ),
+        (KeyKind::Rsa { .. }, _) => {}
+        (KeyKind::Ec { .. }, PfxTarget::Appservice) => printer.info(&format!(
+            "the key of {} is {}: App Service accepts ECC certificates, but its certificate page documents RSA only",
+            escape(&leaf.display_name()),
+            leaf.key
+        )),
+        (KeyKind::Ec { .. }, PfxTarget::Keyvault) => {}
+        (other, _) => bail!(
+            "{flag}: the key of {} is {other}; {service} takes RSA (2048 bits or more) or ECDSA keys",
+            escape(&leaf.display_name())
+        ),
+    }
+    if target == PfxTarget::Appservice && !id.to_root {
+        let top = id.chain.last().unwrap_or(leaf);
+        bail!(
+            "{flag}: App Service wants every intermediate and the root in the PFX, but the chain stops at {} (issuer `{}`); add the issuer with --chain",
+            escape(&top.display_name()),
+            escape(&top.issuer)
+        );
+    }
+    Ok(())
+}
+
+/// The key and the leaf's chain from the inputs, `--key` and `--chain`.
+fn resolve_identity(
+    args: &ConvertArgs,
+    mut files: Vec<LoadedFile>,
+    passwords: &mut PasswordCache,
+    printer: &Printer,
+) -> anyhow::Result<Identity> {
     let chain_files = load_all(
         &args.chain,
         passwords,
-        stdin_pw,
+        args.password.password_stdin,
         Accept { key_only: false },
         printer,
     )?;
@@ -344,8 +536,34 @@ fn to_pfx(
             escape(&k.source.location())
         ));
     }
+    let (key, key_origin) = choose_key(args, &files, passwords, printer)?;
+    let n_main: usize = files.iter().map(|f| f.certs.len()).sum();
+    let mut all: Vec<Cert> = files
+        .iter_mut()
+        .flat_map(|f| std::mem::take(&mut f.certs))
+        .collect();
+    all.extend(chain_files.into_iter().flat_map(|f| f.certs));
+    let graph = Graph::build(&all, &Verifier::new());
+    let leaf = find_leaf(&all, &graph, n_main, key.as_deref(), &key_origin)?;
+    let (path, end) = graph.path_up(leaf);
+    let chain: Vec<Cert> = path.iter().map(|&i| all[i].clone()).collect();
+    report_left_out(&all, &chain, &all[leaf], printer);
+    Ok(Identity {
+        key,
+        chain,
+        to_root: matches!(end, PathEnd::Anchor),
+    })
+}
+
+/// `--key`, else the one key of the inputs, else none; with where it came from.
+fn choose_key(
+    args: &ConvertArgs,
+    files: &[LoadedFile],
+    passwords: &mut PasswordCache,
+    printer: &Printer,
+) -> anyhow::Result<(Option<keys::Key>, String)> {
     let input_keys: Vec<_> = files.iter().flat_map(|f| f.keys.iter()).collect();
-    let key = match (&args.key, input_keys.as_slice()) {
+    match (&args.key, input_keys.as_slice()) {
         (Some(p), found) => {
             for k in found {
                 printer.warn(&format!(
@@ -359,102 +577,65 @@ fn to_pfx(
                 .keys
                 .first()
                 .ok_or_else(|| crate::error::KeyError::NoKey { path: p.clone() })?;
-            Some(pfx_key(p, block, passwords)?)
+            Ok((Some(pfx_key(p, block, passwords)?), p.display().to_string()))
         }
-        (None, []) => None,
+        (None, []) => Ok((None, String::new())),
         (None, [k]) => {
             printer.info(&format!(
                 "using the private key in {}",
                 escape(&k.source.location())
             ));
             let path = PathBuf::from(&*k.source.path);
-            Some(pfx_key(&path, k, passwords)?)
+            Ok((Some(pfx_key(&path, k, passwords)?), k.source.location()))
         }
         (None, many) => bail!(
             "the inputs hold {} private keys; choose one with --key",
             many.len()
         ),
-    };
-    let key_origin = match (&args.key, input_keys.first()) {
-        (Some(p), _) => p.display().to_string(),
-        (None, Some(k)) => k.source.location(),
-        (None, None) => String::new(),
-    };
-    let n_main: usize = files.iter().map(|f| f.certs.len()).sum();
-    let mut all: Vec<Cert> = files
-        .iter_mut()
-        .flat_map(|f| std::mem::take(&mut f.certs))
-        .collect();
-    all.extend(chain_files.into_iter().flat_map(|f| f.certs));
-    let graph = Graph::build(&all, &Verifier::new());
+    }
+}
 
-    let leaf = match &key {
-        Some(k) => match (0..n_main).find(|&i| keys::matches(&all[i], k)) {
-            Some(i) => i,
-            None => {
-                let bottom = leaf_candidate(&graph, n_main)
-                    .ok_or_else(|| anyhow!("no certificate in the inputs"))?;
-                let c = &all[bottom];
-                bail!(
-                    "{}: the key does not match the certificate {} ({}); refusing to write a PFX with a mismatched key",
-                    escape(&key_origin),
-                    escape(&c.display_name()),
-                    escape(&c.source.location())
-                );
-            }
-        },
-        None => {
-            leaf_candidate(&graph, n_main).ok_or_else(|| anyhow!("no certificate in the inputs"))?
-        }
+/// The leaf: the certificate among the first `n_main` that matches the key,
+/// else (no key) the bottom of the first chain. A key that matches none is
+/// refused.
+fn find_leaf(
+    all: &[Cert],
+    graph: &Graph<'_>,
+    n_main: usize,
+    key: Option<&rcgen::KeyPair>,
+    key_origin: &str,
+) -> anyhow::Result<usize> {
+    let bottom =
+        || leaf_candidate(graph, n_main).ok_or_else(|| anyhow!("no certificate in the inputs"));
+    let Some(k) = key else {
+        return bottom();
     };
-    let (path, _) = graph.path_up(leaf);
-    let chain: Vec<Cert> = path.iter().map(|&i| all[i].clone()).collect();
+    if let Some(i) = (0..n_main).find(|&i| keys::matches(&all[i], k)) {
+        return Ok(i);
+    }
+    let c = &all[bottom()?];
+    bail!(
+        "{}: the key does not match the certificate {} ({}); refusing to write a PFX with a mismatched key",
+        escape(key_origin),
+        escape(&c.display_name()),
+        escape(&c.source.location())
+    )
+}
+
+/// Say which input certificates are not in the chain written.
+fn report_left_out(all: &[Cert], chain: &[Cert], leaf: &Cert, printer: &Printer) {
     let on_path: HashSet<[u8; 32]> = chain.iter().map(|c| c.sha256).collect();
     let mut left_out = HashSet::new();
-    for c in &all {
+    for c in all {
         if !on_path.contains(&c.sha256) && left_out.insert(c.sha256) {
             printer.info(&format!(
                 "left out {} ({}): not in the chain of {}",
                 escape(&c.display_name()),
                 escape(&c.source.location()),
-                escape(&all[leaf].display_name())
+                escape(&leaf.display_name())
             ));
         }
     }
-
-    let password = passwords.get(&format!("password for {}", out.display()), true)?;
-    let profile: pkcs12::Profile = args
-        .profile
-        .unwrap_or(crate::cli::generate::PfxProfileArg::Compat)
-        .into();
-    let spec = pkcs12::PfxSpec {
-        key: key.as_deref(),
-        certs: &chain,
-        name: args.name.as_deref(),
-        profile,
-    };
-    let pfx = pkcs12::write(&spec, &password).with_context(|| format!("{}", out.display()))?;
-    let mut set = WriteSet::new();
-    let mode = if key.is_some() {
-        Mode::Secret
-    } else {
-        Mode::Public
-    };
-    set.add(out, pfx, mode);
-    set.commit(args.force)?;
-    let what = if key.is_some() { "key + " } else { "no key, " };
-    let names: Vec<String> = chain
-        .iter()
-        .map(|c| escape(&c.display_name()).into_owned())
-        .collect();
-    printer.out(&format!(
-        "wrote {} ({} profile): {what}{} certificate(s): {}\n",
-        escape_path(out),
-        profile.name(),
-        chain.len(),
-        names.join(" <- ")
-    ))?;
-    Ok(ExitStatus::Clean)
 }
 
 /// The PFX's key from one key block. An encrypted PKCS#8 key is decrypted

@@ -99,6 +99,9 @@ pub fn resolve_intent(
         Expect::ServerChain => return (Some(Intent::ServerChain), source),
         Expect::ApimCa => return (Some(Intent::ApimCa), source),
         Expect::Aks => return (Some(Intent::Aks), source),
+        Expect::AppservicePfx => return (Some(Intent::AppServicePfx), source),
+        Expect::KeyvaultPfx => return (Some(Intent::KeyVaultPfx), source),
+        Expect::KeyvaultPem => return (Some(Intent::KeyVaultPem), source),
         Expect::Auto => {}
     }
     let Some(first) = certs.first() else {

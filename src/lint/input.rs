@@ -179,7 +179,11 @@ impl Rule for Cs103 {
 
 impl Rule for Cs104 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        // A key inside a PKCS#12 is what PKCS#12 is for.
+        // A key inside a PKCS#12 is what PKCS#12 is for; a key beside the
+        // certificates is what Key Vault's PEM import is for.
+        if b.intent == super::Intent::KeyVaultPem {
+            return Vec::new();
+        }
         b.file
             .keys
             .iter()

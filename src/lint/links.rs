@@ -110,7 +110,10 @@ fn hex_colon(b: &[u8]) -> String {
 
 impl Rule for Cs204 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        let top = if b.intent == Intent::ServerChain {
+        // A served chain, or an identity for App Service (CS319 asks for
+        // the root there) or Key Vault, need not hold the root.
+        let identity = b.intent == Intent::ServerChain || b.intent.is_import();
+        let top = if identity {
             server_order(b).last().copied()
         } else {
             None
@@ -138,10 +141,7 @@ impl Rule for Cs204 {
             .filter(|&i| {
                 // Servers need not send the root: the last CA of a served
                 // chain may be issued by a root the clients hold.
-                !(b.intent == Intent::ServerChain
-                    && !ctx.trust_given
-                    && b.certs[i].is_ca()
-                    && top == Some(i))
+                !(identity && !ctx.trust_given && b.certs[i].is_ca() && top == Some(i))
             })
             .map(|i| {
                 let c = &b.certs[i];

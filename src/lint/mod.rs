@@ -12,6 +12,7 @@ use crate::pki::chain::{Graph, Verifier};
 use crate::pki::load::LoadedFile;
 use crate::pki::model::Cert;
 
+pub mod appservice;
 pub mod config;
 pub mod engine;
 pub mod input;
@@ -183,6 +184,9 @@ pub enum Expect {
     ServerChain,
     ApimCa,
     Aks,
+    AppservicePfx,
+    KeyvaultPfx,
+    KeyvaultPem,
 }
 
 impl Expect {
@@ -193,16 +197,22 @@ impl Expect {
             Expect::ServerChain => "server-chain",
             Expect::ApimCa => "apim-ca",
             Expect::Aks => "aks",
+            Expect::AppservicePfx => "appservice-pfx",
+            Expect::KeyvaultPfx => "keyvault-pfx",
+            Expect::KeyvaultPem => "keyvault-pem",
         }
     }
 
     /// Every value, in the order `--help` lists them.
-    pub const ALL: [Expect; 5] = [
+    pub const ALL: [Expect; 8] = [
         Expect::Auto,
         Expect::CaBundle,
         Expect::ServerChain,
         Expect::ApimCa,
         Expect::Aks,
+        Expect::AppservicePfx,
+        Expect::KeyvaultPfx,
+        Expect::KeyvaultPem,
     ];
 
     /// The inverse of [`Expect::as_str`], for the config file.
@@ -212,13 +222,17 @@ impl Expect {
 }
 
 /// The resolved use of a file: trust material (CA bundle, also for APIM and
-/// AKS uploads) or a chain a server sends.
+/// AKS uploads), a chain a server sends, or a certificate with its key for
+/// an import (App Service, Key Vault).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
     CaBundle,
     ServerChain,
     ApimCa,
     Aks,
+    AppServicePfx,
+    KeyVaultPfx,
+    KeyVaultPem,
 }
 
 impl Intent {
@@ -228,12 +242,23 @@ impl Intent {
             Intent::ServerChain => "server-chain",
             Intent::ApimCa => "apim-ca",
             Intent::Aks => "aks",
+            Intent::AppServicePfx => "appservice-pfx",
+            Intent::KeyVaultPfx => "keyvault-pfx",
+            Intent::KeyVaultPem => "keyvault-pem",
         }
     }
 
     /// CA-bundle rules apply (the file is trust material).
     pub fn is_trust(self) -> bool {
-        !matches!(self, Intent::ServerChain)
+        matches!(self, Intent::CaBundle | Intent::ApimCa | Intent::Aks)
+    }
+
+    /// A certificate with its key for an App Service or Key Vault import.
+    pub fn is_import(self) -> bool {
+        matches!(
+            self,
+            Intent::AppServicePfx | Intent::KeyVaultPfx | Intent::KeyVaultPem
+        )
     }
 }
 

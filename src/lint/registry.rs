@@ -1,6 +1,6 @@
 //! Every rule chainsmith has, in code order. Codes are permanent: a retired
 //! rule keeps its entry (with `Status::Removed`) and its code is never reused.
-use super::{Rule, RuleMeta, input, links, order, target, usage, validity};
+use super::{Rule, RuleMeta, appservice, input, links, order, target, usage, validity};
 
 static RULES: &[&dyn Rule] = &[
     &input::Cs101,
@@ -41,12 +41,16 @@ static RULES: &[&dyn Rule] = &[
     &usage::Cs314,
     &usage::Cs315,
     &usage::Cs316,
+    &appservice::Cs317,
+    &appservice::Cs318,
+    &appservice::Cs319,
     &target::Cs401,
     &target::Cs402,
     &target::Cs403,
     &target::Cs404,
     &target::Cs405,
     &target::Cs406,
+    &appservice::Cs407,
 ];
 
 /// All rules, in code order.

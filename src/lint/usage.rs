@@ -238,8 +238,10 @@ impl Rule for Cs308 {
     }
 }
 
+/// Leaves a server presents: those of a served chain, and of an App Service
+/// PFX (its TLS binding wants serverAuth, and clients read the SANs).
 fn server_leaves(b: &Bundle<'_>) -> Vec<usize> {
-    if b.intent != Intent::ServerChain {
+    if !matches!(b.intent, Intent::ServerChain | Intent::AppServicePfx) {
         return Vec::new();
     }
     b.leaves()
@@ -488,6 +490,16 @@ mod tests {
     fn cs310_no_serverauth() {
         assert!(has(&lint_fixture("no-serverauth.pem", "auto"), "CS310"));
         assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS310"));
+        // An App Service PFX is bound to a custom domain: serverAuth matters
+        // there too; a Key Vault import may be any kind of certificate.
+        assert!(has(
+            &lint_fixture("no-serverauth.pem", "appservice-pfx"),
+            "CS310"
+        ));
+        assert!(!has(
+            &lint_fixture("no-serverauth.pem", "keyvault-pem"),
+            "CS310"
+        ));
     }
 
     #[test]

@@ -923,8 +923,121 @@ pub fn write(spec: &PfxSpec<'_>, password: &str) -> Result<Vec<u8>, Pkcs12Error>
         .mac_iterations(iterations)
         .write()
         .map_err(werr)?;
+    let pfx = drop_empty_safes(pfx, password)?;
     check_written(spec, &pfx, password)?;
     Ok(pfx)
+}
+
+/// Remove the empty `data` safes (a SafeContents `30 00`) from a PFX and
+/// recompute its MAC with the same digest, salt, iterations and password form.
+///
+/// `p12-keystore` 0.4 always writes a key safe, empty when the store holds no
+/// key, so a certificate-only PFX carries a second ContentInfo whose
+/// SafeContents has no bag. OpenSSL, Java and Python skip it; GnuTLS
+/// (`certtool --p12-info`, `gnutls_pkcs12_import`) stops at it with
+/// "bag_init: The requested data were not available". RFC 7292 allows an
+/// AuthenticatedSafe of any number of safes, so the empty one is dropped.
+/// A file without such a safe is returned as it is.
+fn drop_empty_safes(pfx: Vec<u8>, password: &str) -> Result<Vec<u8>, Pkcs12Error> {
+    let bad = || Pkcs12Error::Write("the PFX written has an unexpected structure".into());
+    let parsed = parse(&pfx).map_err(|_| bad())?;
+    let infos = der::children(parsed.content_infos).ok_or_else(bad)?;
+    let is_empty = |ci: &Tlv<'_>| {
+        matches!(safe(ci), Ok(Some(Safe::Plain(b)))
+            if der::read(b).is_some_and(|(t, rest)| t.tag == der::SEQUENCE && t.value.is_empty() && rest.is_empty()))
+    };
+    let kept: Vec<&[u8]> = infos
+        .iter()
+        .filter(|ci| !is_empty(ci))
+        .map(|ci| ci.raw)
+        .collect();
+    if kept.len() == infos.len() {
+        return Ok(pfx);
+    }
+    let mac = parsed.mac.as_ref().ok_or_else(bad)?;
+    let pw = Passwords::new(password);
+    let form = verify_mac(mac, parsed.auth_safe, &pw).map_err(|_| bad())?;
+    let auth_safe = der_tlv(der::SEQUENCE, &kept.concat());
+    let digest = compute_mac(
+        mac,
+        &auth_safe,
+        pw.candidates(Some(form)).first().ok_or_else(bad)?,
+    )?;
+    // Pfx ::= SEQUENCE { version, authSafe ContentInfo, macData MacData }
+    let (outer, _) = der::read(&pfx).ok_or_else(bad)?;
+    let fields = der::first::<3>(outer.value).ok_or_else(bad)?;
+    let version = fields.first().ok_or_else(bad)?.raw;
+    let auth = der::first::<1>(fields.get(1).ok_or_else(bad)?.value).ok_or_else(bad)?;
+    let data_oid = auth.first().ok_or_else(bad)?.raw;
+    let content = der_tlv(0xa0, &der_tlv(0x04, &auth_safe));
+    let content_info = der_tlv(der::SEQUENCE, &[data_oid, &content].concat());
+    // MacData ::= SEQUENCE { DigestInfo { algorithm, digest }, macSalt, iterations }
+    let mac_fields = der::first::<3>(fields.get(2).ok_or_else(bad)?.value).ok_or_else(bad)?;
+    let digest_info = der::first::<2>(mac_fields.first().ok_or_else(bad)?.value).ok_or_else(bad)?;
+    let new_digest_info = der_tlv(
+        der::SEQUENCE,
+        &[
+            digest_info.first().ok_or_else(bad)?.raw,
+            &der_tlv(0x04, &digest),
+        ]
+        .concat(),
+    );
+    let rest: Vec<u8> = [mac_fields.get(1), mac_fields.get(2)]
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.raw.iter().copied())
+        .collect();
+    let mac_data = der_tlv(der::SEQUENCE, &[new_digest_info, rest].concat());
+    Ok(der_tlv(
+        der::SEQUENCE,
+        &[version, &content_info, &mac_data].concat(),
+    ))
+}
+
+/// One DER element: tag, definite length, content.
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+macro_rules! mac_of {
+    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {{
+        use hmac::{KeyInit, Mac};
+        let key = Zeroizing::new(pkcs12::kdf::derive_key::<$digest>(
+            $password,
+            $mac.salt,
+            pkcs12::kdf::Pkcs12KeyType::Mac,
+            i32::try_from($mac.iterations).unwrap_or(i32::MAX),
+            <$digest as sha2::digest::OutputSizeUser>::output_size(),
+        ));
+        let mut h = hmac::Hmac::<$digest>::new_from_slice(&key)
+            .map_err(|_| Pkcs12Error::Write("bad MAC key".into()))?;
+        h.update($data);
+        h.finalize().into_bytes().to_vec()
+    }};
+}
+
+/// The MAC of `data` under `mac`'s digest, salt and iterations.
+fn compute_mac(mac: &MacData<'_>, data: &[u8], password: &[u8]) -> Result<Vec<u8>, Pkcs12Error> {
+    Ok(match mac.digest_oid.as_str() {
+        "1.3.14.3.2.26" => mac_of!(sha1::Sha1, password, mac, data),
+        "2.16.840.1.101.3.4.2.1" => mac_of!(sha2::Sha256, password, mac, data),
+        "2.16.840.1.101.3.4.2.2" => mac_of!(sha2::Sha384, password, mac, data),
+        "2.16.840.1.101.3.4.2.3" => mac_of!(sha2::Sha512, password, mac, data),
+        other => {
+            return Err(Pkcs12Error::Write(format!("unexpected MAC digest {other}")));
+        }
+    })
 }
 
 /// Read a freshly written PFX back and compare it with what was asked for.
@@ -1160,6 +1273,69 @@ mod tests {
         let mut want = vec![a.der, b.der];
         want.sort();
         assert_eq!(got, want);
+    }
+
+    /// The safes of a PFX: (is encrypted, SafeContents DER when in the clear).
+    fn safe_kinds(data: &[u8]) -> Vec<Option<Vec<u8>>> {
+        parse(data)
+            .unwrap()
+            .safes()
+            .map(|s| match s.unwrap() {
+                Safe::Plain(b) => Some(b.to_vec()),
+                Safe::Encrypted { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_empty_safe_is_written_and_the_mac_still_verifies() {
+        // GnuTLS stops at an empty SafeContents (`30 00`); p12-keystore
+        // writes one for the keys of a certificate-only store.
+        let (a, key) = cert_and_key("a");
+        for profile in [Profile::Compat, Profile::Modern] {
+            for password in ["", "pw"] {
+                let only = PfxSpec {
+                    key: None,
+                    certs: std::slice::from_ref(&a),
+                    name: None,
+                    profile,
+                };
+                let data = write(&only, password).unwrap();
+                assert_eq!(safe_kinds(&data), vec![None], "{profile:?} {password:?}");
+                let pfx = parse(&data).unwrap();
+                let mac = pfx.mac.as_ref().unwrap();
+                verify_mac(mac, pfx.auth_safe, &Passwords::new(password)).unwrap();
+                assert!(matches!(
+                    read(&data, "other"),
+                    Err(Pkcs12Error::WrongPassword)
+                ));
+                let keyed = PfxSpec {
+                    key: Some(&key),
+                    ..only
+                };
+                let kinds = safe_kinds(&write(&keyed, password).unwrap());
+                assert_eq!(kinds.len(), 2);
+                assert!(kinds.iter().flatten().all(|b| b.as_slice() != [0x30, 0]));
+            }
+        }
+    }
+
+    #[test]
+    fn a_pfx_without_empty_safes_is_left_as_it_is() {
+        let data = pfx(&[seq(&[oid(OID_DATA), tlv(0xa0, &tlv(0x04, &seq(&[])))])]);
+        assert!(
+            drop_empty_safes(data.clone(), "").is_err(),
+            "no MAC to recompute"
+        );
+        let (a, _) = cert_and_key("a");
+        let spec = PfxSpec {
+            key: None,
+            certs: std::slice::from_ref(&a),
+            name: None,
+            profile: Profile::Compat,
+        };
+        let written = write(&spec, "pw").unwrap();
+        assert_eq!(drop_empty_safes(written.clone(), "pw").unwrap(), written);
     }
 
     const OID_DATA: &str = "1.2.840.113549.1.7.1";

@@ -6,6 +6,7 @@ mod support;
 mod bounds;
 mod bundle;
 mod clients;
+mod consumers;
 mod convert;
 mod corpus;
 mod e2e;
@@ -17,6 +18,7 @@ mod help;
 #[cfg(unix)]
 mod hijack;
 mod hostile;
+mod imports;
 mod inspect;
 mod issue;
 mod limits;
