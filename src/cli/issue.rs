@@ -98,3 +98,28 @@ pub enum Profile {
     /// A subordinate CA: CA:TRUE with --pathlen
     Intermediate,
 }
+
+impl Profile {
+    /// The default base name of the files written.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Profile::Server => "server",
+            Profile::Client => "client",
+            Profile::Intermediate => "intermediate",
+        }
+    }
+}
+
+impl IssueArgs {
+    /// The engine's profile: `--profile` with `--pathlen` for an intermediate.
+    pub fn profile(&self) -> crate::pki::issue::Profile {
+        use crate::pki::issue::Profile as P;
+        match self.profile {
+            Profile::Server => P::Server,
+            Profile::Client => P::Client,
+            Profile::Intermediate => P::Intermediate {
+                pathlen: self.pathlen,
+            },
+        }
+    }
+}

@@ -1,14 +1,19 @@
 //! `issue`: one certificate from an existing CA — the rotation path.
-use std::path::Path;
+//!
+//! Resolve → run → emit: [`IssuePlan::resolve`] turns the arguments into a
+//! loaded CA, a subject, a key and a validity (every error a user can cause
+//! is found here); [`sign`] makes the certificate and checks it with the
+//! CA's key; [`emit`] writes the files at once and prints the summary.
+use std::path::{Path, PathBuf};
 
 use ::time::OffsetDateTime;
 use anyhow::{Context, anyhow, bail};
-use rcgen::Issuer;
+use rcgen::{DistinguishedName, Issuer};
 use rustls_pki_types::CertificateDer;
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
-use crate::cli::issue::{IssueArgs, Profile as ProfileArg};
+use crate::cli::issue::IssueArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::{Graph, Verifier};
@@ -18,131 +23,254 @@ use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, San};
 use crate::pki::verify::{self, SigCheck};
 use crate::report::{Printer, escape, escape_path};
-use crate::secret::PasswordSource;
+use crate::secret::{Password, PasswordSource};
 
 pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let ca = first_cert(&args.ca)?;
-    let profile = match args.profile {
-        ProfileArg::Server => Profile::Server,
-        ProfileArg::Client => Profile::Client,
-        ProfileArg::Intermediate => Profile::Intermediate {
-            pathlen: args.pathlen,
-        },
-    };
-    check_ca_can_issue(&args.ca, &ca, profile)?;
+    let plan = IssuePlan::resolve(&args, &printer)?;
+    let issued = sign(&plan)?;
+    emit(&plan, &issued, &printer)
+}
 
-    let ca_key_source = PasswordSource {
-        file: args.ca_key_password_file.clone(),
-        env: args.ca_key_password_env.clone(),
-        stdin: args.ca_key_password_stdin,
-    };
-    if ca_key_source.stdin && args.password.password_stdin {
-        bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
-    }
-    let ca_key = keys::read_key(&args.ca_key, &ca_key_source, "the CA key").map_err(|e| {
-        e.or_give_password_with(
-            "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",
-        )
-    })?;
-    if !keys::matches(&ca, &ca_key) {
-        bail!(
-            "{}: this key does not match the CA certificate {} (subject {})",
-            escape_path(&args.ca_key),
-            escape_path(&args.ca),
-            escape(&ca.subject)
-        );
-    }
+/// Everything `issue` needs, checked, before anything is signed or written.
+struct IssuePlan {
+    ca: Ca,
+    profile: Profile,
+    names: Names,
+    key: KeyPlan,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    out: PathBuf,
+    name: String,
+    force: bool,
+}
 
-    // Subject and SANs: from --renew, then --san and --cn on top.
-    let mut sans: Vec<SanSpec> = Vec::new();
-    let mut renew_dn = None;
-    if let Some(old_path) = &args.renew {
-        let old = first_cert(old_path)?;
-        let issued_by_ca = crate::pki::model::names_match(
-            &old.issuer_raw,
-            &old.issuer,
-            &ca.subject_raw,
-            &ca.subject,
-        ) && verify::check(&old, &ca) == SigCheck::Valid;
-        if !issued_by_ca {
+/// The issuing CA: its certificate, its key, and its chain up to the root.
+struct Ca {
+    path: PathBuf,
+    cert: Cert,
+    key: keys::Key,
+    chain: Vec<Cert>,
+}
+
+/// The new certificate's subject and SANs.
+struct Names {
+    sans: Vec<SanSpec>,
+    /// The old certificate's subject, with `--renew`.
+    renew_dn: Option<DistinguishedName>,
+    /// `--cn`, or the default CN when there is no renewed subject.
+    cn: Option<String>,
+}
+
+/// The new certificate's key.
+enum KeyPlan {
+    /// `--key`: kept, not written.
+    Existing(keys::Key),
+    /// A new key, written (encrypted with the password, if any).
+    New {
+        key: keys::Key,
+        password: Option<Password>,
+    },
+}
+
+impl KeyPlan {
+    fn key(&self) -> &keys::Key {
+        match self {
+            KeyPlan::Existing(key) | KeyPlan::New { key, .. } => key,
+        }
+    }
+}
+
+impl IssuePlan {
+    fn resolve(args: &IssueArgs, printer: &Printer) -> anyhow::Result<IssuePlan> {
+        let profile = args.profile();
+        let mut ca = Ca::load(args, profile)?;
+        let names = Names::resolve(args, &ca, profile, printer)?;
+        let key = KeyPlan::resolve(args, &ca.cert, printer)?;
+        let (not_before, not_after) = validity(args, profile, &ca.cert, printer)?;
+        ca.chain = ca_chain(&ca.cert, args.ca_chain.as_deref())?;
+        Ok(IssuePlan {
+            ca,
+            profile,
+            names,
+            key,
+            not_before,
+            not_after,
+            out: args.out.clone(),
+            name: args.name.clone().unwrap_or_else(|| default_name(args)),
+            force: args.force,
+        })
+    }
+}
+
+impl Ca {
+    /// The CA certificate and its key: able to issue this profile, and a pair.
+    fn load(args: &IssueArgs, profile: Profile) -> anyhow::Result<Ca> {
+        let cert = first_cert(&args.ca)?;
+        check_ca_can_issue(&args.ca, &cert, profile)?;
+        let source = PasswordSource {
+            file: args.ca_key_password_file.clone(),
+            env: args.ca_key_password_env.clone(),
+            stdin: args.ca_key_password_stdin,
+        };
+        if source.stdin && args.password.password_stdin {
+            bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
+        }
+        let key = keys::read_key(&args.ca_key, &source, "the CA key").map_err(|e| {
+            e.or_give_password_with(
+                "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",
+            )
+        })?;
+        if !keys::matches(&cert, &key) {
             bail!(
-                "{}: was not issued by {} (its issuer is `{}`, and the CA's key does not verify it)",
-                escape_path(old_path),
+                "{}: this key does not match the CA certificate {} (subject {})",
+                escape_path(&args.ca_key),
                 escape_path(&args.ca),
-                escape(&old.issuer)
+                escape(&cert.subject)
             );
         }
-        for s in &old.sans {
-            match s {
-                San::Dns(d) => sans.push(SanSpec::Dns(d.clone())),
-                San::Ip(ip) => sans.push(SanSpec::Ip(*ip)),
-                _ => printer.warn(&format!(
-                    "{}: SAN `{}` is not copied (only DNS and IP SANs are)",
-                    escape_path(old_path),
-                    escape(&s.to_string())
-                )),
+        Ok(Ca {
+            path: args.ca.clone(),
+            cert,
+            key,
+            chain: Vec::new(),
+        })
+    }
+}
+
+impl Names {
+    /// Subject and SANs: from `--renew`, then `--san` and `--cn` on top.
+    fn resolve(
+        args: &IssueArgs,
+        ca: &Ca,
+        profile: Profile,
+        printer: &Printer,
+    ) -> anyhow::Result<Names> {
+        let mut sans: Vec<SanSpec> = Vec::new();
+        let mut renew_dn = None;
+        if let Some(old_path) = &args.renew {
+            renew_dn = Some(renewed(old_path, ca, &mut sans, printer)?);
+        }
+        for s in issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))? {
+            if !sans.contains(&s) {
+                sans.push(s);
             }
         }
-        renew_dn = Some(
-            issue::dn_from_der(&old.subject_raw)
-                .map_err(|e| anyhow!("{}: {e}", old_path.display()))?,
-        );
-    }
-    for s in issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))? {
-        if !sans.contains(&s) {
-            sans.push(s);
+        if matches!(profile, Profile::Server) && sans.is_empty() {
+            bail!(
+                "a server certificate needs at least one --san (or --renew OLD.crt to copy them)"
+            );
         }
-    }
-    if matches!(profile, Profile::Server) && sans.is_empty() {
-        bail!("a server certificate needs at least one --san (or --renew OLD.crt to copy them)");
-    }
-    let cn =
-        match (&args.cn, &renew_dn) {
+        let cn = match (&args.cn, &renew_dn) {
             (Some(cn), _) => Some(cn.clone()),
             (None, Some(_)) => None,
             (None, None) => Some(issue::default_cn(&sans).ok_or_else(|| {
                 anyhow!("give --cn or at least one --san to name the certificate")
             })?),
         };
+        Ok(Names { sans, renew_dn, cn })
+    }
 
-    // The key: kept, or new.
-    let (key, new_key) = match &args.key {
-        Some(p) => (
-            keys::read_key(p, &args.password.source(), "the existing key")
-                .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?,
-            false,
-        ),
-        None => {
-            let kt = match args.key_type {
-                Some(k) => k.into(),
-                None => KeyType::like(&ca.key).unwrap_or(KeyType::EcP256),
-            };
-            let spinner = match kt {
-                KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
-                    "generating an RSA-{bits} key (this takes a few seconds)"
-                )),
-                _ => None,
-            };
-            let key =
-                keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?;
-            if let Some(s) = spinner {
-                s.finish_and_clear();
+    /// The subject DN: the renewed one with `--cn` replacing its CN, or just the CN.
+    fn dn(&self) -> DistinguishedName {
+        match &self.renew_dn {
+            Some(dn) => {
+                let mut dn = dn.clone();
+                if let Some(cn) = &self.cn {
+                    dn.remove(rcgen::DnType::CommonName);
+                    dn.push(rcgen::DnType::CommonName, cn.as_str());
+                }
+                dn
             }
-            (key, true)
+            None => Subject {
+                cn: self.cn.clone().unwrap_or_default(),
+                ..Default::default()
+            }
+            .to_dn(),
         }
-    };
-    let key_password = if args.encrypt_key {
-        Some(
-            args.password
-                .source()
-                .read("password for the new key", true)?
-                .ok_or_else(|| anyhow!("--encrypt-key needs a password: pass --password-file, --password-env or --password-stdin"))?,
-        )
-    } else {
-        None
-    };
+    }
+}
 
+/// `--renew OLD`: OLD must be the CA's; its DNS and IP SANs go into `sans`
+/// and its subject is returned.
+fn renewed(
+    old_path: &Path,
+    ca: &Ca,
+    sans: &mut Vec<SanSpec>,
+    printer: &Printer,
+) -> anyhow::Result<DistinguishedName> {
+    let old = first_cert(old_path)?;
+    let issued_by_ca = crate::pki::model::names_match(
+        &old.issuer_raw,
+        &old.issuer,
+        &ca.cert.subject_raw,
+        &ca.cert.subject,
+    ) && verify::check(&old, &ca.cert) == SigCheck::Valid;
+    if !issued_by_ca {
+        bail!(
+            "{}: was not issued by {} (its issuer is `{}`, and the CA's key does not verify it)",
+            escape_path(old_path),
+            escape_path(&ca.path),
+            escape(&old.issuer)
+        );
+    }
+    for s in &old.sans {
+        match s {
+            San::Dns(d) => sans.push(SanSpec::Dns(d.clone())),
+            San::Ip(ip) => sans.push(SanSpec::Ip(*ip)),
+            _ => printer.warn(&format!(
+                "{}: SAN `{}` is not copied (only DNS and IP SANs are)",
+                escape_path(old_path),
+                escape(&s.to_string())
+            )),
+        }
+    }
+    issue::dn_from_der(&old.subject_raw).map_err(|e| anyhow!("{}: {e}", old_path.display()))
+}
+
+impl KeyPlan {
+    /// The key: `--key` kept, or a new one (of `--key-type`, else like the CA's).
+    fn resolve(args: &IssueArgs, ca: &Cert, printer: &Printer) -> anyhow::Result<KeyPlan> {
+        if let Some(p) = &args.key {
+            let key = keys::read_key(p, &args.password.source(), "the existing key")
+                .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?;
+            return Ok(KeyPlan::Existing(key));
+        }
+        let kt = match args.key_type {
+            Some(k) => k.into(),
+            None => KeyType::like(&ca.key).unwrap_or(KeyType::EcP256),
+        };
+        let spinner = match kt {
+            KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
+                "generating an RSA-{bits} key (this takes a few seconds)"
+            )),
+            _ => None,
+        };
+        let key = keys::generate(kt).map_err(|e| anyhow!("generating a {} key: {e}", kt.name()))?;
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        let password = if args.encrypt_key {
+            Some(
+                args.password
+                    .source()
+                    .read("password for the new key", true)?
+                    .ok_or_else(|| anyhow!("--encrypt-key needs a password: pass --password-file, --password-env or --password-stdin"))?,
+            )
+        } else {
+            None
+        };
+        Ok(KeyPlan::New { key, password })
+    }
+}
+
+/// notBefore and notAfter, clamped to the CA's notAfter with a warning.
+fn validity(
+    args: &IssueArgs,
+    profile: Profile,
+    ca: &Cert,
+    printer: &Printer,
+) -> anyhow::Result<(OffsetDateTime, OffsetDateTime)> {
     let default_days = if matches!(profile, Profile::Intermediate { .. }) {
         1825
     } else {
@@ -157,54 +285,65 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             ca.not_after
         ));
     }
+    Ok((nb, na))
+}
+
+/// The signed certificate, parsed back.
+struct Issued {
+    pem: String,
+    cert: Cert,
+}
+
+/// Sign the certificate, then check our own work before anything is written.
+fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
+    let key = plan.key.key();
     let mut params = issue::params(
-        profile,
-        &Subject {
-            cn: cn.clone().unwrap_or_default(),
-            ..Default::default()
-        },
-        &sans,
-        nb,
-        na,
+        plan.profile,
+        &Subject::default(),
+        &plan.names.sans,
+        plan.not_before,
+        plan.not_after,
         key.algorithm() == &rcgen::PKCS_RSA_SHA256,
     )
     .map_err(|e| anyhow!(e))?;
-    if let Some(mut dn) = renew_dn {
-        if let Some(cn) = &cn {
-            dn.remove(rcgen::DnType::CommonName);
-            dn.push(rcgen::DnType::CommonName, cn.as_str());
-        }
-        params.distinguished_name = dn;
-    }
-    let ca_der = CertificateDer::from(ca.der.as_slice());
-    let issuer = Issuer::from_ca_cert_der(&ca_der, &*ca_key)
-        .with_context(|| format!("{}: cannot use as issuer", args.ca.display()))?;
-    let cert = params
-        .signed_by(&*key, &issuer)
+    params.distinguished_name = plan.names.dn();
+    let ca_der = CertificateDer::from(plan.ca.cert.der.as_slice());
+    let issuer = Issuer::from_ca_cert_der(&ca_der, &*plan.ca.key)
+        .with_context(|| format!("{}: cannot use as issuer", plan.ca.path.display()))?;
+    let signed = params
+        .signed_by(&**key, &issuer)
         .context("signing the certificate")?;
-
-    // Check our own work before writing anything.
-    let parsed = Cert::parse(
-        cert.der(),
+    let cert = Cert::parse(
+        signed.der(),
         load::Source::new(&"new".into(), 0, None, load::Container::Der),
     )
     .map_err(|e| anyhow!("the new certificate does not parse: {e}"))?;
-    if verify::check(&parsed, &ca) != SigCheck::Valid {
+    if verify::check(&cert, &plan.ca.cert) != SigCheck::Valid {
         bail!("the new certificate does not verify with the CA's key");
     }
+    Ok(Issued {
+        pem: signed.pem(),
+        cert,
+    })
+}
 
-    let chain = ca_chain(&ca, args.ca_chain.as_deref())?;
-    let name = args.name.clone().unwrap_or_else(|| default_name(&args));
-    let out = args.out.as_path();
-    let leaf_pem = cert.pem();
-    let mut full = leaf_pem.clone();
-    for c in &chain {
+/// Write NAME.crt, NAME.key (a new key only) and NAME-fullchain.crt at once,
+/// then say what was written.
+fn emit(plan: &IssuePlan, issued: &Issued, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let out = plan.out.as_path();
+    let name = &plan.name;
+    let mut full = issued.pem.clone();
+    for c in &plan.ca.chain {
         full.push_str(&c.to_pem());
     }
     let mut files = WriteSet::new();
-    files.add(out.join(format!("{name}.crt")), leaf_pem, Mode::Public);
-    if new_key {
-        let pem = keys::to_pem(&key, key_password.as_ref().map(|p| p.as_str()))
+    files.add(
+        out.join(format!("{name}.crt")),
+        issued.pem.clone(),
+        Mode::Public,
+    );
+    if let KeyPlan::New { key, password } = &plan.key {
+        let pem = keys::to_pem(key, password.as_ref().map(|p| p.as_str()))
             .map_err(|e| anyhow!("encoding the key: {e}"))?;
         files.add(
             out.join(format!("{name}.key")),
@@ -217,18 +356,18 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         full,
         Mode::Public,
     );
-    let written = files.commit(args.force)?;
+    let written = files.commit(plan.force)?;
 
     let mut s = format!(
         "issued {} (serial {}), valid until {}\n",
-        escape(&parsed.subject),
-        parsed.serial,
-        parsed.not_after
+        escape(&issued.cert.subject),
+        issued.cert.serial,
+        issued.cert.not_after
     );
     for p in written {
         s.push_str(&format!("  wrote {}\n", escape_path(&p)));
     }
-    if !new_key {
+    if let KeyPlan::Existing(_) = plan.key {
         s.push_str("  kept the existing key\n");
     }
     printer.out(&s)?;
@@ -302,10 +441,5 @@ fn default_name(args: &IssueArgs) -> String {
     if let Some(stem) = args.renew.as_deref().and_then(Path::file_stem) {
         return stem.to_string_lossy().into_owned();
     }
-    match args.profile {
-        ProfileArg::Server => "server",
-        ProfileArg::Client => "client",
-        ProfileArg::Intermediate => "intermediate",
-    }
-    .to_owned()
+    args.profile.file_name().to_owned()
 }
