@@ -8,6 +8,9 @@ const AFTER: &str = "EXAMPLES:
   Renew the server certificate before it expires, keeping subject and SANs:
     chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
       --ca-chain chain/ca-bundle.crt --renew chain/server.crt -o renewed
+  A server certificate valid for 12 hours from 1 March 2030, 00:00 UTC:
+    chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
+      --san api.example.com --not-before 2030-03-01T00:00:00Z --validity 12h -o out
   Issue a client certificate from an openssl-made CA with an encrypted key:
     chainsmith issue --profile client --ca ca.crt --ca-key ca.key \\
       --ca-key-password-file ca.pass --cn gateway --name gateway -o out
@@ -45,6 +48,15 @@ pub struct IssueArgs {
     /// Days the certificate is valid (clamped to the CA's notAfter) [default: 397, intermediate 1825]
     #[arg(long)]
     pub days: Option<u32>,
+    /// Valid for this long instead of --days: 90d, 12h, 4w, 2y (y = 365 days; clamped to the CA)
+    #[arg(long, value_name = "LENGTH", value_parser = super::parse_lifetime, conflicts_with = "days")]
+    pub validity: Option<super::Lifetime>,
+    /// Start of validity (RFC 3339) [default: now, less 5 minutes for clock skew]
+    #[arg(long, value_name = "TIME", value_parser = super::parse_rfc3339)]
+    pub not_before: Option<::time::OffsetDateTime>,
+    /// End of validity (RFC 3339) instead of --days or --validity (clamped to the CA)
+    #[arg(long, value_name = "TIME", value_parser = super::parse_rfc3339, conflicts_with_all = ["days", "validity"])]
+    pub not_after: Option<::time::OffsetDateTime>,
     /// pathLenConstraint for --profile intermediate
     #[arg(long, default_value_t = 0)]
     pub pathlen: u8,

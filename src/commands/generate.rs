@@ -15,7 +15,7 @@ use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::generate::{GenerateArgs, PfxProfileArg};
 use crate::fsio::{Mode, WriteSet};
-use crate::pki::issue::{self, Profile, SanSpec, Subject};
+use crate::pki::issue::{self, Length, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{Container, Source};
 use crate::pki::{Cert, pkcs12};
@@ -145,18 +145,25 @@ fn password(args: &GenerateArgs) -> anyhow::Result<Option<Password>> {
 }
 
 /// Validity periods before any slow key generation: a period past the last
-/// date X.509 can encode is refused here, with nothing written. Each is
-/// clamped to its issuer's, with a warning.
+/// date X.509 can encode is refused here, with nothing written. All three
+/// start at `--not-before` (or now); each is clamped to its issuer's, with a
+/// warning.
 fn validities(
     args: &GenerateArgs,
     printer: &Printer,
 ) -> anyhow::Result<(Validity, Validity, Validity)> {
     let now = OffsetDateTime::now_utc();
-    let (nb, na, _) = issue::validity(now, args.root_days, None)
+    let start = args.not_before;
+    let (nb, na, _) = issue::validity_window(now, start, Length::Days(args.root_days), None)
         .map_err(|e| anyhow!("--root-days {}: {e}", args.root_days))?;
     let root = (nb, na);
-    let (nb, na, clamped) = issue::validity(now, args.intermediate_days, Some(root.1))
-        .map_err(|e| anyhow!("--intermediate-days {}: {e}", args.intermediate_days))?;
+    let (nb, na, clamped) = issue::validity_window(
+        now,
+        start,
+        Length::Days(args.intermediate_days),
+        Some(root.1),
+    )
+    .map_err(|e| anyhow!("--intermediate-days {}: {e}", args.intermediate_days))?;
     if clamped {
         printer.warn(&format!(
             "--intermediate-days {} would outlive the root; clamped to the root's notAfter",
@@ -164,12 +171,28 @@ fn validities(
         ));
     }
     let intermediate = (nb, na);
-    let (nb, na, clamped) = issue::validity(now, args.server_days, Some(intermediate.1))
-        .map_err(|e| anyhow!("--server-days {}: {e}", args.server_days))?;
+    let (length, flag) = match (args.not_after, &args.validity) {
+        (Some(t), _) => (
+            Length::Until(t),
+            format!("--not-after {}", issue::rfc3339(t)),
+        ),
+        (None, Some(v)) => (Length::For(v.duration), format!("--validity {v}")),
+        (None, None) => (
+            Length::Days(args.server_days),
+            format!("--server-days {}", args.server_days),
+        ),
+    };
+    let (nb, na, clamped) = issue::validity_window(now, start, length, Some(intermediate.1))
+        .map_err(|e| anyhow!("{flag}: {e}"))?;
     if clamped {
         printer.warn(&format!(
-            "--server-days {} would outlive the intermediate; clamped to the intermediate's notAfter",
-            args.server_days
+            "{flag} would outlive the intermediate; clamped to the intermediate's notAfter"
+        ));
+    }
+    if na < now {
+        printer.warn(&format!(
+            "the server certificate is expired from the start: its notAfter is {}",
+            issue::rfc3339(na)
         ));
     }
     Ok((root, intermediate, (nb, na)))

@@ -17,7 +17,7 @@ use crate::cli::issue::IssueArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::{Graph, Verifier};
-use crate::pki::issue::{self, Profile, SanSpec, Subject};
+use crate::pki::issue::{self, Length, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, San};
@@ -264,7 +264,8 @@ impl KeyPlan {
     }
 }
 
-/// notBefore and notAfter, clamped to the CA's notAfter with a warning.
+/// notBefore and notAfter from `--not-before` and one of `--not-after`,
+/// `--validity` or `--days`, clamped to the CA's notAfter with a warning.
 fn validity(
     args: &IssueArgs,
     profile: Profile,
@@ -276,13 +277,40 @@ fn validity(
     } else {
         397
     };
-    let days = args.days.unwrap_or(default_days);
-    let (nb, na, clamped) = issue::validity(OffsetDateTime::now_utc(), days, Some(ca.not_after))
-        .map_err(|e| anyhow!("--days {days}: {e}"))?;
+    let (length, flag, wanted) = match (args.not_after, &args.validity, args.days) {
+        (Some(t), _, _) => (
+            Length::Until(t),
+            format!("--not-after {}", issue::rfc3339(t)),
+            format!("--not-after {}", issue::rfc3339(t)),
+        ),
+        (None, Some(v), _) => (
+            Length::For(v.duration),
+            format!("--validity {v}"),
+            format!("--validity {v}"),
+        ),
+        (None, None, days) => {
+            let days = days.unwrap_or(default_days);
+            (
+                Length::Days(days),
+                format!("--days {days}"),
+                format!("{days} days"),
+            )
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let (nb, na, clamped) =
+        issue::validity_window(now, args.not_before, length, Some(ca.not_after))
+            .map_err(|e| anyhow!("{flag}: {e}"))?;
     if clamped {
         printer.warn(&format!(
-            "{days} days would outlive the CA; clamped to the CA's notAfter ({})",
+            "{wanted} would outlive the CA; clamped to the CA's notAfter ({})",
             ca.not_after
+        ));
+    }
+    if na < now {
+        printer.warn(&format!(
+            "the certificate is expired from the start: its notAfter is {}",
+            issue::rfc3339(na)
         ));
     }
     Ok((nb, na))

@@ -193,6 +193,76 @@ pub fn validity(
     }
 }
 
+/// How long a new certificate lasts: from its notBefore, or until a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    /// `--days N`.
+    Days(u32),
+    /// `--validity 90d|12h|4w|2y`.
+    For(Duration),
+    /// `--not-after TIME`.
+    Until(OffsetDateTime),
+}
+
+/// A validity period that cannot be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ValidityError {
+    #[error(transparent)]
+    PastLastDate(#[from] PastLastDate),
+    #[error(
+        "notAfter {} is not after notBefore {}",
+        rfc3339(*not_after),
+        rfc3339(*not_before)
+    )]
+    Empty {
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    },
+}
+
+/// A time as RFC 3339 (`2030-01-01T00:00:00Z`), as the validity flags take it.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&::time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// The validity of a new certificate from explicit choices: it starts at
+/// `start` (or [`BACKDATE`] before `now`), lasts `length` from that start
+/// (from `now` when there is no start), and never outlives its issuer.
+/// Returns (notBefore, notAfter, clamped?), as [`validity`] does.
+pub fn validity_window(
+    now: OffsetDateTime,
+    start: Option<OffsetDateTime>,
+    length: Length,
+    issuer_not_after: Option<OffsetDateTime>,
+) -> Result<(OffsetDateTime, OffsetDateTime, bool), ValidityError> {
+    let drop_ns = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+    let now = drop_ns(now);
+    let (not_before, from) = match start {
+        Some(s) => (drop_ns(s), drop_ns(s)),
+        None => (now.checked_sub(BACKDATE).unwrap_or(now), now),
+    };
+    let wanted = match length {
+        Length::Days(d) => from.checked_add(Duration::days(i64::from(d))),
+        Length::For(d) => from.checked_add(d),
+        Length::Until(t) => Some(drop_ns(t)),
+    }
+    .filter(|t| *t <= LAST_ENCODABLE);
+    let (not_after, clamped) = match (wanted, issuer_not_after) {
+        (Some(w), Some(limit)) if w > limit => (limit, true),
+        (Some(w), _) => (w, false),
+        (None, Some(limit)) => (limit, true),
+        (None, None) => return Err(PastLastDate.into()),
+    };
+    if not_after <= not_before {
+        return Err(ValidityError::Empty {
+            not_before,
+            not_after,
+        });
+    }
+    Ok((not_before, not_after, clamped))
+}
+
 /// Parameters for one certificate.
 pub fn params(
     profile: Profile,
@@ -318,6 +388,47 @@ mod tests {
         assert_eq!(na, limit);
         let (nb, na, clamped) = validity(now, 5, Some(limit)).unwrap();
         assert!(!clamped && na < limit && nb < now);
+    }
+
+    #[test]
+    fn validity_window_starts_and_ends_where_asked() {
+        use ::time::macros::datetime;
+        let now = datetime!(2026-11-22 13:05:00.5 UTC);
+        let start = datetime!(2030-01-01 0:00 UTC);
+        let limit = datetime!(2031-01-01 0:00 UTC);
+        // From an explicit start: no backdating, the length counts from it.
+        assert_eq!(
+            validity_window(
+                now,
+                Some(start),
+                Length::For(Duration::hours(12)),
+                Some(limit)
+            ),
+            Ok((start, datetime!(2030-01-01 12:00 UTC), false))
+        );
+        assert_eq!(
+            validity_window(now, Some(start), Length::Days(397), Some(limit)),
+            Ok((start, limit, true))
+        );
+        // From now: backdated five minutes, nanoseconds dropped.
+        let (nb, na, clamped) = validity_window(now, None, Length::Days(1), None).unwrap();
+        assert_eq!(nb, datetime!(2026-11-22 13:00:00 UTC));
+        assert_eq!(na, datetime!(2026-11-23 13:05:00 UTC));
+        assert!(!clamped);
+        // An explicit end before the start is refused, not swapped.
+        assert!(matches!(
+            validity_window(now, Some(start), Length::Until(start), None),
+            Err(ValidityError::Empty { .. })
+        ));
+        // A CA that ended before the start leaves nothing.
+        assert!(matches!(
+            validity_window(now, Some(limit), Length::Days(1), Some(start)),
+            Err(ValidityError::Empty { .. })
+        ));
+        assert_eq!(
+            validity_window(now, None, Length::For(Duration::days(3_000_000)), None),
+            Err(ValidityError::PastLastDate(PastLastDate))
+        );
     }
 
     #[test]

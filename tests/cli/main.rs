@@ -18,6 +18,7 @@ mod help;
 mod hijack;
 mod hostile;
 mod inspect;
+mod issuance;
 mod issue;
 mod limits;
 mod lint;
