@@ -11,18 +11,22 @@ const AFTER: &str = "EXAMPLES:
   A server certificate valid for 12 hours from 1 March 2030, 00:00 UTC:
     chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
       --san api.example.com --not-before 2030-03-01T00:00:00Z --validity 12h -o out
+  Sign a CSR made elsewhere, taking its SANs only when they are below example.com:
+    chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
+      --csr api.csr --allow-san '*.example.com' -o out
   Issue a client certificate from an openssl-made CA with an encrypted key:
     chainsmith issue --profile client --ca ca.crt --ca-key ca.key \\
       --ca-key-password-file ca.pass --cn gateway --name gateway -o out
 
 FILES WRITTEN:
   NAME.crt             the new certificate
-  NAME.key             its key (0600), unless --key keeps an existing one
+  NAME.key             its key (0600), unless --key keeps an existing one or --csr brings one
   NAME-fullchain.crt   the certificate followed by its CA chain (root left out)
 
 EXIT CODES:
   0  all files written
-  2  usage or I/O error, a CA that cannot issue, or a key that does not match; nothing is written";
+  2  usage or I/O error, a CA that cannot issue, a key that does not match, or a CSR whose
+     signature fails or whose names are not allowed; nothing is written";
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER)]
@@ -60,6 +64,12 @@ pub struct IssueArgs {
     /// pathLenConstraint for --profile intermediate
     #[arg(long, default_value_t = 0)]
     pub pathlen: u8,
+    /// Sign this certificate signing request (PKCS#10, PEM or DER) instead of making a key; its signature must verify
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "key_type", "encrypt_key", "renew", "password_file", "password_env", "password_stdin"])]
+    pub csr: Option<PathBuf>,
+    /// With --csr: a SAN the CSR may ask for: a name, *.domain (any name below it), an IP or a CIDR block; repeat for more
+    #[arg(long, value_name = "PATTERN", requires = "csr", value_parser = parse_san_pattern)]
+    pub allow_san: Vec<crate::pki::csr::SanPattern>,
     /// Copy subject and SANs from this expiring certificate (it must be issued by --ca)
     #[arg(long, value_name = "OLD.crt")]
     pub renew: Option<PathBuf>,
@@ -69,7 +79,7 @@ pub struct IssueArgs {
     /// Key algorithm of a new key [default: the CA's own key type]
     #[arg(long, value_enum, conflicts_with = "key")]
     pub key_type: Option<KeyTypeArg>,
-    /// Base name of the files written [default: the profile name, or OLD's file name with --renew]
+    /// Base name of the files written [default: the profile name, or the file name of --renew's OLD or of --csr]
     #[arg(long)]
     pub name: Option<String>,
     /// Output directory
@@ -134,4 +144,9 @@ impl IssueArgs {
             },
         }
     }
+}
+
+/// `--allow-san`: checked by clap, so a bad pattern is one usage error.
+fn parse_san_pattern(s: &str) -> Result<crate::pki::csr::SanPattern, String> {
+    crate::pki::csr::SanPattern::parse(s)
 }

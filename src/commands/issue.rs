@@ -17,6 +17,7 @@ use crate::cli::issue::IssueArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::{Graph, Verifier};
+use crate::pki::csr::{self, Csr};
 use crate::pki::issue::{self, Length, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{self, LoadOptions};
@@ -71,12 +72,17 @@ enum KeyPlan {
         key: keys::Key,
         password: Option<Password>,
     },
+    /// `--csr`: the requester's public key; no key is written.
+    Csr(Box<Csr>),
 }
 
 impl KeyPlan {
-    fn key(&self) -> &keys::Key {
+    fn is_rsa(&self) -> bool {
         match self {
-            KeyPlan::Existing(key) | KeyPlan::New { key, .. } => key,
+            KeyPlan::Existing(key) | KeyPlan::New { key, .. } => {
+                key.algorithm() == &rcgen::PKCS_RSA_SHA256
+            }
+            KeyPlan::Csr(csr) => csr.rsa,
         }
     }
 }
@@ -85,8 +91,17 @@ impl IssuePlan {
     fn resolve(args: &IssueArgs, printer: &Printer) -> anyhow::Result<IssuePlan> {
         let profile = args.profile();
         let mut ca = Ca::load(args, profile)?;
-        let names = Names::resolve(args, &ca, profile, printer)?;
-        let key = KeyPlan::resolve(args, &ca.cert, printer)?;
+        let (names, key) = match &args.csr {
+            Some(path) => {
+                let csr = csr::read(path)?;
+                let names = Names::from_csr(args, path, &csr, profile, printer)?;
+                (names, KeyPlan::Csr(Box::new(csr)))
+            }
+            None => (
+                Names::resolve(args, &ca, profile, printer)?,
+                KeyPlan::resolve(args, &ca.cert, printer)?,
+            ),
+        };
         let (not_before, not_after) = validity(args, profile, &ca.cert, printer)?;
         ca.chain = ca_chain(&ca.cert, args.ca_chain.as_deref())?;
         Ok(IssuePlan {
@@ -171,6 +186,69 @@ impl Names {
         Ok(Names { sans, renew_dn, cn })
     }
 
+    /// Subject and SANs from a CSR, only where `--san`, `--allow-san` and
+    /// `--cn` allow; every part not copied is named in a warning.
+    fn from_csr(
+        args: &IssueArgs,
+        path: &Path,
+        csr: &Csr,
+        profile: Profile,
+        printer: &Printer,
+    ) -> anyhow::Result<Names> {
+        let p = escape_path(path);
+        let sans = if args.sans.is_empty() {
+            csr_sans(args, &p, csr)?
+        } else {
+            let sans = issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))?;
+            let asked = csr
+                .sans
+                .iter()
+                .filter(|s| !sans.contains(s))
+                .map(|s| s.to_string());
+            for s in asked.chain(csr.other_sans.iter().cloned()) {
+                printer.warn(&format!(
+                    "{p}: requested SAN `{}` is not copied: --san sets the SANs",
+                    escape(&s)
+                ));
+            }
+            sans
+        };
+        if matches!(profile, Profile::Server) && sans.is_empty() {
+            bail!("{p}: the CSR asks for no SAN, and a server certificate needs one: give --san");
+        }
+        let taken = |cn: &String| {
+            SanSpec::parse(cn)
+                .is_ok_and(|s| sans.contains(&s) || args.allow_san.iter().any(|a| a.covers(&s)))
+        };
+        let cn = match (&args.cn, &csr.cn) {
+            (Some(cn), _) => cn.clone(),
+            (None, Some(cn)) if taken(cn) => cn.clone(),
+            (None, asked) => {
+                if let Some(cn) = asked {
+                    printer.warn(&format!("{p}: subject CN `{}` is not copied: it is not one of the SANs and no --allow-san covers it", escape(cn)));
+                }
+                issue::default_cn(&sans)
+                    .ok_or_else(|| anyhow!("{p}: give --cn to name the certificate"))?
+            }
+        };
+        if !csr.other_subject.is_empty() {
+            printer.warn(&format!(
+                "{p}: subject attributes not copied (only the CN is): {}",
+                escape(&csr.other_subject.join(", "))
+            ));
+        }
+        for e in &csr.extensions {
+            printer.warn(&format!(
+                "{p}: requested extension {e} is not copied: --profile sets the extensions"
+            ));
+        }
+        Ok(Names {
+            sans,
+            renew_dn: None,
+            cn: Some(cn),
+        })
+    }
+
     /// The subject DN: the renewed one with `--cn` replacing its CN, or just the CN.
     fn dn(&self) -> DistinguishedName {
         match &self.renew_dn {
@@ -189,6 +267,41 @@ impl Names {
             .to_dn(),
         }
     }
+}
+
+/// The CSR's SANs without `--san`: each must be a DNS or IP SAN that an
+/// `--allow-san` pattern covers, else nothing is issued.
+fn csr_sans(args: &IssueArgs, p: &str, csr: &Csr) -> anyhow::Result<Vec<SanSpec>> {
+    if let Some(other) = csr.other_sans.first() {
+        bail!(
+            "{p}: the CSR asks for SAN `{}`, and only DNS and IP SANs are issued; set the SANs with --san",
+            escape(other)
+        );
+    }
+    let refused: Vec<String> = csr
+        .sans
+        .iter()
+        .filter(|s| !args.allow_san.iter().any(|a| a.covers(s)))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if !refused.is_empty() {
+        let how = if args.allow_san.is_empty() {
+            "copy them with --allow-san PATTERN (a name, *.domain, an IP or a CIDR block), or set the SANs with --san"
+        } else {
+            "no --allow-san covers it"
+        };
+        bail!(
+            "{p}: the CSR asks for SAN {}; {how}",
+            escape(&refused.join(", "))
+        );
+    }
+    let mut sans: Vec<SanSpec> = Vec::new();
+    for s in &csr.sans {
+        if !sans.contains(s) {
+            sans.push(s.clone());
+        }
+    }
+    Ok(sans)
 }
 
 /// `--renew OLD`: OLD must be the CA's; its DNS and IP SANs go into `sans`
@@ -324,23 +437,24 @@ struct Issued {
 
 /// Sign the certificate, then check our own work before anything is written.
 fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
-    let key = plan.key.key();
     let mut params = issue::params(
         plan.profile,
         &Subject::default(),
         &plan.names.sans,
         plan.not_before,
         plan.not_after,
-        key.algorithm() == &rcgen::PKCS_RSA_SHA256,
+        plan.key.is_rsa(),
     )
     .map_err(|e| anyhow!(e))?;
     params.distinguished_name = plan.names.dn();
     let ca_der = CertificateDer::from(plan.ca.cert.der.as_slice());
     let issuer = Issuer::from_ca_cert_der(&ca_der, &*plan.ca.key)
         .with_context(|| format!("{}: cannot use as issuer", plan.ca.path.display()))?;
-    let signed = params
-        .signed_by(&**key, &issuer)
-        .context("signing the certificate")?;
+    let signed = match &plan.key {
+        KeyPlan::Existing(key) | KeyPlan::New { key, .. } => params.signed_by(&**key, &issuer),
+        KeyPlan::Csr(csr) => params.signed_by(&csr.public_key, &issuer),
+    }
+    .context("signing the certificate")?;
     let cert = Cert::parse(
         signed.der(),
         load::Source::new(&"new".into(), 0, None, load::Container::Der),
@@ -348,6 +462,11 @@ fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
     .map_err(|e| anyhow!("the new certificate does not parse: {e}"))?;
     if verify::check(&cert, &plan.ca.cert) != SigCheck::Valid {
         bail!("the new certificate does not verify with the CA's key");
+    }
+    if let KeyPlan::Csr(csr) = &plan.key
+        && cert.spki != csr.spki_der
+    {
+        bail!("the new certificate does not carry the CSR's public key");
     }
     Ok(Issued {
         pem: signed.pem(),
@@ -395,8 +514,10 @@ fn emit(plan: &IssuePlan, issued: &Issued, printer: &Printer) -> anyhow::Result<
     for p in written {
         s.push_str(&format!("  wrote {}\n", escape_path(&p)));
     }
-    if let KeyPlan::Existing(_) = plan.key {
-        s.push_str("  kept the existing key\n");
+    match plan.key {
+        KeyPlan::Existing(_) => s.push_str("  kept the existing key\n"),
+        KeyPlan::Csr(_) => s.push_str("  no key written: the requester holds it\n"),
+        KeyPlan::New { .. } => {}
     }
     printer.out(&s)?;
     Ok(ExitStatus::Clean)
@@ -466,7 +587,8 @@ fn ca_chain(ca: &Cert, bundle: Option<&Path>) -> anyhow::Result<Vec<Cert>> {
 }
 
 fn default_name(args: &IssueArgs) -> String {
-    if let Some(stem) = args.renew.as_deref().and_then(Path::file_stem) {
+    let named_after = args.renew.as_deref().or(args.csr.as_deref());
+    if let Some(stem) = named_after.and_then(Path::file_stem) {
         return stem.to_string_lossy().into_owned();
     }
     args.profile.file_name().to_owned()

@@ -128,6 +128,42 @@ fn validate_dns(d: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// `ADDRESS/LENGTH`, an IPv4 or IPv6 block with no bits set past the prefix.
+pub fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
+    let bad = |why: &str| format!("`{s}` is not a CIDR block like 10.0.0.0/8 or fd00::/8: {why}");
+    let (addr, len) = s.trim().split_once('/').ok_or_else(|| bad("no /LENGTH"))?;
+    let ip: IpAddr = addr.parse().map_err(|_| bad("not an IP address"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len: u8 = len
+        .parse()
+        .ok()
+        .filter(|l| *l <= max)
+        .ok_or_else(|| bad("the length is not 0 to 32 (IPv4) or 0 to 128 (IPv6)"))?;
+    if mask(ip, len) != ip {
+        return Err(bad("bits are set past the prefix length"));
+    }
+    Ok((ip, len))
+}
+
+/// `ip` with every bit past the first `len` cleared.
+fn mask(ip: IpAddr, len: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v) => {
+            let m = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            IpAddr::V4(std::net::Ipv4Addr::from(u32::from(v) & m))
+        }
+        IpAddr::V6(v) => {
+            let m = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v) & m))
+        }
+    }
+}
+
+/// Is `ip` in the block `net/len` (same family)?
+pub fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    ip.is_ipv4() == net.is_ipv4() && mask(ip, len) == mask(net, len)
+}
+
 /// Parse and deduplicate SANs, keeping their order.
 pub fn parse_sans(sans: &[String]) -> Result<Vec<SanSpec>, String> {
     let mut out: Vec<SanSpec> = Vec::new();
