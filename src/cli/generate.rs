@@ -9,6 +9,9 @@ const AFTER: &str = "EXAMPLES:
     chainsmith generate --san '*.example.com' --san example.com -o chain
   A short-lived server certificate (12 hours) under a fresh root and intermediate:
     chainsmith generate --san api.example.com --validity 12h -o chain
+  An intermediate that may only issue below example.com and in 10.0.0.0/8:
+    chainsmith generate --san api.example.com --permit-dns example.com \\
+      --permit-ip 10.0.0.0/8 -o chain
   RSA keys, a named organisation, and a PFX for App Service / APIM:
     chainsmith generate --key-type rsa-2048 --org 'Example Ltd' --san api.example.com \\
       --password-file pfx.pass -o chain
@@ -102,6 +105,9 @@ pub struct GenerateArgs {
     /// Also put the root in server.pfx
     #[arg(long, help_heading = "Keys and PFX")]
     pub pfx_with_root: bool,
+
+    #[command(flatten)]
+    pub constraints: super::NameConstraintArgs,
 
     #[command(flatten)]
     pub password: PasswordArgs,

@@ -14,6 +14,10 @@ const AFTER: &str = "EXAMPLES:
   Sign a CSR made elsewhere, taking its SANs only when they are below example.com:
     chainsmith issue --ca chain/intermediate.crt --ca-key chain/intermediate.key \\
       --csr api.csr --allow-san '*.example.com' -o out
+  A name-constrained intermediate for one team, under an existing root:
+    chainsmith issue --profile intermediate --ca chain/root.crt --ca-key chain/root.key \\
+      --cn 'Team A Issuing CA' --permit-dns team-a.example.com \\
+      --exclude-dns db.team-a.example.com -o team-a
   Issue a client certificate from an openssl-made CA with an encrypted key:
     chainsmith issue --profile client --ca ca.crt --ca-key ca.key \\
       --ca-key-password-file ca.pass --cn gateway --name gateway -o out
@@ -106,6 +110,9 @@ pub struct IssueArgs {
     /// Read the CA key's password from standard input
     #[arg(long, help_heading = "CA key password")]
     pub ca_key_password_stdin: bool,
+
+    #[command(flatten)]
+    pub constraints: super::NameConstraintArgs,
 
     #[command(flatten)]
     pub password: PasswordArgs,

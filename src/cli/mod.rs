@@ -133,6 +133,48 @@ impl PasswordArgs {
     }
 }
 
+// The nameConstraints of a new intermediate (`generate`, `issue --profile
+// intermediate`). A plain comment, for the reason given at PasswordArgs.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Name constraints of the intermediate (critical)")]
+pub struct NameConstraintArgs {
+    /// Names below the intermediate must be in this DNS subtree (example.com: it and every name below); repeat for more
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    pub permit_dns: Vec<String>,
+    /// No name below the intermediate may be in this DNS subtree; repeat for more
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    pub exclude_dns: Vec<String>,
+    /// IP SANs below the intermediate must be in this block (10.0.0.0/8, fd00::/8); repeat for more
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub permit_ip: Vec<(std::net::IpAddr, u8)>,
+    /// No IP SAN below the intermediate may be in this block; repeat for more
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub exclude_ip: Vec<(std::net::IpAddr, u8)>,
+    /// Email addresses below the intermediate must match (user@example.com, example.com, .example.com); repeat for more
+    #[arg(long, value_name = "MAILBOX|DOMAIN", value_parser = crate::pki::issue::parse_email_constraint)]
+    pub permit_email: Vec<String>,
+}
+
+impl NameConstraintArgs {
+    pub fn given(&self) -> bool {
+        !self.spec().is_empty()
+    }
+    pub fn spec(&self) -> crate::pki::issue::NameConstraintSpec {
+        crate::pki::issue::NameConstraintSpec {
+            permit_dns: self.permit_dns.clone(),
+            exclude_dns: self.exclude_dns.clone(),
+            permit_ip: self.permit_ip.clone(),
+            exclude_ip: self.exclude_ip.clone(),
+            permit_email: self.permit_email.clone(),
+        }
+    }
+}
+
+/// `--permit-ip` / `--exclude-ip`: a CIDR block, checked by clap.
+pub fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
+    crate::pki::issue::parse_cidr(s)
+}
+
 /// Key algorithms `generate` and `issue` can create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KeyTypeArg {

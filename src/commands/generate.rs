@@ -15,7 +15,7 @@ use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::generate::{GenerateArgs, PfxProfileArg};
 use crate::fsio::{Mode, WriteSet};
-use crate::pki::issue::{self, Length, Profile, SanSpec, Subject};
+use crate::pki::issue::{self, Length, NameConstraintSpec, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{Container, Source};
 use crate::pki::{Cert, pkcs12};
@@ -55,6 +55,8 @@ struct GeneratePlan {
     root_cn: String,
     intermediate_cn: String,
     pathlen: u8,
+    /// nameConstraints of the intermediate.
+    constraints: NameConstraintSpec,
     key_type: KeyType,
     root: Validity,
     intermediate: Validity,
@@ -105,6 +107,7 @@ impl GeneratePlan {
             root_cn: args.root_cn.clone(),
             intermediate_cn: args.intermediate_cn.clone(),
             pathlen: args.pathlen,
+            constraints: args.constraints.spec(),
             key_type: args.key_type.into(),
             root,
             intermediate,
@@ -229,7 +232,8 @@ fn sign_chain(plan: &GeneratePlan, printer: &Printer) -> anyhow::Result<Chain> {
     let int_profile = Profile::Intermediate {
         pathlen: plan.pathlen,
     };
-    let int_params = params(int_profile, &plan.intermediate_cn, &[], plan.intermediate)?;
+    let mut int_params = params(int_profile, &plan.intermediate_cn, &[], plan.intermediate)?;
+    plan.constraints.apply(&mut int_params);
     let intermediate = int_params
         .signed_by(&*int_key, &Issuer::from_params(&root_params, &*root_key))
         .context("signing the intermediate")?;
@@ -237,10 +241,25 @@ fn sign_chain(plan: &GeneratePlan, printer: &Printer) -> anyhow::Result<Chain> {
     let server = server_params
         .signed_by(&*server_key, &Issuer::from_params(&int_params, &*int_key))
         .context("signing the server certificate")?;
+    within_constraints(&server, &intermediate)?;
     Ok(Chain {
         root: (root_key, root),
         intermediate: (int_key, intermediate),
         server: (server_key, server),
+    })
+}
+
+/// The server's SANs must be inside the intermediate's nameConstraints, or
+/// every client would reject the chain: refused, nothing written.
+fn within_constraints(server: &Certificate, intermediate: &Certificate) -> anyhow::Result<()> {
+    let name: std::sync::Arc<str> = std::sync::Arc::from("generate");
+    let parse = |c: &Certificate| {
+        Cert::parse(c.der(), Source::new(&name, 0, None, Container::Der))
+            .map_err(|e| anyhow!("a new certificate does not parse: {e}"))
+    };
+    let (leaf, ca) = (parse(server)?, parse(intermediate)?);
+    crate::pki::path::check_name_constraints(&[&leaf, &ca]).map_err(|e| {
+        anyhow!("--san: outside the intermediate's --permit-*/--exclude-* name constraints: {e}")
     })
 }
 

@@ -18,7 +18,7 @@ use crate::error::PASSWORD_FLAGS;
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::chain::{Graph, Verifier};
 use crate::pki::csr::{self, Csr};
-use crate::pki::issue::{self, Length, Profile, SanSpec, Subject};
+use crate::pki::issue::{self, Length, NameConstraintSpec, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, San};
@@ -37,6 +37,8 @@ pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 struct IssuePlan {
     ca: Ca,
     profile: Profile,
+    /// nameConstraints of a new intermediate.
+    constraints: NameConstraintSpec,
     names: Names,
     key: KeyPlan,
     not_before: OffsetDateTime,
@@ -90,6 +92,11 @@ impl KeyPlan {
 impl IssuePlan {
     fn resolve(args: &IssueArgs, printer: &Printer) -> anyhow::Result<IssuePlan> {
         let profile = args.profile();
+        if args.constraints.given() && !matches!(profile, Profile::Intermediate { .. }) {
+            bail!(
+                "--permit-* and --exclude-* put nameConstraints on a CA: use them with --profile intermediate"
+            );
+        }
         let mut ca = Ca::load(args, profile)?;
         let (names, key) = match &args.csr {
             Some(path) => {
@@ -107,6 +114,7 @@ impl IssuePlan {
         Ok(IssuePlan {
             ca,
             profile,
+            constraints: args.constraints.spec(),
             names,
             key,
             not_before,
@@ -447,6 +455,7 @@ fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
     )
     .map_err(|e| anyhow!(e))?;
     params.distinguished_name = plan.names.dn();
+    plan.constraints.apply(&mut params);
     let ca_der = CertificateDer::from(plan.ca.cert.der.as_slice());
     let issuer = Issuer::from_ca_cert_der(&ca_der, &*plan.ca.key)
         .with_context(|| format!("{}: cannot use as issuer", plan.ca.path.display()))?;
@@ -468,6 +477,14 @@ fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
     {
         bail!("the new certificate does not carry the CSR's public key");
     }
+    // A CA with nameConstraints: a name outside them would be rejected by
+    // every client, so nothing is written.
+    crate::pki::path::check_name_constraints(&[&cert, &plan.ca.cert]).map_err(|e| {
+        anyhow!(
+            "{}: the CA's nameConstraints forbid the new certificate's names: {e}",
+            escape_path(&plan.ca.path)
+        )
+    })?;
     Ok(Issued {
         pem: signed.pem(),
         cert,

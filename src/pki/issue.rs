@@ -164,6 +164,94 @@ pub fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     ip.is_ipv4() == net.is_ipv4() && mask(ip, len) == mask(net, len)
 }
 
+/// The nameConstraints of a new CA (RFC 5280 §4.2.1.10): the subtrees the
+/// names below it must fall in (permitted) or must not (excluded). Written
+/// critical, as the CA/Browser Forum Baseline Requirements ask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameConstraintSpec {
+    /// DNS subtrees: `example.com` is the name and every name below it.
+    pub permit_dns: Vec<String>,
+    pub exclude_dns: Vec<String>,
+    /// IP blocks (address, prefix length).
+    pub permit_ip: Vec<(IpAddr, u8)>,
+    pub exclude_ip: Vec<(IpAddr, u8)>,
+    /// Mailboxes (`user@example.com`), a host (`example.com`) or a domain
+    /// (`.example.com`).
+    pub permit_email: Vec<String>,
+}
+
+impl NameConstraintSpec {
+    pub fn is_empty(&self) -> bool {
+        self == &NameConstraintSpec::default()
+    }
+
+    pub fn to_rcgen(&self) -> rcgen::NameConstraints {
+        use rcgen::{CidrSubnet, GeneralSubtree};
+        fn dns(v: &[String]) -> impl Iterator<Item = GeneralSubtree> + '_ {
+            v.iter().map(|d| GeneralSubtree::DnsName(d.clone()))
+        }
+        fn ip(v: &[(IpAddr, u8)]) -> impl Iterator<Item = GeneralSubtree> + '_ {
+            v.iter()
+                .map(|(a, l)| GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(*a, *l)))
+        }
+        let email = self
+            .permit_email
+            .iter()
+            .map(|e| GeneralSubtree::Rfc822Name(e.clone()));
+        rcgen::NameConstraints {
+            permitted_subtrees: dns(&self.permit_dns)
+                .chain(ip(&self.permit_ip))
+                .chain(email)
+                .collect(),
+            excluded_subtrees: dns(&self.exclude_dns).chain(ip(&self.exclude_ip)).collect(),
+        }
+    }
+
+    /// Put the constraints on CA parameters (nothing when there are none).
+    pub fn apply(&self, params: &mut CertificateParams) {
+        if !self.is_empty() {
+            params.name_constraints = Some(self.to_rcgen());
+        }
+    }
+}
+
+/// A DNS name constraint: `example.com` or `.example.com`, no wildcard.
+pub fn parse_dns_constraint(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let (dot, name) = match t.strip_prefix('.') {
+        Some(rest) => (".", rest),
+        None => ("", t.as_str()),
+    };
+    if name.contains('*') {
+        return Err(format!(
+            "`{s}`: a DNS constraint is a domain (example.com), not a wildcard"
+        ));
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(format!(
+            "`{s}`: an IP address; use --permit-ip / --exclude-ip with a CIDR block"
+        ));
+    }
+    validate_dns(name).map_err(|why| format!("`{s}`: {why}"))?;
+    Ok(format!("{dot}{name}"))
+}
+
+/// An email constraint: `user@example.com`, `example.com` or `.example.com`.
+pub fn parse_email_constraint(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let host = match t.rsplit_once('@') {
+        Some((local, host)) => {
+            if local.is_empty() || !local.bytes().all(|b| b.is_ascii_graphic() && b != b'@') {
+                return Err(format!("`{s}`: not a mailbox like user@example.com"));
+            }
+            host
+        }
+        None => t,
+    };
+    parse_dns_constraint(host)?;
+    Ok(t.to_ascii_lowercase())
+}
+
 /// Parse and deduplicate SANs, keeping their order.
 pub fn parse_sans(sans: &[String]) -> Result<Vec<SanSpec>, String> {
     let mut out: Vec<SanSpec> = Vec::new();
@@ -404,6 +492,79 @@ mod tests {
         assert!(SanSpec::parse("a..b").is_err());
         assert!(SanSpec::parse("bad name").is_err());
         assert!(SanSpec::parse("").is_err());
+    }
+
+    #[test]
+    fn name_constraints_are_parsed_strictly_and_written_critical() {
+        assert_eq!(parse_dns_constraint("Example.COM.").unwrap(), "example.com");
+        assert_eq!(
+            parse_dns_constraint(".example.com").unwrap(),
+            ".example.com"
+        );
+        for bad in ["*.example.com", "10.0.0.1", "", "a..b", "bad name"] {
+            assert!(parse_dns_constraint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_email_constraint("Ops@Example.com").unwrap(),
+            "ops@example.com"
+        );
+        assert!(parse_email_constraint(".example.com").is_ok());
+        for bad in [
+            "@example.com",
+            "a b@example.com",
+            "ops@",
+            "ops@*.example.com",
+        ] {
+            assert!(parse_email_constraint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_cidr("10.0.0.0/8").unwrap(),
+            ("10.0.0.0".parse().unwrap(), 8)
+        );
+        assert_eq!(
+            parse_cidr("fd00::/8").unwrap(),
+            ("fd00::".parse().unwrap(), 8)
+        );
+        assert!(parse_cidr("0.0.0.0/0").is_ok());
+        for bad in ["10.0.0.1/8", "10.0.0.0/33", "10.0.0.0", "x/8", "::/129"] {
+            assert!(parse_cidr(bad).is_err(), "{bad}");
+        }
+        let spec = NameConstraintSpec {
+            permit_dns: vec!["example.com".into()],
+            exclude_ip: vec![("10.9.0.0".parse().unwrap(), 16)],
+            ..Default::default()
+        };
+        let mut p = params(
+            Profile::Intermediate { pathlen: 0 },
+            &Subject::default(),
+            &[],
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
+            false,
+        )
+        .unwrap();
+        spec.apply(&mut p);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        use x509_parser::prelude::FromDer;
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let nc = cert
+            .extensions()
+            .iter()
+            .find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_NAME_CONSTRAINTS)
+            .unwrap();
+        assert!(nc.critical);
+        let mut none = params(
+            Profile::Root,
+            &Subject::default(),
+            &[],
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
+            false,
+        )
+        .unwrap();
+        NameConstraintSpec::default().apply(&mut none);
+        assert!(none.name_constraints.is_none());
     }
 
     #[test]

@@ -632,3 +632,256 @@ fn csr_flags_that_cannot_go_together_are_usage_errors() {
             "x.csr: not a certificate signing request",
         ));
 }
+
+/// Build tests/clients/goverify (Go crypto/x509's `Verify`) into `dir`.
+fn build_goverify(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("goverify");
+    let (ok, out) = run(std::process::Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&bin)
+        .arg(repo().join("tests/clients/goverify/main.go")));
+    assert!(ok, "go build: {out}");
+    bin
+}
+
+/// A leaf for `san` made by openssl (not by chainsmith, which refuses names
+/// outside its CA's constraints) and signed by the CA `ca` in `dir`.
+fn openssl_leaf(dir: &Path, ca: &str, name: &str, san: &str) -> String {
+    openssl_csr(
+        dir,
+        name,
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "/CN=leaf",
+        san,
+        false,
+    );
+    let crt = format!("{name}.crt");
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.crt"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-copy_extensions",
+            "copy",
+            "-out",
+            &crt,
+        ],
+    );
+    assert!(ok, "{out}");
+    crt
+}
+
+/// The lint codes of `files` (run in `dir`).
+fn lint_codes(dir: &Path, files: &[&str]) -> Vec<String> {
+    let out = chainsmith()
+        .current_dir(dir)
+        .args(["lint", "--no-config", "--format", "json"])
+        .args(files)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
+    if !have("openssl") || !have("go") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let goverify = build_goverify(dir);
+    let constraints = [
+        "--permit-dns",
+        "example.com",
+        "--exclude-dns",
+        "bad.example.com",
+        "--permit-ip",
+        "10.0.0.0/8",
+        "--permit-email",
+        "example.com",
+    ];
+    // 1. generate: the intermediate carries the constraints.
+    let gen_dir = dir.join("gen");
+    chainsmith()
+        .args([
+            "generate",
+            "--san",
+            "www.example.com",
+            "--san",
+            "10.0.0.7",
+            "-o",
+        ])
+        .arg(&gen_dir)
+        .args(constraints)
+        .assert()
+        .success();
+    // 2. issue --profile intermediate: a second constrained CA, under the same root.
+    chainsmith()
+        .arg("issue")
+        .arg("--ca")
+        .arg(gen_dir.join("root.crt"))
+        .arg("--ca-key")
+        .arg(gen_dir.join("root.key"))
+        .args([
+            "--profile",
+            "intermediate",
+            "--cn",
+            "Team CA",
+            "--name",
+            "team",
+            "-o",
+        ])
+        .arg(&gen_dir)
+        .args(constraints)
+        .assert()
+        .success();
+    for ca in ["intermediate", "team"] {
+        let nc = ext(&gen_dir, &format!("{ca}.crt"), "nameConstraints");
+        assert!(nc.contains("critical"), "{ca}: {nc}");
+        for want in [
+            "DNS:example.com",
+            "IP:10.0.0.0/255.0.0.0",
+            "email:example.com",
+            "DNS:bad.example.com",
+        ] {
+            assert!(nc.contains(want), "{ca}: {nc}");
+        }
+        for (leaf, san, inside) in [
+            ("in", "DNS:api.example.com,IP:10.1.2.3", true),
+            ("apex", "DNS:example.com", true),
+            ("other", "DNS:www.example.org", false),
+            ("excluded", "DNS:x.bad.example.com", false),
+            ("ip", "DNS:api.example.com,IP:192.168.1.1", false),
+        ] {
+            let name = format!("{ca}-{leaf}");
+            let crt = openssl_leaf(&gen_dir, ca, &name, san);
+            let ca_crt = format!("{ca}.crt");
+            let (ok, v) = openssl(
+                &gen_dir,
+                &["verify", "-CAfile", "root.crt", "-untrusted", &ca_crt, &crt],
+            );
+            assert_eq!(ok, inside, "openssl, {name} ({san}): {v}");
+            if !inside {
+                assert!(
+                    v.contains("subtree violation") || v.contains("name constraint"),
+                    "{v}"
+                );
+            }
+            let (ok, v) = run(std::process::Command::new(&goverify)
+                .current_dir(&gen_dir)
+                .args(["root.crt", &ca_crt, &crt]));
+            assert_eq!(ok, inside, "go, {name} ({san}): {v}");
+            let served = format!("{name}-served.pem");
+            let pem = std::fs::read_to_string(gen_dir.join(&crt)).unwrap()
+                + &std::fs::read_to_string(gen_dir.join(&ca_crt)).unwrap();
+            std::fs::write(gen_dir.join(&served), pem).unwrap();
+            let codes = lint_codes(&gen_dir, &[&served]);
+            assert_eq!(
+                codes.contains(&"CS214".to_owned()),
+                !inside,
+                "lint, {name}: {codes:?}"
+            );
+        }
+    }
+    // chainsmith itself refuses to issue outside the constraints.
+    chainsmith()
+        .arg("issue")
+        .arg("--ca")
+        .arg(gen_dir.join("team.crt"))
+        .arg("--ca-key")
+        .arg(gen_dir.join("team.key"))
+        .args(["--san", "www.example.org", "-o"])
+        .arg(dir.join("refused"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nameConstraints forbid"));
+    assert!(!dir.join("refused").exists());
+    // A leaf chainsmith issues inside them is accepted by both.
+    chainsmith()
+        .arg("issue")
+        .arg("--ca")
+        .arg(gen_dir.join("team.crt"))
+        .arg("--ca-key")
+        .arg(gen_dir.join("team.key"))
+        .args(["--san", "ok.example.com", "--name", "ok", "-o"])
+        .arg(&gen_dir)
+        .assert()
+        .success();
+    let (ok, v) = openssl(
+        &gen_dir,
+        &[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "root.crt",
+            "-untrusted",
+            "team.crt",
+            "ok.crt",
+        ],
+    );
+    assert!(ok, "{v}");
+    let (ok, v) = run(std::process::Command::new(&goverify)
+        .current_dir(&gen_dir)
+        .args(["root.crt", "team.crt", "ok.crt"]));
+    assert!(ok, "{v}");
+}
+
+#[test]
+fn name_constraint_flags_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    for (flags, says) in [
+        (&["--permit-dns", "*.example.com"][..], "not a wildcard"),
+        (
+            &["--permit-ip", "10.0.0.1/8"][..],
+            "bits are set past the prefix",
+        ),
+        (&["--exclude-ip", "10.0.0.0"][..], "no /LENGTH"),
+        (&["--permit-email", "@example.com"][..], "not a mailbox"),
+        (
+            &["--permit-dns", "example.org"][..],
+            "outside the intermediate's",
+        ),
+    ] {
+        chainsmith()
+            .args(["generate", "--san", "www.example.com", "-o"])
+            .arg(&out)
+            .args(flags)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!out.exists(), "{flags:?}");
+    }
+    let chain = generate_chain(tmp.path(), &[]);
+    issue_from(&chain)
+        .args([
+            "--san",
+            "a.example.com",
+            "--permit-dns",
+            "example.com",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "use them with --profile intermediate",
+        ));
+}
