@@ -885,3 +885,78 @@ fn name_constraint_flags_are_checked() {
             "use them with --profile intermediate",
         ));
 }
+
+#[test]
+fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits() {
+    // step's users sign an intermediate's CSR offline and limit it to some
+    // domains (smallstep/cli#718): here in one command.
+    if !have("openssl") || !have("go") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let goverify = build_goverify(dir);
+    let chain = generate_chain(dir, &[]);
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    openssl_csr(
+        dir,
+        "team",
+        &ec,
+        "/CN=Team CA/O=Team",
+        "DNS:team.example.com",
+        false,
+    );
+    chainsmith()
+        .arg("issue")
+        .arg("--ca")
+        .arg(chain.join("root.crt"))
+        .arg("--ca-key")
+        .arg(chain.join("root.key"))
+        .arg("--csr")
+        .arg(dir.join("team.csr"))
+        .args(["--profile", "intermediate", "--cn", "Team CA"])
+        .args(["--allow-san", "team.example.com"])
+        .args(["--permit-dns", "team.example.com", "-o"])
+        .arg(dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("organizationName=Team"))
+        .stderr(predicate::str::contains(
+            "basicConstraints (2.5.29.19, critical) is not copied",
+        ));
+    let bc = ext(dir, "team.crt", "basicConstraints");
+    assert!(bc.contains("critical") && bc.contains("CA:TRUE"), "{bc}");
+    let nc = ext(dir, "team.crt", "nameConstraints");
+    assert!(
+        nc.contains("critical") && nc.contains("DNS:team.example.com"),
+        "{nc}"
+    );
+    assert_eq!(
+        pubkey(dir, "team.crt", false),
+        pubkey(dir, "team.csr", true)
+    );
+    // The requester's key (team.key, from openssl req) signs leaves under it.
+    std::fs::copy(chain.join("root.crt"), dir.join("root.crt")).unwrap();
+    for (leaf, san, inside) in [
+        ("in", "DNS:a.team.example.com", true),
+        ("out", "DNS:a.example.com", false),
+    ] {
+        let crt = openssl_leaf(dir, "team", leaf, san);
+        let (ok, v) = openssl(
+            dir,
+            &[
+                "verify",
+                "-CAfile",
+                "root.crt",
+                "-untrusted",
+                "team.crt",
+                &crt,
+            ],
+        );
+        assert_eq!(ok, inside, "openssl {san}: {v}");
+        let (ok, v) = run(std::process::Command::new(&goverify)
+            .current_dir(dir)
+            .args(["root.crt", "team.crt", &crt]));
+        assert_eq!(ok, inside, "go {san}: {v}");
+    }
+}
