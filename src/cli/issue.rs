@@ -68,7 +68,7 @@ pub struct IssueArgs {
     /// pathLenConstraint for --profile intermediate
     #[arg(long, default_value_t = 0)]
     pub pathlen: u8,
-    /// Sign this certificate signing request (PKCS#10, PEM or DER) instead of making a key; its signature must verify
+    /// Sign this certificate signing request (PKCS#10, PEM or DER; - reads standard input) instead of making a key; its signature must verify
     #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "key_type", "encrypt_key", "renew", "password_file", "password_env", "password_stdin"])]
     pub csr: Option<PathBuf>,
     /// With --csr: a SAN the CSR may ask for: a name, *.domain (any name below it), an IP or a CIDR block; repeat for more

@@ -139,6 +139,9 @@ impl Ca {
         if source.stdin && args.password.password_stdin {
             bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
         }
+        if source.stdin && args.csr.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+            bail!("--ca-key-password-stdin and --csr - cannot both read standard input");
+        }
         let key = keys::read_key(&args.ca_key, &source, "the CA key").map_err(|e| {
             e.or_give_password_with(
                 "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",
@@ -604,7 +607,8 @@ fn ca_chain(ca: &Cert, bundle: Option<&Path>) -> anyhow::Result<Vec<Cert>> {
 }
 
 fn default_name(args: &IssueArgs) -> String {
-    let named_after = args.renew.as_deref().or(args.csr.as_deref());
+    let from_file = args.csr.as_deref().filter(|p| p.as_os_str() != "-");
+    let named_after = args.renew.as_deref().or(from_file);
     if let Some(stem) = named_after.and_then(Path::file_stem) {
         return stem.to_string_lossy().into_owned();
     }

@@ -960,3 +960,40 @@ fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits(
         assert_eq!(ok, inside, "go {san}: {v}");
     }
 }
+
+#[test]
+fn a_csr_on_standard_input_is_named_after_the_profile() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let chain = generate_chain(dir, &[]);
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    openssl_csr(
+        dir,
+        "req",
+        &ec,
+        "/CN=api.example.com",
+        "DNS:api.example.com",
+        false,
+    );
+    let out = dir.join("out");
+    issue_from(&chain)
+        .args(["--csr", "-", "--allow-san", "api.example.com", "-o"])
+        .arg(&out)
+        .pipe_stdin(dir.join("req.csr"))
+        .unwrap()
+        .assert()
+        .success();
+    assert_eq!(
+        pubkey(dir, "out/server.crt", false),
+        pubkey(dir, "req.csr", true)
+    );
+    issue_from(&chain)
+        .args(["--csr", "-", "--ca-key-password-stdin", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot both read standard input"));
+}
