@@ -587,6 +587,34 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
             ],
         );
         assert!(ok, "{kind}: {v}");
+        // The same request with one signature bit flipped is refused.
+        let bad = format!("{kind}-bad.der");
+        let (ok, v) = openssl(
+            dir,
+            &[
+                "req",
+                "-in",
+                &format!("{kind}.csr"),
+                "-outform",
+                "DER",
+                "-out",
+                &bad,
+            ],
+        );
+        assert!(ok, "{v}");
+        let mut der = std::fs::read(dir.join(&bad)).unwrap();
+        let last = der.len() - 1;
+        der[last] ^= 0x80;
+        std::fs::write(dir.join(&bad), der).unwrap();
+        issue_from(&chain)
+            .arg("--csr")
+            .arg(dir.join(&bad))
+            .args(["--san", "app.example.com", "-o"])
+            .arg(dir.join(format!("bad-{kind}")))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("signature does not verify"));
+        assert!(!dir.join(format!("bad-{kind}")).exists());
     }
 }
 
@@ -996,4 +1024,21 @@ fn a_csr_on_standard_input_is_named_after_the_profile() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot both read standard input"));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_csr_stops_at_the_input_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &[]);
+    let out = tmp.path().join("out");
+    issue_from(&chain)
+        .args(["--csr", "/dev/zero", "--san", "a.example.com", "-o"])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/dev/zero"))
+        .stderr(predicate::str::contains("input limit"));
+    assert!(!out.exists());
 }
