@@ -7,6 +7,11 @@ use super::{KeyTypeArg, PasswordArgs};
 const AFTER: &str = "EXAMPLES:
   Generate a chain for *.example.com into ./chain:
     chainsmith generate --san '*.example.com' --san example.com -o chain
+  A short-lived server certificate (12 hours) under a fresh root and intermediate:
+    chainsmith generate --san api.example.com --validity 12h -o chain
+  An intermediate that may only issue below example.com and in 10.0.0.0/8:
+    chainsmith generate --san api.example.com --permit-dns example.com \\
+      --permit-ip 10.0.0.0/8 -o chain
   RSA keys, a named organisation, and a PFX for App Service / APIM:
     chainsmith generate --key-type rsa-2048 --org 'Example Ltd' --san api.example.com \\
       --password-file pfx.pass -o chain
@@ -78,6 +83,15 @@ pub struct GenerateArgs {
     /// Days the server certificate is valid (clamped to the intermediate)
     #[arg(long, help_heading = "Validity", default_value_t = 397)]
     pub server_days: u32,
+    /// Start of validity of all three certificates (RFC 3339); the days count from it [default: now, less 5 minutes]
+    #[arg(long, help_heading = "Validity", value_name = "TIME", value_parser = super::parse_rfc3339)]
+    pub not_before: Option<::time::OffsetDateTime>,
+    /// The server certificate is valid for this long instead of --server-days: 90d, 12h, 4w, 2y
+    #[arg(long, help_heading = "Validity", value_name = "LENGTH", value_parser = super::parse_lifetime, conflicts_with = "server_days")]
+    pub validity: Option<super::Lifetime>,
+    /// End of the server certificate's validity (RFC 3339) instead of --server-days or --validity
+    #[arg(long, help_heading = "Validity", value_name = "TIME", value_parser = super::parse_rfc3339, conflicts_with_all = ["server_days", "validity"])]
+    pub not_after: Option<::time::OffsetDateTime>,
     /// pathLenConstraint of the intermediate
     #[arg(long, help_heading = "Validity", default_value_t = 0)]
     pub pathlen: u8,
@@ -91,6 +105,9 @@ pub struct GenerateArgs {
     /// Also put the root in server.pfx
     #[arg(long, help_heading = "Keys and PFX")]
     pub pfx_with_root: bool,
+
+    #[command(flatten)]
+    pub constraints: super::NameConstraintArgs,
 
     #[command(flatten)]
     pub password: PasswordArgs,

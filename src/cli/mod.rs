@@ -133,6 +133,48 @@ impl PasswordArgs {
     }
 }
 
+// The nameConstraints of a new intermediate (`generate`, `issue --profile
+// intermediate`). A plain comment, for the reason given at PasswordArgs.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Name constraints of the intermediate (critical)")]
+pub struct NameConstraintArgs {
+    /// Names below the intermediate must be in this DNS subtree (example.com: it and every name below); repeat for more
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    pub permit_dns: Vec<String>,
+    /// No name below the intermediate may be in this DNS subtree; repeat for more
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    pub exclude_dns: Vec<String>,
+    /// IP SANs below the intermediate must be in this block (10.0.0.0/8, fd00::/8); repeat for more
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub permit_ip: Vec<(std::net::IpAddr, u8)>,
+    /// No IP SAN below the intermediate may be in this block; repeat for more
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub exclude_ip: Vec<(std::net::IpAddr, u8)>,
+    /// Email addresses below the intermediate must match (user@example.com, example.com, .example.com); repeat for more
+    #[arg(long, value_name = "MAILBOX|DOMAIN", value_parser = crate::pki::issue::parse_email_constraint)]
+    pub permit_email: Vec<String>,
+}
+
+impl NameConstraintArgs {
+    pub fn given(&self) -> bool {
+        !self.spec().is_empty()
+    }
+    pub fn spec(&self) -> crate::pki::issue::NameConstraintSpec {
+        crate::pki::issue::NameConstraintSpec {
+            permit_dns: self.permit_dns.clone(),
+            exclude_dns: self.exclude_dns.clone(),
+            permit_ip: self.permit_ip.clone(),
+            exclude_ip: self.exclude_ip.clone(),
+            permit_email: self.permit_email.clone(),
+        }
+    }
+}
+
+/// `--permit-ip` / `--exclude-ip`: a CIDR block, checked by clap.
+pub fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
+    crate::pki::issue::parse_cidr(s)
+}
+
 /// Key algorithms `generate` and `issue` can create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KeyTypeArg {
@@ -219,6 +261,60 @@ pub fn parse_rfc3339(s: &str) -> Result<::time::OffsetDateTime, String> {
         .map_err(|e| format!("not an RFC 3339 time like 2030-01-01T00:00:00Z: {e}"))
 }
 
+/// `--validity`: a length such as `90d`, `12h`, `4w` or `2y`, with the text
+/// given, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetime {
+    pub text: String,
+    pub duration: ::time::Duration,
+}
+
+impl std::fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The longest `--validity`: nothing past it can end before 9999-12-31,
+/// the last date X.509 can encode.
+pub const MAX_LIFETIME_YEARS: u64 = 10_000;
+
+/// `--validity`: a positive whole number and a unit, h (hours), d (days),
+/// w (weeks) or y (years of 365 days). Zero, signs, fractions, other units
+/// and lengths over [`MAX_LIFETIME_YEARS`] are one usage error (exit 2).
+pub fn parse_lifetime(s: &str) -> Result<Lifetime, String> {
+    let t = s.trim();
+    let hint = "a whole number and a unit h, d, w or y, like 90d, 12h, 4w or 2y";
+    let split = t.len().saturating_sub(1);
+    let (number, unit) = (t.get(..split).unwrap_or(""), t.get(split..).unwrap_or(""));
+    let hours_per: u64 = match unit {
+        "h" => 1,
+        "d" => 24,
+        "w" => 24 * 7,
+        "y" => 24 * 365,
+        _ => return Err(format!("not {hint}")),
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("not {hint}"));
+    }
+    let max_hours = MAX_LIFETIME_YEARS * 365 * 24;
+    let hours = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(hours_per))
+        .filter(|h| *h <= max_hours)
+        .ok_or_else(|| format!("longer than {MAX_LIFETIME_YEARS} years"))?;
+    if hours == 0 {
+        return Err("a certificate must be valid for more than zero time".to_owned());
+    }
+    let hours =
+        i64::try_from(hours).map_err(|_| format!("longer than {MAX_LIFETIME_YEARS} years"))?;
+    Ok(Lifetime {
+        text: t.to_owned(),
+        duration: ::time::Duration::hours(hours),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +323,35 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lifetimes_parse_in_whole_units_and_refuse_the_rest() {
+        let hours = |s: &str| parse_lifetime(s).map(|l| l.duration.whole_hours());
+        assert_eq!(hours("12h"), Ok(12));
+        assert_eq!(hours("90d"), Ok(90 * 24));
+        assert_eq!(hours("4w"), Ok(4 * 7 * 24));
+        assert_eq!(hours("2y"), Ok(2 * 365 * 24));
+        assert_eq!(hours("10000y"), Ok(10_000 * 365 * 24));
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "0h",
+            "-1d",
+            "+1d",
+            "1.5d",
+            "1m",
+            "1 d",
+            "12",
+            "d12",
+            "10001y",
+            "999999999y",
+            "18446744073709551615h",
+            "99999999999999999999999d",
+            "٣d",
+        ] {
+            assert!(parse_lifetime(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,184 +1,298 @@
 //! `generate`: a root → intermediate → server chain with every derived file.
-use std::path::Path;
+//!
+//! Resolve → run → emit: [`GeneratePlan::resolve`] checks the arguments,
+//! reads the password, refuses existing files and computes the validity
+//! periods before any slow key generation; [`sign_chain`] makes the keys and
+//! the three certificates; [`files`] lays out every file and [`emit`] writes
+//! them at once and prints what each is for.
+use std::path::{Path, PathBuf};
 
 use ::time::OffsetDateTime;
 use anyhow::{Context, anyhow, bail};
-use rcgen::{Issuer, KeyPair};
+use rcgen::{Certificate, Issuer, KeyPair};
 
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::generate::{GenerateArgs, PfxProfileArg};
 use crate::fsio::{Mode, WriteSet};
-use crate::pki::issue::{self, Profile, Subject};
+use crate::pki::issue::{self, Length, NameConstraintSpec, Profile, SanSpec, Subject};
 use crate::pki::keys::{self, KeyType};
 use crate::pki::load::{Container, Source};
 use crate::pki::{Cert, pkcs12};
 use crate::report::Printer;
+use crate::secret::Password;
 
 pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let sans = issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))?;
-    if sans.is_empty() {
-        bail!("at least one --san is required");
-    }
-    let server_cn = match &args.cn {
-        Some(cn) => cn.clone(),
-        None => {
-            issue::default_cn(&sans).ok_or_else(|| anyhow!("at least one --san is required"))?
-        }
-    };
-    let key_type: KeyType = args.key_type.into();
-    let out = args.out.as_path();
+    let plan = GeneratePlan::resolve(&args, &printer)?;
+    let chain = sign_chain(&plan, &printer)?;
+    let files = files(&plan, &chain)?;
+    emit(&plan, files, &printer)
+}
 
+/// Every file name `generate` writes, but server.pfx (only with a password).
+const FILES: [&str; 10] = [
+    "root.crt",
+    "root.key",
+    "intermediate.crt",
+    "intermediate.key",
+    "server.crt",
+    "server.key",
+    "server-fullchain.crt",
+    "ca-bundle.crt",
+    "root.cer",
+    "intermediate.cer",
+];
+
+/// A (notBefore, notAfter) pair.
+type Validity = (OffsetDateTime, OffsetDateTime);
+
+/// The checked arguments: names, key type, password, validity periods.
+struct GeneratePlan {
+    sans: Vec<SanSpec>,
+    server_cn: String,
+    base: Subject,
+    root_cn: String,
+    intermediate_cn: String,
+    pathlen: u8,
+    /// nameConstraints of the intermediate.
+    constraints: NameConstraintSpec,
+    key_type: KeyType,
+    root: Validity,
+    intermediate: Validity,
+    server: Validity,
+    /// The password for server.pfx, and for the keys with --encrypt-keys.
+    password: Option<Password>,
+    encrypt_keys: bool,
+    pfx_with_root: bool,
+    pfx_profile: pkcs12::Profile,
+    out: PathBuf,
+    force: bool,
+}
+
+impl GeneratePlan {
+    fn resolve(args: &GenerateArgs, printer: &Printer) -> anyhow::Result<GeneratePlan> {
+        let sans = issue::parse_sans(&args.sans).map_err(|e| anyhow!(e))?;
+        if sans.is_empty() {
+            bail!("at least one --san is required");
+        }
+        let server_cn = match &args.cn {
+            Some(cn) => cn.clone(),
+            None => {
+                issue::default_cn(&sans).ok_or_else(|| anyhow!("at least one --san is required"))?
+            }
+        };
+        let password = password(args)?;
+        // Check for existing files before any slow key generation.
+        let mut planned = WriteSet::new();
+        for n in FILES {
+            planned.add(args.out.join(n), Vec::new(), Mode::Public);
+        }
+        if password.is_some() {
+            planned.add(args.out.join("server.pfx"), Vec::new(), Mode::Secret);
+        }
+        planned.check_clobber(args.force)?;
+        let (root, intermediate, server) = validities(args, printer)?;
+        Ok(GeneratePlan {
+            sans,
+            server_cn,
+            base: Subject {
+                country: args.country.clone(),
+                state: args.state.clone(),
+                locality: args.locality.clone(),
+                org: args.org.clone(),
+                org_unit: args.org_unit.clone(),
+                cn: String::new(),
+            },
+            root_cn: args.root_cn.clone(),
+            intermediate_cn: args.intermediate_cn.clone(),
+            pathlen: args.pathlen,
+            constraints: args.constraints.spec(),
+            key_type: args.key_type.into(),
+            root,
+            intermediate,
+            server,
+            password,
+            encrypt_keys: args.encrypt_keys,
+            pfx_with_root: args.pfx_with_root,
+            pfx_profile: args.pfx_profile.unwrap_or(PfxProfileArg::Compat).into(),
+            out: args.out.clone(),
+            force: args.force,
+        })
+    }
+
+    fn subject(&self, cn: &str) -> Subject {
+        Subject {
+            cn: cn.to_owned(),
+            ..self.base.clone()
+        }
+    }
+}
+
+/// The password for server.pfx and `--encrypt-keys`, when one is given.
+fn password(args: &GenerateArgs) -> anyhow::Result<Option<Password>> {
     let password = if args.password.given() || args.encrypt_keys {
-        args.password
+        Some(args.password
             .source()
             .read("password for the keys and server.pfx", true)?
-            .ok_or_else(|| anyhow!("--encrypt-keys needs a password: pass --password-file, --password-env or --password-stdin"))?
-            .into()
+            .ok_or_else(|| anyhow!("--encrypt-keys needs a password: pass --password-file, --password-env or --password-stdin"))?)
     } else {
         None
     };
-
     if password.is_none() && (args.pfx_with_root || args.pfx_profile.is_some()) {
         bail!(
             "--pfx-profile and --pfx-with-root shape server.pfx, which needs a password source (--password-file, --password-env or --password-stdin)"
         );
     }
+    Ok(password)
+}
 
-    // Check for existing files before any slow key generation.
-    let names = [
-        "root.crt",
-        "root.key",
-        "intermediate.crt",
-        "intermediate.key",
-        "server.crt",
-        "server.key",
-        "server-fullchain.crt",
-        "ca-bundle.crt",
-        "root.cer",
-        "intermediate.cer",
-    ];
-    let mut planned = WriteSet::new();
-    for n in names {
-        planned.add(out.join(n), Vec::new(), Mode::Public);
-    }
-    if password.is_some() {
-        planned.add(out.join("server.pfx"), Vec::new(), Mode::Secret);
-    }
-    planned.check_clobber(args.force)?;
-
-    // Validity periods before any slow key generation: a period past the
-    // last date X.509 can encode is refused here, with nothing written.
+/// Validity periods before any slow key generation: a period past the last
+/// date X.509 can encode is refused here, with nothing written. All three
+/// start at `--not-before` (or now); each is clamped to its issuer's, with a
+/// warning.
+fn validities(
+    args: &GenerateArgs,
+    printer: &Printer,
+) -> anyhow::Result<(Validity, Validity, Validity)> {
     let now = OffsetDateTime::now_utc();
-    let root_validity = issue::validity(now, args.root_days, None)
+    let start = args.not_before;
+    let (nb, na, _) = issue::validity_window(now, start, Length::Days(args.root_days), None)
         .map_err(|e| anyhow!("--root-days {}: {e}", args.root_days))?;
-    let int_validity = issue::validity(now, args.intermediate_days, Some(root_validity.1))
-        .map_err(|e| anyhow!("--intermediate-days {}: {e}", args.intermediate_days))?;
-    let server_validity = issue::validity(now, args.server_days, Some(int_validity.1))
-        .map_err(|e| anyhow!("--server-days {}: {e}", args.server_days))?;
-
-    let spinner = match key_type {
-        KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
-            "generating three RSA-{bits} keys for root, intermediate and server (this takes a few seconds)"
-        )),
-        _ => None,
-    };
-    let [root_key, int_key, server_key] = generate_keys(key_type)?;
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-
-    let base = Subject {
-        country: args.country.clone(),
-        state: args.state.clone(),
-        locality: args.locality.clone(),
-        org: args.org.clone(),
-        org_unit: args.org_unit.clone(),
-        cn: String::new(),
-    };
-    let rsa = matches!(key_type, KeyType::Rsa(_));
-
-    let (nb, na, _) = root_validity;
-    let root_subject = Subject {
-        cn: args.root_cn.clone(),
-        ..base.clone()
-    };
-    let root_params =
-        issue::params(Profile::Root, &root_subject, &[], nb, na, rsa).map_err(|e| anyhow!(e))?;
-    let root = root_params
-        .self_signed(&*root_key)
-        .context("signing the root")?;
-
-    let (nb, na, clamped) = int_validity;
+    let root = (nb, na);
+    let (nb, na, clamped) = issue::validity_window(
+        now,
+        start,
+        Length::Days(args.intermediate_days),
+        Some(root.1),
+    )
+    .map_err(|e| anyhow!("--intermediate-days {}: {e}", args.intermediate_days))?;
     if clamped {
         printer.warn(&format!(
             "--intermediate-days {} would outlive the root; clamped to the root's notAfter",
             args.intermediate_days
         ));
     }
-    let int_subject = Subject {
-        cn: args.intermediate_cn.clone(),
-        ..base.clone()
+    let intermediate = (nb, na);
+    let (length, flag) = match (args.not_after, &args.validity) {
+        (Some(t), _) => (
+            Length::Until(t),
+            format!("--not-after {}", issue::rfc3339(t)),
+        ),
+        (None, Some(v)) => (Length::For(v.duration), format!("--validity {v}")),
+        (None, None) => (
+            Length::Days(args.server_days),
+            format!("--server-days {}", args.server_days),
+        ),
     };
-    let int_params = issue::params(
-        Profile::Intermediate {
-            pathlen: args.pathlen,
-        },
-        &int_subject,
-        &[],
-        nb,
-        na,
-        rsa,
-    )
-    .map_err(|e| anyhow!(e))?;
-    let root_issuer = Issuer::from_params(&root_params, &*root_key);
-    let intermediate = int_params
-        .signed_by(&*int_key, &root_issuer)
-        .context("signing the intermediate")?;
-
-    let (nb, na, clamped) = server_validity;
+    let (nb, na, clamped) = issue::validity_window(now, start, length, Some(intermediate.1))
+        .map_err(|e| anyhow!("{flag}: {e}"))?;
     if clamped {
         printer.warn(&format!(
-            "--server-days {} would outlive the intermediate; clamped to the intermediate's notAfter",
-            args.server_days
+            "{flag} would outlive the intermediate; clamped to the intermediate's notAfter"
         ));
     }
-    let server_subject = Subject {
-        cn: server_cn,
-        ..base
+    if na < now {
+        printer.warn(&format!(
+            "the server certificate is expired from the start: its notAfter is {}",
+            issue::rfc3339(na)
+        ));
+    }
+    Ok((root, intermediate, (nb, na)))
+}
+
+/// The three keys and certificates.
+struct Chain {
+    root: (keys::Key, Certificate),
+    intermediate: (keys::Key, Certificate),
+    server: (keys::Key, Certificate),
+}
+
+/// Generate the keys, then sign root → intermediate → server.
+fn sign_chain(plan: &GeneratePlan, printer: &Printer) -> anyhow::Result<Chain> {
+    let spinner = match plan.key_type {
+        KeyType::Rsa(bits) if bits >= 3072 => printer.spinner(&format!(
+            "generating three RSA-{bits} keys for root, intermediate and server (this takes a few seconds)"
+        )),
+        _ => None,
     };
-    let server_params = issue::params(Profile::Server, &server_subject, &sans, nb, na, rsa)
-        .map_err(|e| anyhow!(e))?;
-    let int_issuer = Issuer::from_params(&int_params, &*int_key);
+    let [root_key, int_key, server_key] = generate_keys(plan.key_type)?;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let rsa = matches!(plan.key_type, KeyType::Rsa(_));
+    let params = |profile, cn: &str, sans: &[SanSpec], (nb, na): Validity| {
+        issue::params(profile, &plan.subject(cn), sans, nb, na, rsa).map_err(|e| anyhow!(e))
+    };
+
+    let root_params = params(Profile::Root, &plan.root_cn, &[], plan.root)?;
+    let root = root_params
+        .self_signed(&*root_key)
+        .context("signing the root")?;
+    let int_profile = Profile::Intermediate {
+        pathlen: plan.pathlen,
+    };
+    let mut int_params = params(int_profile, &plan.intermediate_cn, &[], plan.intermediate)?;
+    plan.constraints.apply(&mut int_params);
+    let intermediate = int_params
+        .signed_by(&*int_key, &Issuer::from_params(&root_params, &*root_key))
+        .context("signing the intermediate")?;
+    let server_params = params(Profile::Server, &plan.server_cn, &plan.sans, plan.server)?;
     let server = server_params
-        .signed_by(&*server_key, &int_issuer)
+        .signed_by(&*server_key, &Issuer::from_params(&int_params, &*int_key))
         .context("signing the server certificate")?;
+    within_constraints(&server, &intermediate)?;
+    Ok(Chain {
+        root: (root_key, root),
+        intermediate: (int_key, intermediate),
+        server: (server_key, server),
+    })
+}
 
-    let pw = password
+/// The server's SANs must be inside the intermediate's nameConstraints, or
+/// every client would reject the chain: refused, nothing written.
+fn within_constraints(server: &Certificate, intermediate: &Certificate) -> anyhow::Result<()> {
+    let name: std::sync::Arc<str> = std::sync::Arc::from("generate");
+    let parse = |c: &Certificate| {
+        Cert::parse(c.der(), Source::new(&name, 0, None, Container::Der))
+            .map_err(|e| anyhow!("a new certificate does not parse: {e}"))
+    };
+    let (leaf, ca) = (parse(server)?, parse(intermediate)?);
+    crate::pki::path::check_name_constraints(&[&leaf, &ca]).map_err(|e| {
+        anyhow!("--san: outside the intermediate's --permit-*/--exclude-* name constraints: {e}")
+    })
+}
+
+/// Every file, in memory: certificates, keys, bundles, DER copies, server.pfx.
+fn files(plan: &GeneratePlan, chain: &Chain) -> anyhow::Result<WriteSet> {
+    let pw = plan
+        .password
         .as_ref()
-        .filter(|_| args.encrypt_keys)
-        .map(|p: &crate::secret::Password| p.as_str());
+        .filter(|_| plan.encrypt_keys)
+        .map(|p| p.as_str());
     let key_pem = |k: &KeyPair| keys::to_pem(k, pw).map_err(|e| anyhow!("encoding a key: {e}"));
-
+    let (root_key, root) = &chain.root;
+    let (int_key, intermediate) = &chain.intermediate;
+    let (server_key, server) = &chain.server;
     let (root_pem, int_pem, server_pem) = (root.pem(), intermediate.pem(), server.pem());
+    let out = plan.out.as_path();
     let mut files = WriteSet::new();
     files.add(out.join("root.crt"), root_pem.clone(), Mode::Public);
     files.add(
         out.join("root.key"),
-        key_pem(&root_key)?.as_bytes(),
+        key_pem(root_key)?.as_bytes(),
         Mode::Secret,
     );
     files.add(out.join("intermediate.crt"), int_pem.clone(), Mode::Public);
     files.add(
         out.join("intermediate.key"),
-        key_pem(&int_key)?.as_bytes(),
+        key_pem(int_key)?.as_bytes(),
         Mode::Secret,
     );
     files.add(out.join("server.crt"), server_pem.clone(), Mode::Public);
     files.add(
         out.join("server.key"),
-        key_pem(&server_key)?.as_bytes(),
+        key_pem(server_key)?.as_bytes(),
         Mode::Secret,
     );
     files.add(
@@ -197,19 +311,22 @@ pub fn run(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus
         intermediate.der().to_vec(),
         Mode::Public,
     );
-    if let Some(pw) = &password {
-        let mut chain = vec![server.der().to_vec(), intermediate.der().to_vec()];
-        if args.pfx_with_root {
-            chain.push(root.der().to_vec());
+    if let Some(pw) = &plan.password {
+        let mut ders = vec![server.der().to_vec(), intermediate.der().to_vec()];
+        if plan.pfx_with_root {
+            ders.push(root.der().to_vec());
         }
-        let profile = args.pfx_profile.unwrap_or(PfxProfileArg::Compat).into();
-        let pfx = server_pfx(&chain, &server_key, profile, pw)?;
+        let pfx = server_pfx(&ders, server_key, plan.pfx_profile, pw)?;
         files.add(out.join("server.pfx"), pfx, Mode::Secret);
     }
-    files.commit(args.force)?;
+    Ok(files)
+}
 
-    let mut text = summary(out);
-    if password.is_some() {
+/// Write every file at once, then say what each is for.
+fn emit(plan: &GeneratePlan, files: WriteSet, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    files.commit(plan.force)?;
+    let mut text = summary(&plan.out);
+    if plan.password.is_some() {
         text.push_str("  server.pfx             key + server + intermediate (0600): App Service, APIM custom domain, Windows\n");
     }
     printer.out(&text)?;

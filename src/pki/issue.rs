@@ -128,6 +128,130 @@ fn validate_dns(d: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// `ADDRESS/LENGTH`, an IPv4 or IPv6 block with no bits set past the prefix.
+pub fn parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
+    let bad = |why: &str| format!("`{s}` is not a CIDR block like 10.0.0.0/8 or fd00::/8: {why}");
+    let (addr, len) = s.trim().split_once('/').ok_or_else(|| bad("no /LENGTH"))?;
+    let ip: IpAddr = addr.parse().map_err(|_| bad("not an IP address"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len: u8 = len
+        .parse()
+        .ok()
+        .filter(|l| *l <= max)
+        .ok_or_else(|| bad("the length is not 0 to 32 (IPv4) or 0 to 128 (IPv6)"))?;
+    if mask(ip, len) != ip {
+        return Err(bad("bits are set past the prefix length"));
+    }
+    Ok((ip, len))
+}
+
+/// `ip` with every bit past the first `len` cleared.
+fn mask(ip: IpAddr, len: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v) => {
+            let m = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            IpAddr::V4(std::net::Ipv4Addr::from(u32::from(v) & m))
+        }
+        IpAddr::V6(v) => {
+            let m = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v) & m))
+        }
+    }
+}
+
+/// Is `ip` in the block `net/len` (same family)?
+pub fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    ip.is_ipv4() == net.is_ipv4() && mask(ip, len) == mask(net, len)
+}
+
+/// The nameConstraints of a new CA (RFC 5280 §4.2.1.10): the subtrees the
+/// names below it must fall in (permitted) or must not (excluded). Written
+/// critical, as the CA/Browser Forum Baseline Requirements ask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameConstraintSpec {
+    /// DNS subtrees: `example.com` is the name and every name below it.
+    pub permit_dns: Vec<String>,
+    pub exclude_dns: Vec<String>,
+    /// IP blocks (address, prefix length).
+    pub permit_ip: Vec<(IpAddr, u8)>,
+    pub exclude_ip: Vec<(IpAddr, u8)>,
+    /// Mailboxes (`user@example.com`), a host (`example.com`) or a domain
+    /// (`.example.com`).
+    pub permit_email: Vec<String>,
+}
+
+impl NameConstraintSpec {
+    pub fn is_empty(&self) -> bool {
+        self == &NameConstraintSpec::default()
+    }
+
+    pub fn to_rcgen(&self) -> rcgen::NameConstraints {
+        use rcgen::{CidrSubnet, GeneralSubtree};
+        fn dns(v: &[String]) -> impl Iterator<Item = GeneralSubtree> + '_ {
+            v.iter().map(|d| GeneralSubtree::DnsName(d.clone()))
+        }
+        fn ip(v: &[(IpAddr, u8)]) -> impl Iterator<Item = GeneralSubtree> + '_ {
+            v.iter()
+                .map(|(a, l)| GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(*a, *l)))
+        }
+        let email = self
+            .permit_email
+            .iter()
+            .map(|e| GeneralSubtree::Rfc822Name(e.clone()));
+        rcgen::NameConstraints {
+            permitted_subtrees: dns(&self.permit_dns)
+                .chain(ip(&self.permit_ip))
+                .chain(email)
+                .collect(),
+            excluded_subtrees: dns(&self.exclude_dns).chain(ip(&self.exclude_ip)).collect(),
+        }
+    }
+
+    /// Put the constraints on CA parameters (nothing when there are none).
+    pub fn apply(&self, params: &mut CertificateParams) {
+        if !self.is_empty() {
+            params.name_constraints = Some(self.to_rcgen());
+        }
+    }
+}
+
+/// A DNS name constraint: `example.com` or `.example.com`, no wildcard.
+pub fn parse_dns_constraint(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let (dot, name) = match t.strip_prefix('.') {
+        Some(rest) => (".", rest),
+        None => ("", t.as_str()),
+    };
+    if name.contains('*') {
+        return Err(format!(
+            "`{s}`: a DNS constraint is a domain (example.com), not a wildcard"
+        ));
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(format!(
+            "`{s}`: an IP address; use --permit-ip / --exclude-ip with a CIDR block"
+        ));
+    }
+    validate_dns(name).map_err(|why| format!("`{s}`: {why}"))?;
+    Ok(format!("{dot}{name}"))
+}
+
+/// An email constraint: `user@example.com`, `example.com` or `.example.com`.
+pub fn parse_email_constraint(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let host = match t.rsplit_once('@') {
+        Some((local, host)) => {
+            if local.is_empty() || !local.bytes().all(|b| b.is_ascii_graphic() && b != b'@') {
+                return Err(format!("`{s}`: not a mailbox like user@example.com"));
+            }
+            host
+        }
+        None => t,
+    };
+    parse_dns_constraint(host)?;
+    Ok(t.to_ascii_lowercase())
+}
+
 /// Parse and deduplicate SANs, keeping their order.
 pub fn parse_sans(sans: &[String]) -> Result<Vec<SanSpec>, String> {
     let mut out: Vec<SanSpec> = Vec::new();
@@ -191,6 +315,76 @@ pub fn validity(
         (None, Some(limit)) => Ok((not_before, limit, true)),
         (None, None) => Err(PastLastDate),
     }
+}
+
+/// How long a new certificate lasts: from its notBefore, or until a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    /// `--days N`.
+    Days(u32),
+    /// `--validity 90d|12h|4w|2y`.
+    For(Duration),
+    /// `--not-after TIME`.
+    Until(OffsetDateTime),
+}
+
+/// A validity period that cannot be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ValidityError {
+    #[error(transparent)]
+    PastLastDate(#[from] PastLastDate),
+    #[error(
+        "notAfter {} is not after notBefore {}",
+        rfc3339(*not_after),
+        rfc3339(*not_before)
+    )]
+    Empty {
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    },
+}
+
+/// A time as RFC 3339 (`2030-01-01T00:00:00Z`), as the validity flags take it.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&::time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// The validity of a new certificate from explicit choices: it starts at
+/// `start` (or [`BACKDATE`] before `now`), lasts `length` from that start
+/// (from `now` when there is no start), and never outlives its issuer.
+/// Returns (notBefore, notAfter, clamped?), as [`validity`] does.
+pub fn validity_window(
+    now: OffsetDateTime,
+    start: Option<OffsetDateTime>,
+    length: Length,
+    issuer_not_after: Option<OffsetDateTime>,
+) -> Result<(OffsetDateTime, OffsetDateTime, bool), ValidityError> {
+    let drop_ns = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+    let now = drop_ns(now);
+    let (not_before, from) = match start {
+        Some(s) => (drop_ns(s), drop_ns(s)),
+        None => (now.checked_sub(BACKDATE).unwrap_or(now), now),
+    };
+    let wanted = match length {
+        Length::Days(d) => from.checked_add(Duration::days(i64::from(d))),
+        Length::For(d) => from.checked_add(d),
+        Length::Until(t) => Some(drop_ns(t)),
+    }
+    .filter(|t| *t <= LAST_ENCODABLE);
+    let (not_after, clamped) = match (wanted, issuer_not_after) {
+        (Some(w), Some(limit)) if w > limit => (limit, true),
+        (Some(w), _) => (w, false),
+        (None, Some(limit)) => (limit, true),
+        (None, None) => return Err(PastLastDate.into()),
+    };
+    if not_after <= not_before {
+        return Err(ValidityError::Empty {
+            not_before,
+            not_after,
+        });
+    }
+    Ok((not_before, not_after, clamped))
 }
 
 /// Parameters for one certificate.
@@ -301,6 +495,79 @@ mod tests {
     }
 
     #[test]
+    fn name_constraints_are_parsed_strictly_and_written_critical() {
+        assert_eq!(parse_dns_constraint("Example.COM.").unwrap(), "example.com");
+        assert_eq!(
+            parse_dns_constraint(".example.com").unwrap(),
+            ".example.com"
+        );
+        for bad in ["*.example.com", "10.0.0.1", "", "a..b", "bad name"] {
+            assert!(parse_dns_constraint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_email_constraint("Ops@Example.com").unwrap(),
+            "ops@example.com"
+        );
+        assert!(parse_email_constraint(".example.com").is_ok());
+        for bad in [
+            "@example.com",
+            "a b@example.com",
+            "ops@",
+            "ops@*.example.com",
+        ] {
+            assert!(parse_email_constraint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_cidr("10.0.0.0/8").unwrap(),
+            ("10.0.0.0".parse().unwrap(), 8)
+        );
+        assert_eq!(
+            parse_cidr("fd00::/8").unwrap(),
+            ("fd00::".parse().unwrap(), 8)
+        );
+        assert!(parse_cidr("0.0.0.0/0").is_ok());
+        for bad in ["10.0.0.1/8", "10.0.0.0/33", "10.0.0.0", "x/8", "::/129"] {
+            assert!(parse_cidr(bad).is_err(), "{bad}");
+        }
+        let spec = NameConstraintSpec {
+            permit_dns: vec!["example.com".into()],
+            exclude_ip: vec![("10.9.0.0".parse().unwrap(), 16)],
+            ..Default::default()
+        };
+        let mut p = params(
+            Profile::Intermediate { pathlen: 0 },
+            &Subject::default(),
+            &[],
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
+            false,
+        )
+        .unwrap();
+        spec.apply(&mut p);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        use x509_parser::prelude::FromDer;
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let nc = cert
+            .extensions()
+            .iter()
+            .find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_NAME_CONSTRAINTS)
+            .unwrap();
+        assert!(nc.critical);
+        let mut none = params(
+            Profile::Root,
+            &Subject::default(),
+            &[],
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
+            false,
+        )
+        .unwrap();
+        NameConstraintSpec::default().apply(&mut none);
+        assert!(none.name_constraints.is_none());
+    }
+
+    #[test]
     fn serial_is_positive_and_16_octets() {
         for _ in 0..32 {
             let s = random_serial().unwrap().to_bytes();
@@ -318,6 +585,47 @@ mod tests {
         assert_eq!(na, limit);
         let (nb, na, clamped) = validity(now, 5, Some(limit)).unwrap();
         assert!(!clamped && na < limit && nb < now);
+    }
+
+    #[test]
+    fn validity_window_starts_and_ends_where_asked() {
+        use ::time::macros::datetime;
+        let now = datetime!(2026-11-22 13:05:00.5 UTC);
+        let start = datetime!(2030-01-01 0:00 UTC);
+        let limit = datetime!(2031-01-01 0:00 UTC);
+        // From an explicit start: no backdating, the length counts from it.
+        assert_eq!(
+            validity_window(
+                now,
+                Some(start),
+                Length::For(Duration::hours(12)),
+                Some(limit)
+            ),
+            Ok((start, datetime!(2030-01-01 12:00 UTC), false))
+        );
+        assert_eq!(
+            validity_window(now, Some(start), Length::Days(397), Some(limit)),
+            Ok((start, limit, true))
+        );
+        // From now: backdated five minutes, nanoseconds dropped.
+        let (nb, na, clamped) = validity_window(now, None, Length::Days(1), None).unwrap();
+        assert_eq!(nb, datetime!(2026-11-22 13:00:00 UTC));
+        assert_eq!(na, datetime!(2026-11-23 13:05:00 UTC));
+        assert!(!clamped);
+        // An explicit end before the start is refused, not swapped.
+        assert!(matches!(
+            validity_window(now, Some(start), Length::Until(start), None),
+            Err(ValidityError::Empty { .. })
+        ));
+        // A CA that ended before the start leaves nothing.
+        assert!(matches!(
+            validity_window(now, Some(limit), Length::Days(1), Some(start)),
+            Err(ValidityError::Empty { .. })
+        ));
+        assert_eq!(
+            validity_window(now, None, Length::For(Duration::days(3_000_000)), None),
+            Err(ValidityError::PastLastDate(PastLastDate))
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! chain graph with signature checks, issuing with rcgen, and encoding.
 pub mod chain;
 pub mod clients;
+pub mod csr;
 pub mod der;
 pub mod encode;
 pub mod issue;

@@ -20,6 +20,7 @@ mod hijack;
 mod hostile;
 mod imports;
 mod inspect;
+mod issuance;
 mod issue;
 mod limits;
 mod lint;
