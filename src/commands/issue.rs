@@ -360,6 +360,13 @@ impl KeyPlan {
                 .map_err(|e| e.or_give_password_with(PASSWORD_FLAGS))?;
             return Ok(KeyPlan::Existing(key));
         }
+        if args.password.given() && !args.encrypt_key {
+            // A password with nothing to open or encrypt would be read and
+            // dropped; say so rather than write an unencrypted key.
+            bail!(
+                "--password-file, --password-env and --password-stdin are for --key (an encrypted key) or --encrypt-key (the new key); add --encrypt-key to encrypt the new key"
+            );
+        }
         let kt = match args.key_type {
             Some(k) => k.into(),
             None => KeyType::like(&ca.key).unwrap_or(KeyType::EcP256),

@@ -1042,3 +1042,62 @@ fn an_endless_csr_stops_at_the_input_limit() {
         .stderr(predicate::str::contains("input limit"));
     assert!(!out.exists());
 }
+
+/// A `--password-*` flag on `issue` with nothing to open (`--key`) or to
+/// encrypt (`--encrypt-key`) used to be read and dropped, writing a plain
+/// key; it is now a usage error, and nothing is written.
+#[test]
+fn a_password_with_nothing_to_encrypt_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &[]);
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse\n").unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = issue_from(&chain)
+        .args(["--san", "a.example.com", "-o"])
+        .arg(&out_dir)
+        .arg("--password-file")
+        .arg(&pw)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--encrypt-key"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!out_dir.exists(), "nothing may be written");
+
+    // With --encrypt-key the same password encrypts the new key: openssl
+    // opens it only with that password.
+    issue_from(&chain)
+        .args(["--san", "a.example.com", "--encrypt-key", "-o"])
+        .arg(&out_dir)
+        .arg("--password-file")
+        .arg(&pw)
+        .assert()
+        .success();
+    let key = out_dir.join("server.key");
+    let (ok, text) = openssl(
+        tmp.path(),
+        &[
+            "pkey",
+            "-in",
+            key.to_str().unwrap(),
+            "-passin",
+            "pass:correct horse",
+            "-noout",
+        ],
+    );
+    assert!(ok, "{text}");
+    let (ok, _) = openssl(
+        tmp.path(),
+        &[
+            "pkey",
+            "-in",
+            key.to_str().unwrap(),
+            "-passin",
+            "pass:wrong",
+            "-noout",
+        ],
+    );
+    assert!(!ok, "the key must not open with another password");
+}
