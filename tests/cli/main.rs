@@ -24,6 +24,7 @@ mod lint;
 mod names;
 mod properties;
 mod quickstart;
+mod rotate;
 mod rules;
 mod verdicts;
 mod walks;
