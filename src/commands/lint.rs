@@ -15,7 +15,7 @@ use crate::cli::lint::LintArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::lint::config::{self, Config, Overrides};
 use crate::lint::engine::{self, EngineOptions, Input};
-use crate::lint::{Context, Expect, GivenKey};
+use crate::lint::{Context, Deployed, Expect, GivenKey};
 use crate::pki::chain::Verifier;
 use crate::pki::keys;
 use crate::pki::load::{self, LoadOptions};
@@ -41,6 +41,23 @@ fn load_config(args: &LintArgs) -> anyhow::Result<Option<Config>> {
         Some(p) => Ok(Some(Config::load(&p)?)),
         None => Ok(None),
     }
+}
+
+/// `--deployed-bundle`: each file on its own, never merged.
+fn load_deployed(paths: &[PathBuf]) -> anyhow::Result<Vec<Deployed>> {
+    let mut out = Vec::with_capacity(paths.len());
+    for p in paths {
+        let loaded = load::load_path(p, &LoadOptions::default())
+            .with_context(|| format!("--deployed-bundle {}", report::escape_path(p)))?;
+        if loaded.certs.is_empty() {
+            bail!(
+                "--deployed-bundle {}: no certificate could be read from it",
+                report::escape_path(p)
+            );
+        }
+        out.push(Deployed::new(&p.display().to_string(), loaded.certs));
+    }
+    Ok(out)
 }
 
 fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
@@ -491,6 +508,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         bail!("`-` and --password-stdin cannot both read standard input");
     }
     let trust = super::inputs::load_trust(&args.trust)?;
+    let deployed = load_deployed(&args.deployed_bundle)?;
     let keys: Vec<GivenKey> = match &args.key {
         Some(k) => vec![load_key(k, &args)?],
         None => Vec::new(),
@@ -584,6 +602,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         clients: &clients,
         keys: &keys,
         verifier: &verifier,
+        deployed: &deployed,
     };
     let eopts = EngineOptions {
         pkcs12_password: password.as_ref().map(|p| p.as_str()),

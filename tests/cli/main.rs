@@ -24,6 +24,7 @@ mod lint;
 mod names;
 mod properties;
 mod quickstart;
+mod rollover;
 mod rotate;
 mod rules;
 mod verdicts;
