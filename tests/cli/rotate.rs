@@ -316,6 +316,41 @@ fn refusals_leave_nothing_behind() {
     assert!(chain.join("root.key").exists());
 }
 
+#[test]
+fn bad_inputs_are_one_line_naming_the_file_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &[]);
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("root.crt", b"garbage\n", "root.crt: no certificate found"),
+        (
+            "root.key",
+            &[0x30, 0x82, 0xff, 0xff, 0x00],
+            "root.key: no private key found",
+        ),
+        ("intermediate.crt", b"", "intermediate.crt"),
+    ];
+    for (file, bytes, want) in cases {
+        let d = tmp.path().join(format!("bad-{file}"));
+        std::fs::create_dir(&d).unwrap();
+        for f in ["root.crt", "root.key", "intermediate.crt", "server.crt"] {
+            std::fs::copy(chain.join(f), d.join(f)).unwrap();
+        }
+        std::fs::write(d.join(file), bytes).unwrap();
+        let out = chainsmith()
+            .args(["rotate", "root", "--from"])
+            .arg(&d)
+            .arg("-o")
+            .arg(d.join("out"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{file}: {err}");
+        assert!(err.contains(want), "{file}: {err}");
+        assert!(!d.join("out").exists(), "{file}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The outside-validator matrix (docs/rotation.md).
 
