@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::KeyTypeArg;
+use super::{KeyTypeArg, PasswordArgs};
 
 const AFTER: &str = "EXAMPLES:
   Roll the intermediate of a chain made by `generate` over to a new one:
@@ -117,6 +117,12 @@ pub struct RotateArgs {
     /// Read the root key's password from standard input
     #[arg(long, help_heading = "CA key password")]
     pub ca_key_password_stdin: bool,
+
+    /// Encrypt the new keys (PKCS#8, PBES2 AES-256) with the password of --password-*
+    #[arg(long)]
+    pub encrypt_keys: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
 }
 
 /// The CA to roll over.

@@ -66,11 +66,13 @@ pub fn run(args: RotateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     }
     planned.check_clobber(args.force)?;
 
+    let password = new_key_password(&args)?;
     let mut warnings = Vec::new();
     let made = make(&args, &current, now, &mut warnings)?;
     warnings.extend(date_warnings(&args, &current, &made, &dates));
     let plan = build_plan(&args, &current, &made, &dates, now, warnings);
-    files(&args.out, &current, &made, &plan)?.commit(args.force)?;
+    let pw = password.as_ref().map(|p| p.as_str());
+    files(&args.out, &current, &made, &plan, pw)?.commit(args.force)?;
 
     for w in &plan.warnings {
         printer.warn(w);
@@ -80,6 +82,28 @@ pub fn run(args: RotateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         PlanFormat::Json => printer.out(&plan.to_json())?,
     }
     Ok(ExitStatus::Clean)
+}
+
+/// The password for the new keys, with --encrypt-keys; asked before any
+/// slow work.
+fn new_key_password(args: &RotateArgs) -> anyhow::Result<Option<crate::secret::Password>> {
+    if !args.encrypt_keys {
+        if args.password.given() {
+            bail!(
+                "--password-file, --password-env and --password-stdin are for --encrypt-keys; add it, or leave them out"
+            );
+        }
+        return Ok(None);
+    }
+    if args.password.password_stdin && args.ca_key_password_stdin {
+        bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
+    }
+    let pw = args
+        .password
+        .source()
+        .read("password for the new keys", true)?
+        .ok_or_else(|| anyhow!("--encrypt-keys needs a password: pass --password-file, --password-env or --password-stdin"))?;
+    Ok(Some(pw))
 }
 
 fn mode(secret: bool) -> Mode {
@@ -557,15 +581,21 @@ fn phases(root: bool, d: &Dates) -> Vec<Phase> {
     ]
 }
 
-fn key_pem(k: &keys::Key) -> anyhow::Result<Vec<u8>> {
-    Ok(keys::to_pem(k, None)
+fn key_pem(k: &keys::Key, password: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    Ok(keys::to_pem(k, password)
         .map_err(|e| anyhow!("encoding a key: {e}"))?
         .as_bytes()
         .to_vec())
 }
 
 /// The files of this run, as one set.
-fn files(dir: &Path, cur: &Current, out: &Output, plan: &Plan) -> anyhow::Result<WriteSet> {
+fn files(
+    dir: &Path,
+    cur: &Current,
+    out: &Output,
+    plan: &Plan,
+    pw: Option<&str>,
+) -> anyhow::Result<WriteSet> {
     let mut w = WriteSet::new();
     let mut add =
         |name: &str, bytes: Vec<u8>, secret: bool| w.add(dir.join(name), bytes, mode(secret));
@@ -574,7 +604,7 @@ fn files(dir: &Path, cur: &Current, out: &Output, plan: &Plan) -> anyhow::Result
     let new_root = out.root.as_ref().map(|r| r.made.pem.clone());
     if let (Some(r), Some(rp)) = (&out.root, &new_root) {
         add("root.crt", rp.clone().into_bytes(), false);
-        add("root.key", key_pem(&r.key)?, true);
+        add("root.key", key_pem(&r.key, pw)?, true);
         add("root.cer", r.made.cert.der.clone(), false);
     }
     if let (Some(nwo), Some(own)) = (&out.new_with_old, &out.old_with_new) {
@@ -582,10 +612,10 @@ fn files(dir: &Path, cur: &Current, out: &Output, plan: &Plan) -> anyhow::Result
         add(OLD_WITH_NEW, own.pem.clone().into_bytes(), false);
     }
     add("intermediate.crt", int.clone().into_bytes(), false);
-    add("intermediate.key", key_pem(&out.int.key)?, true);
+    add("intermediate.key", key_pem(&out.int.key, pw)?, true);
     add("intermediate.cer", out.int.made.cert.der.clone(), false);
     add("server.crt", leaf.clone().into_bytes(), false);
-    add("server.key", key_pem(&out.leaf_key)?, true);
+    add("server.key", key_pem(&out.leaf_key, pw)?, true);
     add(FULLCHAIN, format!("{leaf}{int}").into_bytes(), false);
     if let (Some(nwo), Some(own)) = (&out.new_with_old, &out.old_with_new) {
         add(

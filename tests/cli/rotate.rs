@@ -351,6 +351,75 @@ fn bad_inputs_are_one_line_naming_the_file_and_exit_2() {
     }
 }
 
+#[test]
+fn encrypted_new_keys_open_with_openssl_and_roll_over_again() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    generate_chain(d, &[]);
+    std::fs::write(d.join("pw"), "rotate-pass\n").unwrap();
+    rotate(d, "root", "r", &["--encrypt-keys", "--password-file", "pw"]);
+    for k in ["root.key", "intermediate.key", "server.key"] {
+        let key = format!("r/{k}");
+        let text = std::fs::read_to_string(d.join(&key)).unwrap();
+        assert!(
+            text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "{k}"
+        );
+        let (ok, _) = openssl(d, &["pkey", "-in", &key, "-passin", "pass:wrong", "-noout"]);
+        assert!(!ok, "{k} opens with a wrong password");
+        let (ok, out) = openssl(d, &["pkey", "-in", &key, "-passin", "file:pw", "-noout"]);
+        assert!(ok, "{k}: {out}");
+    }
+    // The rotated directory is itself a chain directory: roll it over again,
+    // opening its encrypted root key.
+    chainsmith()
+        .current_dir(d)
+        .args([
+            "rotate",
+            "intermediate",
+            "--from",
+            "r",
+            "-o",
+            "r2",
+            "--ca-key-password-file",
+            "pw",
+        ])
+        .assert()
+        .success();
+    let (ok, out) = openssl(
+        d,
+        &[
+            "verify",
+            "-CAfile",
+            "r/root.crt",
+            "-untrusted",
+            "r2/intermediate.crt",
+            "r2/server.crt",
+        ],
+    );
+    assert!(ok, "{out}");
+    // A password without --encrypt-keys is refused, not ignored.
+    chainsmith()
+        .current_dir(d)
+        .args([
+            "rotate",
+            "root",
+            "--from",
+            "chain",
+            "-o",
+            "r3",
+            "--password-file",
+            "pw",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--encrypt-keys"));
+    assert!(!d.join("r3").exists());
+}
+
 // ---------------------------------------------------------------------------
 // The outside-validator matrix (docs/rotation.md).
 
