@@ -61,6 +61,12 @@ pub struct RotateArgs {
     /// The current server certificate, re-issued under the new CA [default with --from: DIR/server.crt]
     #[arg(long, value_name = "CERT")]
     pub leaf: Option<PathBuf>,
+    /// Intermediate rollover: keep the current intermediate's key and name (re-certify it)
+    #[arg(long)]
+    pub keep_key: bool,
+    /// The current intermediate's key, for --keep-key [default with --from: DIR/intermediate.key]
+    #[arg(long, value_name = "KEY", requires = "keep_key")]
+    pub intermediate_key: Option<PathBuf>,
     /// Output directory
     #[arg(short, long, value_name = "DIR", default_value = "rotated")]
     pub out: PathBuf,
@@ -103,7 +109,7 @@ pub struct RotateArgs {
     #[arg(long, default_value_t = 397, help_heading = "New CAs")]
     pub server_days: u32,
 
-    /// Read the root key's password from the first line of FILE
+    /// Read the root key's password (and, with --keep-key, the intermediate key's) from the first line of FILE
     #[arg(long, value_name = "FILE", help_heading = "CA key password", conflicts_with_all = ["ca_key_password_env", "ca_key_password_stdin"])]
     pub ca_key_password_file: Option<PathBuf>,
     /// Read the root key's password from the environment variable VAR

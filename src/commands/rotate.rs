@@ -35,6 +35,8 @@ struct Current {
     root: Cert,
     root_key: keys::Key,
     int: Cert,
+    /// With --keep-key: the current intermediate's key.
+    int_key: Option<keys::Key>,
     leaf: Cert,
 }
 
@@ -58,7 +60,8 @@ struct Output {
 pub fn run(args: RotateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
     let now = OffsetDateTime::now_utc();
-    let current = resolve(&args)?;
+    let mut current = resolve(&args)?;
+    let kept = current.int_key.take();
     let dates = phase_dates(&args, now)?;
     let mut planned = WriteSet::new();
     for (name, secret) in file_names(args.what) {
@@ -68,7 +71,7 @@ pub fn run(args: RotateArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 
     let password = new_key_password(&args)?;
     let mut warnings = Vec::new();
-    let made = make(&args, &current, now, &mut warnings)?;
+    let made = make(&args, &current, kept, now, &mut warnings)?;
     warnings.extend(date_warnings(&args, &current, &made, &dates));
     let plan = build_plan(&args, &current, &made, &dates, now, warnings);
     let pw = password.as_ref().map(|p| p.as_str());
@@ -185,12 +188,47 @@ fn resolve(args: &RotateArgs) -> anyhow::Result<Current> {
     issued_by(&int_path, &int, &ca_path, &root)?;
     let leaf = first_cert(&leaf_path, "the current server certificate")?;
     issued_by(&leaf_path, &leaf, &int_path, &int)?;
+    let int_key = match args.keep_key {
+        true => Some(kept_key(args, &source, &int, &int_path)?),
+        false => None,
+    };
     Ok(Current {
         root,
         root_key,
         int,
+        int_key,
         leaf,
     })
+}
+
+/// `--keep-key`: the current intermediate's key, which must match it.
+fn kept_key(
+    args: &RotateArgs,
+    source: &PasswordSource,
+    int: &Cert,
+    int_path: &Path,
+) -> anyhow::Result<keys::Key> {
+    if args.what != RotateWhat::Intermediate {
+        bail!("--keep-key re-certifies an intermediate; a root rollover always makes a new key");
+    }
+    let path = args
+        .intermediate_key
+        .clone()
+        .or_else(|| args.from.as_ref().map(|d| d.join("intermediate.key")))
+        .ok_or_else(|| anyhow!("--keep-key needs --intermediate-key KEY (or --from DIR)"))?;
+    let key = keys::read_key(&path, source, "the intermediate key").map_err(|e| {
+        e.or_give_password_with(
+            "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",
+        )
+    })?;
+    if !keys::matches(int, &key) {
+        bail!(
+            "{}: this key does not match the intermediate {}",
+            escape_path(&path),
+            escape_path(int_path)
+        );
+    }
+    Ok(key)
 }
 
 fn check_ca(path: &Path, ca: &Cert, what: RotateWhat) -> anyhow::Result<()> {
@@ -292,6 +330,7 @@ fn period(
 fn make(
     args: &RotateArgs,
     cur: &Current,
+    kept: Option<keys::Key>,
     now: OffsetDateTime,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Output> {
@@ -311,25 +350,7 @@ fn make(
         Some(r) => Signer::made(r),
         None => old_signer,
     };
-    let int_cn = args
-        .intermediate_cn
-        .clone()
-        .unwrap_or_else(|| rollover::next_generation_cn(&cn_of(&cur.int)));
-    let int_dn = rollover::renamed_subject(&cur.int, &int_cn, "the new intermediate")?;
-    let limit = Some(signer.cert.not_after);
-    let p = period(
-        now,
-        args.intermediate_days,
-        limit,
-        "--intermediate-days",
-        warnings,
-    )?;
-    let pathlen = cur
-        .int
-        .basic_constraints
-        .and_then(|b| b.path_len)
-        .map_or(0, |l| u8::try_from(l).unwrap_or(u8::MAX));
-    let int = rollover::new_intermediate(int_dn, key_type(args, &cur.int), pathlen, p, &signer)?;
+    let int = make_intermediate(args, cur, kept, now, &signer, warnings)?;
     let p = period(
         now,
         args.server_days,
@@ -352,6 +373,43 @@ fn make(
         int,
         leaf,
         leaf_key,
+    })
+}
+
+/// The new intermediate under `signer`: a new key and the next generation's
+/// name, or with --keep-key the current key, name and key identifier.
+fn make_intermediate(
+    args: &RotateArgs,
+    cur: &Current,
+    kept: Option<keys::Key>,
+    now: OffsetDateTime,
+    signer: &Signer<'_>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<NewCa> {
+    let int_cn = match (&args.intermediate_cn, &kept) {
+        (Some(cn), _) => cn.clone(),
+        (None, Some(_)) => cn_of(&cur.int),
+        (None, None) => rollover::next_generation_cn(&cn_of(&cur.int)),
+    };
+    let int_dn = rollover::renamed_subject(&cur.int, &int_cn, "the new intermediate")?;
+    let limit = Some(signer.cert.not_after);
+    let p = period(
+        now,
+        args.intermediate_days,
+        limit,
+        "--intermediate-days",
+        warnings,
+    )?;
+    let pathlen = cur
+        .int
+        .basic_constraints
+        .and_then(|b| b.path_len)
+        .map_or(0, |l| u8::try_from(l).unwrap_or(u8::MAX));
+    Ok(match kept {
+        Some(key) => {
+            rollover::intermediate_with_key(int_dn, key, cur.int.ski.clone(), pathlen, p, signer)?
+        }
+        None => rollover::new_intermediate(int_dn, key_type(args, &cur.int), pathlen, p, signer)?,
     })
 }
 

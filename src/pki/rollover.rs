@@ -168,15 +168,27 @@ pub fn new_intermediate(
     period: Period,
     issuer: &Signer<'_>,
 ) -> Result<NewCa, RolloverError> {
+    let key = new_key(kt, "the new intermediate")?;
+    intermediate_with_key(dn, key, None, pathlen, period, issuer)
+}
+
+/// An intermediate for an existing key (`rotate intermediate --keep-key`):
+/// with the old certificate's subjectKeyIdentifier `ski`, leaves issued
+/// under the old certificate chain to this one too when the name is kept.
+pub fn intermediate_with_key(
+    dn: DistinguishedName,
+    key: keys::Key,
+    ski: Option<Vec<u8>>,
+    pathlen: u8,
+    period: Period,
+    issuer: &Signer<'_>,
+) -> Result<NewCa, RolloverError> {
     const WHAT: &str = "the new intermediate";
-    let key = new_key(kt, WHAT)?;
-    let params = ca_params(
-        Profile::Intermediate { pathlen },
-        dn,
-        period,
-        is_rsa(kt),
-        WHAT,
-    )?;
+    let rsa = key.algorithm() == &rcgen::PKCS_RSA_SHA256;
+    let mut params = ca_params(Profile::Intermediate { pathlen }, dn, period, rsa, WHAT)?;
+    if let Some(ski) = ski {
+        params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
+    }
     let cert = issuer.sign(&params, &key, WHAT)?;
     let made = checked(cert, Some(issuer.cert), WHAT)?;
     Ok(NewCa { made, params, key })

@@ -420,6 +420,73 @@ fn encrypted_new_keys_open_with_openssl_and_roll_over_again() {
     assert!(!d.join("r3").exists());
 }
 
+#[test]
+fn keep_key_recertifies_the_intermediate_so_old_leaves_chain_to_it() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    generate_chain(d, &[]);
+    rotate(d, "intermediate", "k", &["--keep-key"]);
+    let show = |f: &str, what: &str| {
+        let (ok, o) = openssl(d, &["x509", "-noout", "-in", f, what]);
+        assert!(ok, "{o}");
+        o
+    };
+    for what in ["-pubkey", "-subject"] {
+        assert_eq!(
+            show("chain/intermediate.crt", what),
+            show("k/intermediate.crt", what),
+            "{what}"
+        );
+    }
+    assert_ne!(
+        show("chain/intermediate.crt", "-serial"),
+        show("k/intermediate.crt", "-serial")
+    );
+    // The old leaf, with only the re-certified intermediate beside it.
+    let (ok, out) = openssl(
+        d,
+        &[
+            "verify",
+            "-CAfile",
+            "chain/root.crt",
+            "-untrusted",
+            "k/intermediate.crt",
+            "chain/server.crt",
+        ],
+    );
+    assert!(ok, "{out}");
+    // Refusals: a root keeps no key, and the key must be the intermediate's.
+    chainsmith()
+        .current_dir(d)
+        .args([
+            "rotate",
+            "root",
+            "--from",
+            "chain",
+            "--keep-key",
+            "-o",
+            "bad",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--keep-key re-certifies an intermediate",
+        ));
+    chainsmith()
+        .current_dir(d)
+        .args(["rotate", "intermediate", "--from", "chain", "--keep-key"])
+        .args(["--intermediate-key", "chain/server.key", "-o", "bad"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "chain/server.key: this key does not match the intermediate",
+        ));
+    assert!(!d.join("bad").exists());
+}
+
 // ---------------------------------------------------------------------------
 // The outside-validator matrix (docs/rotation.md).
 
