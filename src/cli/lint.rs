@@ -29,6 +29,8 @@ CONFIGURATION:
     include = [\"*.pem\", \"*.crt\"]
     [expect]
     \"trust/*.pem\" = \"ca-bundle\"
+    [rollover]                  # the CA bundles clients hold, like --deployed-bundle
+    deployed = [\"old/ca-bundle.crt\", \"rotated/ca-bundle-transition.crt\"]
   The command line wins over the file; within each, deny wins over warn over allow.
 
 EXIT CODES:

@@ -508,7 +508,12 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         bail!("`-` and --password-stdin cannot both read standard input");
     }
     let trust = super::inputs::load_trust(&args.trust)?;
-    let deployed = load_deployed(&args.deployed_bundle)?;
+    // The command line wins over the file.
+    let deployed = match (&args.deployed_bundle, &cfg) {
+        (given, _) if !given.is_empty() => load_deployed(given)?,
+        (_, Some(c)) => load_deployed(&c.deployed)?,
+        _ => Vec::new(),
+    };
     let keys: Vec<GivenKey> = match &args.key {
         Some(k) => vec![load_key(k, &args)?],
         None => Vec::new(),

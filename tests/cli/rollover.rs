@@ -207,3 +207,32 @@ fn a_deployed_bundle_that_cannot_be_read_is_one_line_and_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("--deployed-bundle empty.pem"));
 }
+
+#[test]
+fn deployed_bundles_can_come_from_the_config_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    rolled(d, &[]);
+    std::fs::write(
+        d.join(".chainsmith.toml"),
+        "[rollover]\ndeployed = [\"chain/ca-bundle.crt\", \"r/ca-bundle-transition.crt\"]\n",
+    )
+    .unwrap();
+    let lint = |extra: &[&str]| {
+        let mut cmd = chainsmith();
+        cmd.current_dir(d)
+            .args(["lint", "--at", &at(1), "--client", "openssl"])
+            .args(extra)
+            .arg("r/server-fullchain.crt");
+        cmd.assert()
+    };
+    // The old bundle of the file does not trust the final chain.
+    lint(&[]).code(1).stdout(
+        predicate::str::contains("error[CS215]")
+            .and(predicate::str::contains("chain/ca-bundle.crt")),
+    );
+    // --deployed-bundle replaces the file's list.
+    lint(&["--deployed-bundle", "r/ca-bundle-transition.crt"])
+        .code(0)
+        .stdout(predicate::str::contains("CS215").not());
+}
