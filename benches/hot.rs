@@ -163,6 +163,7 @@ fn lint_whole(c: &mut Criterion) {
                         clients: &chainsmith::pki::clients::Client::ALL,
                         keys: &[],
                         verifier: &verifier,
+                        deployed: &[],
                     };
                     let input = Input {
                         path: Arc::from(name),
@@ -337,6 +338,7 @@ fn same_name(c: &mut Criterion) {
                         clients: &chainsmith::pki::clients::Client::ALL,
                         keys: &[],
                         verifier: &verifier,
+                        deployed: &[],
                     };
                     let input = Input {
                         path: Arc::from("pile.pem"),

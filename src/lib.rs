@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Lint(args) => commands::lint::run(args, &global),
         Command::Rules(args) => commands::rules::run(args, &global),
         Command::Probe(args) => commands::probe::run(args, &global),
+        Command::Rotate(args) => commands::rotate::run(args, &global),
     }
 }
 

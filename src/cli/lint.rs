@@ -11,6 +11,9 @@ const AFTER: &str = "EXAMPLES:
     chainsmith lint ca-bundle.crt
   Check what a server sends, and whether clients holding the system store trust it:
     chainsmith lint --host api.example.com --trust system server-fullchain.crt
+  During a CA rollover, whether clients holding each deployed bundle trust it:
+    chainsmith lint --deployed-bundle old/ca-bundle.crt \\
+      --deployed-bundle rotated/ca-bundle-transition.crt rotated/server-fullchain-overlap.crt
   A repository of certificates in CI, as SARIF for code scanning:
     chainsmith lint --format sarif --exit-zero certs/ > lint.sarif
 
@@ -26,6 +29,8 @@ CONFIGURATION:
     include = [\"*.pem\", \"*.crt\"]
     [expect]
     \"trust/*.pem\" = \"ca-bundle\"
+    [rollover]                  # the CA bundles clients hold, like --deployed-bundle
+    deployed = [\"old/ca-bundle.crt\", \"rotated/ca-bundle-transition.crt\"]
   The command line wins over the file; within each, deny wins over warn over allow.
 
 EXIT CODES:
@@ -46,7 +51,10 @@ pub struct LintArgs {
     /// Trust anchors a client holds (a CA bundle); `system` is the OS store. Repeatable
     #[arg(long, value_name = "FILE")]
     pub trust: Vec<String>,
-    /// With --trust: the clients to give a verdict for; repeatable [default: all]
+    /// A CA bundle clients hold during a rollover, judged on its own (CS215-CS217); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub deployed_bundle: Vec<PathBuf>,
+    /// With --trust or --deployed-bundle: the clients to give a verdict for; repeatable [default: all]
     #[arg(long, value_enum, value_name = "CLIENT")]
     pub client: Vec<super::ClientArg>,
     /// Host name (or IP) clients connect to; the leaf's SANs must cover it

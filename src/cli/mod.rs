@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod issue;
 pub mod lint;
 pub mod probe;
+pub mod rotate;
 pub mod rules;
 
 pub const EXIT_CODES: &str = "EXIT CODES:\n  0  success (lint: nothing at or above --fail-on)\n  1  lint findings at or above --fail-on\n  2  usage, I/O or configuration error, or failed work (nothing is left half-written)";
@@ -60,6 +61,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Connect to a TLS server, capture the chain it sends, and lint it
     Probe(probe::ProbeArgs),
+    /// Roll a root or intermediate over: new CA, cross certificates, bundles, dated plan
+    Rotate(rotate::RotateArgs),
 }
 
 impl Command {

@@ -10,4 +10,5 @@ pub mod inspect;
 pub mod issue;
 pub mod lint;
 pub mod probe;
+pub mod rotate;
 pub mod rules;

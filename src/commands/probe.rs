@@ -80,6 +80,7 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         clients: &clients,
         keys: &[],
         verifier: &verifier,
+        deployed: &[],
     };
     let input = Input {
         path: Arc::from(label.as_str()),

@@ -316,6 +316,7 @@ mod tests {
             clients: &crate::pki::clients::Client::ALL,
             keys: &[],
             verifier: &verifier,
+            deployed: &[],
         };
         let input = Input {
             path: std::sync::Arc::from("app.pfx"),

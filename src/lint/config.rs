@@ -70,6 +70,16 @@ struct RawConfig {
     /// glob → intent
     #[serde(default)]
     expect: BTreeMap<String, String>,
+    #[serde(default)]
+    rollover: RawRollover,
+}
+
+/// `[rollover]`: the CA bundles clients hold during a CA rollover.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollover {
+    #[serde(default)]
+    deployed: Vec<String>,
 }
 
 /// A loaded configuration file.
@@ -85,6 +95,9 @@ pub struct Config {
     pub ignore: Vec<String>,
     pub include: Option<Vec<String>>,
     pub expect: Vec<(String, Expect)>,
+    /// `[rollover] deployed`: the deployed CA bundles (CS215-CS217),
+    /// relative paths taken from the configuration file's directory.
+    pub deployed: Vec<PathBuf>,
     /// The `[expect]` globs compiled once, in order.
     expect_set: GlobSet,
 }
@@ -130,7 +143,8 @@ impl Config {
             .map(|v| v.len())
             .sum::<usize>()
             + raw.include.as_ref().map_or(0, Vec::len)
-            + raw.expect.len();
+            + raw.expect.len()
+            + raw.rollover.deployed.len();
         if count > MAX_CONFIG_PATTERNS {
             return Err(ConfigError::Limit {
                 path: shown,
@@ -155,6 +169,7 @@ impl Config {
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_default();
+        let deployed = raw.rollover.deployed.iter().map(|d| base.join(d)).collect();
         let cfg = Config {
             path: path.to_path_buf(),
             base,
@@ -164,6 +179,7 @@ impl Config {
             deny: raw.deny,
             ignore: raw.ignore,
             include: raw.include,
+            deployed,
             expect_set: GlobSet::empty(),
             expect,
         };
@@ -333,6 +349,27 @@ include = ["*.pem"]
             Some(Expect::CaBundle)
         );
         assert_eq!(c.expect_for(Path::new("proj/other/a.pem")), None);
+    }
+
+    #[test]
+    fn rollover_bundles_are_taken_from_the_config_directory() {
+        let text = "[rollover]\ndeployed = [\"old/ca-bundle.crt\", \"/etc/ssl/new.pem\"]\n";
+        let c = Config::parse(Path::new("proj/.chainsmith.toml"), text).expect("config");
+        let base = std::path::absolute("proj").expect("absolute");
+        assert_eq!(
+            c.deployed,
+            [
+                base.join("old/ca-bundle.crt"),
+                PathBuf::from("/etc/ssl/new.pem")
+            ]
+        );
+        assert!(Config::parse(Path::new("c.toml"), "[rollover]\nbundles = []\n").is_err());
+        assert!(
+            Config::parse(Path::new("c.toml"), "")
+                .expect("empty")
+                .deployed
+                .is_empty()
+        );
     }
 
     #[test]

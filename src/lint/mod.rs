@@ -19,6 +19,7 @@ pub mod input;
 pub mod links;
 pub mod order;
 pub mod registry;
+pub mod rollover;
 pub mod target;
 pub mod usage;
 pub mod validity;
@@ -277,6 +278,25 @@ pub struct Context<'a> {
     /// Private keys given with `--key`, as (label, public key bytes).
     pub keys: &'a [GivenKey],
     pub verifier: &'a Verifier,
+    /// CA bundles clients hold during a rollover (`--deployed-bundle`),
+    /// each judged on its own (CS215-CS217); empty when none was given.
+    pub deployed: &'a [Deployed],
+}
+
+/// One `--deployed-bundle`: its display path and its certificates.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub path: Arc<str>,
+    pub certs: Vec<Cert>,
+}
+
+impl Deployed {
+    pub fn new(path: &str, certs: Vec<Cert>) -> Self {
+        Deployed {
+            path: Arc::from(path),
+            certs,
+        }
+    }
 }
 
 /// A private key from `--key`, reduced to what matching needs.

@@ -1,6 +1,6 @@
 //! Every rule chainsmith has, in code order. Codes are permanent: a retired
 //! rule keeps its entry (with `Status::Removed`) and its code is never reused.
-use super::{Rule, RuleMeta, appservice, input, links, order, target, usage, validity};
+use super::{Rule, RuleMeta, appservice, input, links, order, rollover, target, usage, validity};
 
 static RULES: &[&dyn Rule] = &[
     &input::Cs101,
@@ -25,6 +25,9 @@ static RULES: &[&dyn Rule] = &[
     &links::Cs212,
     &links::Cs213,
     &links::Cs214,
+    &rollover::Cs215,
+    &rollover::Cs216,
+    &rollover::Cs217,
     &validity::Cs301,
     &validity::Cs302,
     &validity::Cs303,

@@ -303,6 +303,7 @@ mod tests {
                 clients: &crate::pki::clients::Client::ALL,
                 keys: &[],
                 verifier: &verifier,
+                deployed: &[],
             };
             engine::run(
                 inputs,

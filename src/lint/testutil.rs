@@ -51,6 +51,23 @@ pub fn lint_full(
     host: Option<&str>,
     at: &str,
 ) -> Vec<Finding> {
+    lint_rollover(name, bytes, expect, trust, host, at, &[])
+}
+
+/// A served chain judged against `--deployed-bundle`s.
+pub fn lint_deployed(name: &str, bytes: &[u8], deployed: &[super::Deployed]) -> Vec<Finding> {
+    lint_rollover(name, bytes, "server-chain", &[], None, AT, deployed)
+}
+
+fn lint_rollover(
+    name: &str,
+    bytes: &[u8],
+    expect: &str,
+    trust: &[Cert],
+    host: Option<&str>,
+    at: &str,
+    deployed: &[super::Deployed],
+) -> Vec<Finding> {
     let verifier = Verifier::new();
     let keys: Vec<GivenKey> = Vec::new();
     let ctx = Context {
@@ -62,6 +79,7 @@ pub fn lint_full(
         clients: &crate::pki::clients::Client::ALL,
         keys: &keys,
         verifier: &verifier,
+        deployed,
     };
     let input = Input {
         path: Arc::from(name),

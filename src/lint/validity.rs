@@ -131,6 +131,7 @@ mod tests {
                 clients: &crate::pki::clients::Client::ALL,
                 keys: &[],
                 verifier: &verifier,
+                deployed: &[],
             };
             let input = crate::lint::engine::Input {
                 path: std::sync::Arc::from("expired.pem"),

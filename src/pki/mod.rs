@@ -11,6 +11,7 @@ pub mod load;
 pub mod model;
 pub mod path;
 pub mod pkcs12;
+pub mod rollover;
 pub mod verify;
 
 pub use chain::{Graph, LinkStatus, PathEnd, Verifier};

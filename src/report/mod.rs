@@ -14,6 +14,7 @@ use crate::lint::engine::FileResult;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod plan;
 pub mod sarif;
 
 /// A file that could not be read during `lint`.

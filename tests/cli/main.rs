@@ -27,6 +27,8 @@ mod lint;
 mod names;
 mod properties;
 mod quickstart;
+mod rollover;
+mod rotate;
 mod rules;
 mod targets;
 mod verdicts;

@@ -20,7 +20,7 @@ use crate::cli::lint::LintArgs;
 use crate::error::PASSWORD_FLAGS;
 use crate::lint::config::{self, Config, Overrides};
 use crate::lint::engine::{self, EngineOptions, FileResult, Input};
-use crate::lint::{Context, Expect, GivenKey, Severity};
+use crate::lint::{Context, Deployed, Expect, GivenKey, Severity};
 use crate::pki::chain::Verifier;
 use crate::pki::clients::Client;
 use crate::pki::keys;
@@ -60,6 +60,9 @@ pub struct LintPlan {
     /// The anchors of `--trust`, and whether it was given at all.
     pub trust: Vec<Cert>,
     pub trust_given: bool,
+    /// The deployed bundles of a rollover (`--deployed-bundle`, or the
+    /// config's `[rollover] deployed`), each judged on its own.
+    pub deployed: Vec<Deployed>,
     /// The clients a trust verdict is given for (`--client`).
     pub clients: Vec<Client>,
     /// `--key`, reduced to its public key.
@@ -82,6 +85,12 @@ impl LintPlan {
         let selection = selection(args, config.as_ref())?;
         check_stdin(args)?;
         let trust = super::inputs::load_trust(&args.trust)?;
+        // The command line wins over the file.
+        let deployed = match (&args.deployed_bundle, &config) {
+            (given, _) if !given.is_empty() => load_deployed(given)?,
+            (_, Some(c)) => load_deployed(&c.deployed)?,
+            _ => Vec::new(),
+        };
         let keys = match &args.key {
             Some(k) => vec![load_key(k, args)?],
             None => Vec::new(),
@@ -100,6 +109,7 @@ impl LintPlan {
             host: args.host.clone(),
             trust,
             trust_given: !args.trust.is_empty(),
+            deployed,
             clients: crate::cli::clients_of(&args.client),
             keys,
             password: password(args)?,
@@ -131,6 +141,7 @@ impl LintPlan {
             clients: &self.clients,
             keys: &self.keys,
             verifier,
+            deployed: &self.deployed,
         }
     }
 }
@@ -292,6 +303,23 @@ fn password(args: &LintArgs) -> anyhow::Result<Option<Password>> {
     } else {
         Ok(None)
     }
+}
+
+/// `--deployed-bundle`: each file on its own, never merged.
+fn load_deployed(paths: &[PathBuf]) -> anyhow::Result<Vec<Deployed>> {
+    let mut out = Vec::with_capacity(paths.len());
+    for p in paths {
+        let loaded = load::load_path(p, &LoadOptions::default())
+            .with_context(|| format!("--deployed-bundle {}", report::escape_path(p)))?;
+        if loaded.certs.is_empty() {
+            bail!(
+                "--deployed-bundle {}: no certificate could be read from it",
+                report::escape_path(p)
+            );
+        }
+        out.push(Deployed::new(&p.display().to_string(), loaded.certs));
+    }
+    Ok(out)
 }
 
 fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
