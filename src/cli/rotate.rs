@@ -155,34 +155,15 @@ pub enum PlanFormat {
     Json,
 }
 
-/// `--overlap`: a positive whole number and a unit, s m h d w y (y = 365 d).
+/// `--overlap`: the `--validity` syntax ([`super::parse_lifetime`]: a whole
+/// number and a unit h, d, w or y), at most 100 years, so that the plan's
+/// dates stay far inside what X.509 can encode.
 pub fn parse_duration(s: &str) -> Result<::time::Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30d, 12h, 6w or 1y"))?;
-    let secs_per: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        "y" => 365 * 86_400,
-        _ => {
-            return Err(format!(
-                "`{s}`: the unit must be one of s m h d w y (30d, 12h, 6w, 1y)"
-            ));
-        }
-    };
-    if n == 0 {
-        return Err(format!("`{s}`: the duration must be longer than zero"));
+    let length = super::parse_lifetime(s)?;
+    if length.duration > ::time::Duration::days(100 * 365) {
+        return Err(format!("`{s}`: an overlap longer than 100 years"));
     }
-    n.checked_mul(secs_per)
-        .filter(|&x| x <= 100 * 365 * 86_400)
-        .map(::time::Duration::seconds)
-        .ok_or_else(|| format!("`{s}`: longer than 100 years"))
+    Ok(length.duration)
 }
 
 #[cfg(test)]
@@ -204,6 +185,8 @@ mod tests {
             "1.5d",
             "30 days",
             "999999999999y",
+            "101y",
+            "30m",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
