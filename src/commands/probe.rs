@@ -1,101 +1,467 @@
-//! `probe`: capture the chain a TLS server sends and lint it as a server chain.
+//! `probe`: capture the chains TLS servers send and lint each as a server
+//! chain. Targets come from the command line and `--targets FILE`, and are
+//! probed at most `--jobs` at a time, each within its own `--timeout`; one
+//! report covers them all. A target that fails (unreachable, not TLS, an
+//! alert) is that target's error, exit 2, and the others still run.
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ::time::OffsetDateTime;
-use anyhow::{anyhow, bail};
+use anyhow::{Context as _, anyhow, bail};
+use rayon::prelude::*;
 
 use crate::ExitStatus;
+use crate::alerts::{self, AlertContext};
 use crate::cli::GlobalArgs;
 use crate::cli::lint::FormatArg;
 use crate::cli::probe::ProbeArgs;
+use crate::limits::{MAX_PROBE_TARGETS, MAX_TARGETS_FILE_BYTES};
 use crate::lint::config::Overrides;
-use crate::lint::engine::{self, EngineOptions, Input};
+use crate::lint::engine::{self, EngineOptions, FileResult, Input};
 use crate::lint::{Context, Expect};
 use crate::pki::chain::{Graph, PathEnd, Verifier};
 use crate::pki::encode;
+use crate::pki::keys;
 use crate::pki::load::{self, LoadOptions};
+use crate::pki::model::{Cert, name_rfc4514, names_match};
 use crate::report::inspect::{Entry, Link, View};
-use crate::report::{self, LintReport, Printer, escape};
-use crate::tls;
+use crate::report::probe::{AlertReport, CauseReport, ClientAuth, ProbeTarget, ServedCert};
+use crate::report::{self, IoFailure, LintReport, Printer, escape};
+use crate::tls::{self, AlertStage, Captured, ClientAuthRequest, ClientIdentity, ProbeError};
+
+use super::inputs::{Accept, PasswordCache};
+
+/// One target to probe.
+#[derive(Debug, Clone)]
+struct Target {
+    /// As given.
+    given: String,
+    host: String,
+    port: u16,
+    /// The server name to send (an IP address sends none).
+    sni: String,
+}
+
+/// The client certificate `--cert` gave, for the handshake and the report.
+struct Identity {
+    tls: ClientIdentity,
+    /// The leaf first, then the rest of the file.
+    chain: Vec<Cert>,
+}
 
 pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    let (host, port) = tls::split_target(&args.target).map_err(|e| anyhow!(e))?;
-    let sni = args.sni.clone().unwrap_or_else(|| host.clone());
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         bail!("--timeout must be a number of seconds between 0 and 3600");
     }
+    let targets = targets_of(&args)?;
     let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
     let trust = match &args.ca_bundle {
         Some(p) => super::inputs::load_trust(&[p.display().to_string()])?,
         None => Vec::new(),
     };
+    let identity = load_identity(&args, &printer)?;
+    let timeout = Duration::from_secs_f64(args.timeout);
 
-    let captured = tls::capture(&host, port, &sni, Duration::from_secs_f64(args.timeout))?;
-    if let Some(e) = &captured.handshake_error {
-        printer.warn(&format!(
-            "{}: the handshake did not complete after the server sent its chain: {}",
-            args.target,
-            escape(e)
-        ));
-    }
-    let label = format!("{}:{port} (served chain)", host);
-    let pem: String = captured
-        .chain
-        .iter()
-        .map(|der| encode::pem_block("CERTIFICATE", der))
-        .collect();
-
-    // One cache: the engine below reuses the signature checks of the display graph.
-    let verifier = Verifier::new();
-    if args.format == FormatArg::Human {
-        let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
-        let graph = Graph::build(&served.certs, &verifier);
-        let entries = served_entries(&graph);
-        let mut head = format!(
-            "{} ({}) sent {} certificate{} over {}, SNI {}; in the order sent:\n",
-            escape(&args.target),
-            captured.peer,
-            captured.chain.len(),
-            if captured.chain.len() == 1 { "" } else { "s" },
-            captured.protocol.as_deref().unwrap_or("TLS"),
-            escape(&sni),
-        );
-        head.push_str(&report::inspect::human(
-            &View::Chains(vec![entries]),
-            now,
-            printer.color,
-        ));
-        printer.out(&head)?;
-    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(usize::from(args.jobs).min(targets.len()).max(1))
+        .build()
+        .context("cannot start the probe threads")?;
+    let tls_identity = identity.as_ref().map(|i| Arc::clone(&i.tls));
+    let captures: Vec<Result<Captured, ProbeError>> = pool.install(|| {
+        targets
+            .par_iter()
+            .map(|t| tls::capture_with(&t.host, t.port, &t.sni, timeout, tls_identity.clone()))
+            .collect()
+    });
 
     let clients = crate::cli::clients_of(&args.client);
-    let ctx = Context {
-        now,
-        warn_days: args.warn_days,
-        host: Some(sni.clone()),
-        trust: &trust,
-        trust_given: args.ca_bundle.is_some(),
-        clients: &clients,
-        keys: &[],
-        verifier: &verifier,
-    };
-    let input = Input {
-        path: Arc::from(label.as_str()),
-        expect: Expect::ServerChain,
-        expect_source: "probe",
-        bytes: pem.into_bytes(),
-    };
     let overrides = Overrides::build(&[])?;
-    let results = engine::run(vec![input], &ctx, &EngineOptions::default(), &overrides);
-    let rep = LintReport::new(&results, &[], args.fail_on.into(), args.exit_zero);
-    let exit = report::emit(args.format.into(), &rep, &printer)?;
-    printer.debug(&format!(
-        "probe took {:.1} ms",
-        captured.elapsed.as_secs_f64() * 1000.0
-    ));
-    Ok(exit)
+    let labels = labels_of(&targets);
+    let mut files: Vec<FileResult> = Vec::new();
+    let mut io_errors: Vec<IoFailure> = Vec::new();
+    let mut records: Vec<ProbeTarget> = Vec::new();
+    let mut human = String::new();
+    for ((t, captured), label) in targets.iter().zip(captures).zip(labels) {
+        let mut record = ProbeTarget {
+            target: t.given.clone(),
+            address: format!("{}:{}", t.host, t.port),
+            sni: None,
+            file: label.clone(),
+            peer: None,
+            protocol: None,
+            elapsed_ms: 0,
+            chain: Vec::new(),
+            days_left: None,
+            client_auth: None,
+            alert: None,
+            completed: Vec::new(),
+            error: None,
+        };
+        let captured = match captured {
+            Ok(c) => c,
+            Err(e) => {
+                if let ProbeError::Alert {
+                    code,
+                    sni_sent,
+                    client_auth,
+                    ..
+                } = &e
+                {
+                    record.sni = sni_sent.then(|| t.sni.clone());
+                    record.client_auth = client_auth
+                        .as_ref()
+                        .map(|r| client_auth_record(r, identity.as_ref()));
+                    record.alert = Some(alert_record(
+                        *code,
+                        AlertStage::BeforeCertificate,
+                        record.sni.as_deref(),
+                        client_auth.as_ref(),
+                        identity.is_some(),
+                    ));
+                }
+                let message = e.to_string();
+                record.error = Some(message.clone());
+                if args.format == FormatArg::Human {
+                    human.push_str(&format!("{}: failed\n", escape(&t.given)));
+                    human.push_str(&report::probe::human(&record, printer.color));
+                    human.push('\n');
+                }
+                io_errors.push(IoFailure {
+                    path: t.given.clone(),
+                    message,
+                });
+                records.push(record);
+                continue;
+            }
+        };
+        record.sni = captured.sni_sent.then(|| t.sni.clone());
+        record.peer = Some(captured.peer.to_string());
+        record.protocol = captured.protocol.clone();
+        record.elapsed_ms = u64::try_from(captured.elapsed.as_millis()).unwrap_or(u64::MAX);
+        record.client_auth = captured
+            .client_auth
+            .as_ref()
+            .map(|r| client_auth_record(r, identity.as_ref()));
+        record.alert = captured.alert.map(|a| {
+            alert_record(
+                a.code,
+                a.stage,
+                record.sni.as_deref(),
+                captured.client_auth.as_ref(),
+                identity.is_some(),
+            )
+        });
+
+        let pem: String = captured
+            .chain
+            .iter()
+            .map(|der| encode::pem_block("CERTIFICATE", der))
+            .collect();
+        // One cache: the engine below reuses the signature checks of the display graph.
+        let verifier = Verifier::new();
+        let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
+        record.chain = served
+            .certs
+            .iter()
+            .map(|c| ServedCert {
+                subject: c.subject.clone(),
+                issuer: c.issuer.clone(),
+                sha256_prefix: c.short_id(),
+                not_after: crate::pki::model::format_time(c.not_after),
+                days_left: days_between(now, c.not_after),
+            })
+            .collect();
+        record.days_left = record.chain.first().map(|c| c.days_left);
+        if args.format == FormatArg::Human {
+            let graph = Graph::build(&served.certs, &verifier);
+            let entries = served_entries(&graph);
+            human.push_str(&format!(
+                "{} ({}) sent {} certificate{} over {}, {}; in the order sent:\n",
+                escape(&t.given),
+                captured.peer,
+                captured.chain.len(),
+                if captured.chain.len() == 1 { "" } else { "s" },
+                captured.protocol.as_deref().unwrap_or("TLS"),
+                match &record.sni {
+                    Some(s) => format!("SNI {}", escape(s)),
+                    None => "no SNI (an IP address)".to_owned(),
+                },
+            ));
+            human.push_str(&report::inspect::human(
+                &View::Chains(vec![entries]),
+                now,
+                printer.color,
+            ));
+            human.push_str(&report::probe::human(&record, printer.color));
+            human.push('\n');
+        }
+        if let Some(e) = &captured.handshake_error {
+            let message = format!(
+                "{}: the handshake did not complete after the server sent its chain: {}",
+                t.given,
+                match &record.alert {
+                    Some(a) => format!("the server sent the alert {}", a.name),
+                    None => e.clone(),
+                }
+            );
+            record.error = Some(message.clone());
+            io_errors.push(IoFailure {
+                path: t.given.clone(),
+                message,
+            });
+        }
+
+        let ctx = Context {
+            now,
+            warn_days: args.warn_days,
+            host: Some(t.sni.clone()),
+            trust: &trust,
+            trust_given: args.ca_bundle.is_some(),
+            clients: &clients,
+            keys: &[],
+            verifier: &verifier,
+        };
+        let input = Input {
+            path: Arc::from(label.as_str()),
+            expect: Expect::ServerChain,
+            expect_source: "probe",
+            bytes: pem.into_bytes(),
+        };
+        files.extend(engine::run(
+            vec![input],
+            &ctx,
+            &EngineOptions::default(),
+            &overrides,
+        ));
+        printer.debug(&format!(
+            "{}: probe took {:.1} ms",
+            t.given,
+            captured.elapsed.as_secs_f64() * 1000.0
+        ));
+        records.push(record);
+    }
+
+    if !human.is_empty() {
+        printer.out(&human)?;
+    }
+    for e in &io_errors {
+        printer.error(&e.message);
+    }
+    let rep = LintReport::new(&files, &io_errors, args.fail_on.into(), args.exit_zero)
+        .with_probe(&records);
+    report::emit(args.format.into(), &rep, &printer)
+}
+
+/// Whole days from `now` to `t` (negative once expired).
+fn days_between(now: OffsetDateTime, t: OffsetDateTime) -> i64 {
+    (t - now).whole_days()
+}
+
+fn alert_record(
+    code: u8,
+    stage: AlertStage,
+    sni: Option<&str>,
+    client_auth: Option<&ClientAuthRequest>,
+    identity_given: bool,
+) -> AlertReport {
+    let name = tls::alert_name(code);
+    let causes = alerts::causes(&AlertContext {
+        alert: &name,
+        stage,
+        sni,
+        client_auth,
+        identity_given,
+    });
+    AlertReport {
+        name,
+        code,
+        stage: stage.as_str(),
+        causes: causes
+            .into_iter()
+            .map(|c| CauseReport {
+                cause: c.cause,
+                fix: c.fix,
+            })
+            .collect(),
+    }
+}
+
+fn client_auth_record(req: &ClientAuthRequest, identity: Option<&Identity>) -> ClientAuth {
+    let names: Vec<(Vec<u8>, String)> = req
+        .acceptable_cas
+        .iter()
+        .map(|der| {
+            let text = name_rfc4514(der).unwrap_or_else(|| format!("#{}", hex::encode(der)));
+            (der.clone(), text)
+        })
+        .collect();
+    let issuer_listed = identity
+        .filter(|_| req.sent && !names.is_empty())
+        .map(|id| {
+            id.chain.iter().any(|c| {
+                names.iter().any(|(raw, text)| {
+                    names_match(&c.issuer_raw, &c.issuer_rfc4514(), raw, text)
+                        || names_match(&c.subject_raw, &c.subject_rfc4514(), raw, text)
+                })
+            })
+        });
+    ClientAuth {
+        acceptable_cas: names.into_iter().map(|(_, t)| t).collect(),
+        sent: req.sent,
+        certificate: identity
+            .and_then(|i| i.chain.first())
+            .map(|c| c.subject.clone()),
+        issuer_listed,
+    }
+}
+
+/// The `file` label of each target's findings: `HOST:PORT (served chain)`,
+/// with the SNI when two targets share an address.
+fn labels_of(targets: &[Target]) -> Vec<String> {
+    targets
+        .iter()
+        .map(|t| {
+            let shared = targets
+                .iter()
+                .filter(|o| o.host == t.host && o.port == t.port)
+                .count()
+                > 1;
+            if shared {
+                format!("{}:{} SNI {} (served chain)", t.host, t.port, t.sni)
+            } else {
+                format!("{}:{} (served chain)", t.host, t.port)
+            }
+        })
+        .collect()
+}
+
+/// The targets of the command line, then those of `--targets FILE`.
+fn targets_of(args: &ProbeArgs) -> anyhow::Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for given in &args.target {
+        out.push(target(given, args.sni.as_deref()).map_err(|e| anyhow!(e))?);
+    }
+    if let Some(path) = &args.targets {
+        out.extend(read_targets(path, args.sni.as_deref())?);
+    }
+    if out.is_empty() {
+        bail!("no target: give HOST[:PORT] or a --targets file with at least one line");
+    }
+    if out.len() > MAX_PROBE_TARGETS {
+        bail!(
+            "{} targets: at most {MAX_PROBE_TARGETS} are probed in one run",
+            out.len()
+        );
+    }
+    Ok(out)
+}
+
+fn target(given: &str, sni: Option<&str>) -> Result<Target, String> {
+    let (host, port) = tls::split_target(given)?;
+    let sni = sni.map(str::to_owned).unwrap_or_else(|| host.clone());
+    Ok(Target {
+        given: given.to_owned(),
+        host,
+        port,
+        sni,
+    })
+}
+
+/// A targets file: `HOST[:PORT] [SNI]` per line, `#` comments, blank lines.
+fn read_targets(path: &Path, default_sni: Option<&str>) -> anyhow::Result<Vec<Target>> {
+    let name = escape(&path.display().to_string()).into_owned();
+    let bytes = load::read_limited_to(path, MAX_TARGETS_FILE_BYTES).map_err(|e| match e {
+        crate::error::LoadError::TooLarge { .. } => {
+            anyhow!("{name}: the targets file is larger than {MAX_TARGETS_FILE_BYTES} bytes")
+        }
+        other => anyhow!("{name}: cannot read the targets file: {other}"),
+    })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow!("{name}: the targets file is not UTF-8"))?;
+    parse_targets(&text, default_sni).map_err(|e| anyhow!("{name}:{e}"))
+}
+
+/// Parse the text of a targets file; errors are `LINE: reason`.
+fn parse_targets(text: &str, default_sni: Option<&str>) -> Result<Vec<Target>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line
+            .split_once('#')
+            .map_or(line, |(before, _)| before)
+            .trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(addr), sni, None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!(
+                "{}: expected `HOST[:PORT] [SNI]`, found `{}`",
+                i + 1,
+                escape(line)
+            ));
+        };
+        let t =
+            target(addr, sni.or(default_sni)).map_err(|e| format!("{}: {}", i + 1, escape(&e)))?;
+        out.push(t);
+        if out.len() > MAX_PROBE_TARGETS {
+            return Err(format!("{}: more than {MAX_PROBE_TARGETS} targets", i + 1));
+        }
+    }
+    Ok(out)
+}
+
+/// The client certificate and key of `--cert` (with `--key`, or the key in
+/// a PFX or PEM given as `--cert`).
+fn load_identity(args: &ProbeArgs, printer: &Printer) -> anyhow::Result<Option<Identity>> {
+    let Some(cert_path) = &args.cert else {
+        return Ok(None);
+    };
+    let mut passwords = PasswordCache::new(args.no_password, args.password.source());
+    let file = super::inputs::load_one(
+        cert_path,
+        &mut passwords,
+        Accept { key_only: false },
+        printer,
+    )
+    .context("--cert")?;
+    let key = match &args.key {
+        Some(k) => keys::read_key(k, &args.password.source(), "the client key")?,
+        None => {
+            let block = file.keys.first().ok_or_else(|| {
+                anyhow!(
+                    "{}: holds no private key; give the client key with --key FILE",
+                    escape(&cert_path.display().to_string())
+                )
+            })?;
+            keys::key_from_block(
+                cert_path,
+                &block.label,
+                &block.der,
+                block.encrypted,
+                &args.password.source(),
+                "the client key",
+            )?
+        }
+    };
+    let leaf = file
+        .certs
+        .iter()
+        .position(|c| keys::matches(c, &key))
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: no certificate in it belongs to the client key",
+                escape(&cert_path.display().to_string())
+            )
+        })?;
+    let mut chain = file.certs;
+    let leaf_cert = chain.remove(leaf);
+    chain.insert(0, leaf_cert);
+    let pkcs8 = keys::pkcs8_der(&key);
+    let tls = tls::identity(chain.iter().map(|c| c.der.clone()).collect(), &pkcs8)
+        .map_err(|e| anyhow!("{}: {e}", escape(&cert_path.display().to_string())))?;
+    Ok(Some(Identity { tls, chain }))
 }
 
 /// The served certificates in the order sent, each with its link to an issuer.
@@ -127,4 +493,53 @@ fn served_entries<'a>(graph: &Graph<'a>) -> Vec<Entry<'a>> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_file_lines_comments_and_sni() {
+        let text = "# fleet\n\napi.example.com:8443 api.example.com\n10.0.0.5  # no sni\n[::1]:9443 svc.local # ipv6\n";
+        let t = parse_targets(text, None).unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            (t[0].host.as_str(), t[0].port, t[0].sni.as_str()),
+            ("api.example.com", 8443, "api.example.com")
+        );
+        assert_eq!(
+            (t[1].host.as_str(), t[1].port, t[1].sni.as_str()),
+            ("10.0.0.5", 443, "10.0.0.5")
+        );
+        assert_eq!(
+            (t[2].host.as_str(), t[2].port, t[2].sni.as_str()),
+            ("::1", 9443, "svc.local")
+        );
+        let with_default =
+            parse_targets("a.example:1\nb.example:2 own.example\n", Some("d.example")).unwrap();
+        assert_eq!(with_default[0].sni, "d.example");
+        assert_eq!(with_default[1].sni, "own.example");
+    }
+
+    #[test]
+    fn targets_file_errors_name_the_line() {
+        let e = parse_targets("ok.example\nhost:notaport\n", None).unwrap_err();
+        assert!(e.starts_with("2: "), "{e}");
+        let e = parse_targets("a b c\n", None).unwrap_err();
+        assert!(e.starts_with("1: expected"), "{e}");
+    }
+
+    #[test]
+    fn labels_carry_the_sni_only_when_an_address_repeats() {
+        let ts = vec![
+            target("h:1", Some("a")).unwrap(),
+            target("h:1", Some("b")).unwrap(),
+            target("g:2", None).unwrap(),
+        ];
+        let l = labels_of(&ts);
+        assert_eq!(l[0], "h:1 SNI a (served chain)");
+        assert_eq!(l[1], "h:1 SNI b (served chain)");
+        assert_eq!(l[2], "g:2 (served chain)");
+    }
 }

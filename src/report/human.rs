@@ -133,11 +133,16 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
         }
     }
     let c = r.counts();
-    let files = r.files.len() + r.io_errors.len();
+    // `probe` counts targets (a target may have a chain and an error).
+    let (files, one, many) = if r.probe.is_empty() {
+        (r.files.len() + r.io_errors.len(), "file", "files")
+    } else {
+        (r.probe.len(), "target", "targets")
+    };
     let mut summary = if c.errors + c.warnings + c.notes == 0 {
         format!(
             "no findings in {} ({})",
-            plural(files, "file", "files"),
+            plural(files, one, many),
             plural(c.certificates, "certificate", "certificates")
         )
     } else {
@@ -146,12 +151,18 @@ pub fn render(r: &LintReport<'_>, color: bool) -> String {
             plural(c.errors, "error", "errors"),
             plural(c.warnings, "warning", "warnings"),
             plural(c.notes, "note", "notes"),
-            plural(files, "file", "files"),
+            plural(files, one, many),
             c.clean_files,
             plural(c.certificates, "certificate", "certificates")
         )
     };
-    if !r.io_errors.is_empty() {
+    if !r.io_errors.is_empty() && !r.probe.is_empty() {
+        let _ = write!(
+            summary,
+            "; {} failed",
+            plural(r.io_errors.len(), "target", "targets")
+        );
+    } else if !r.io_errors.is_empty() {
         let _ = write!(
             summary,
             "; {} could not be read",
