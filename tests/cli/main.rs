@@ -22,6 +22,7 @@ mod issue;
 mod limits;
 mod lint;
 mod names;
+mod probe_hostile;
 mod probe_many;
 mod probe_mtls;
 mod properties;
