@@ -73,6 +73,12 @@ pub struct ProbeArgs {
     /// Output format of the findings (human also shows the served chain)
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
+    /// Complete a chain with a missing issuer through its AIA caIssuers URLs (http only; at most 5 hops, 1 MB per response, within --timeout)
+    #[arg(long)]
+    pub fetch_aia: bool,
+    /// Complete a chain with a missing issuer from the certificates of the files in DIR (offline)
+    #[arg(long, value_name = "DIR")]
+    pub intermediates: Option<PathBuf>,
     /// Client certificate to present when the server asks (PEM or DER, with its chain; or a PFX holding the key)
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,

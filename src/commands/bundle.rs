@@ -42,6 +42,13 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         ));
     }
     let mut all: Vec<Cert> = files.into_iter().flat_map(|f| f.certs).collect();
+    if args.fetch_aia {
+        all.extend(super::probe::fetch_missing_issuers(
+            &all,
+            args.timeout,
+            &printer,
+        )?);
+    }
     let n_inputs = all.len();
     let mut system = Vec::new();
     if let Some(path) = &args.system_roots {

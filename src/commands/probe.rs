@@ -20,13 +20,16 @@ use crate::limits::{MAX_PROBE_TARGETS, MAX_TARGETS_FILE_BYTES};
 use crate::lint::config::Overrides;
 use crate::lint::engine::{self, EngineOptions, FileResult, Input};
 use crate::lint::{Context, Expect};
+use crate::pki::aia;
 use crate::pki::chain::{Graph, PathEnd, Verifier};
 use crate::pki::encode;
 use crate::pki::keys;
 use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, name_rfc4514, names_match};
 use crate::report::inspect::{Entry, Link, View};
-use crate::report::probe::{AlertReport, CauseReport, ClientAuth, ProbeTarget, ServedCert};
+use crate::report::probe::{
+    AlertReport, CauseReport, ClientAuth, Completion, ProbeTarget, ServedCert,
+};
 use crate::report::{self, IoFailure, LintReport, Printer, escape};
 use crate::tls::{self, AlertStage, Captured, ClientAuthRequest, ClientIdentity, ProbeError};
 
@@ -62,6 +65,21 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         None => Vec::new(),
     };
     let identity = load_identity(&args, &printer)?;
+    let local_pool = match &args.intermediates {
+        Some(dir) => {
+            let (certs, notes) = aia::read_pool(dir).map_err(|e| {
+                anyhow!(
+                    "--intermediates {}: cannot read the directory: {e}",
+                    escape(&dir.display().to_string())
+                )
+            })?;
+            for n in notes {
+                printer.warn(&format!("--intermediates: {n}"));
+            }
+            certs
+        }
+        None => Vec::new(),
+    };
     let timeout = Duration::from_secs_f64(args.timeout);
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -97,6 +115,7 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             client_auth: None,
             alert: None,
             completed: Vec::new(),
+            completion_notes: Vec::new(),
             error: None,
         };
         let captured = match captured {
@@ -174,6 +193,16 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             })
             .collect();
         record.days_left = record.chain.first().map(|c| c.days_left);
+        if args.fetch_aia || args.intermediates.is_some() {
+            complete(
+                &mut record,
+                &served.certs,
+                &verifier,
+                &local_pool,
+                args.fetch_aia,
+                timeout,
+            );
+        }
         if args.format == FormatArg::Human {
             let graph = Graph::build(&served.certs, &verifier);
             let entries = served_entries(&graph);
@@ -252,6 +281,77 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let rep = LintReport::new(&files, &io_errors, args.fail_on.into(), args.exit_zero)
         .with_probe(&records);
     report::emit(args.format.into(), &rep, &printer)
+}
+
+/// Add the missing issuers above the served chain (from the pool, then
+/// through AIA), each confirmed by its signature over the one below.
+fn complete(
+    record: &mut ProbeTarget,
+    served: &[Cert],
+    verifier: &Verifier,
+    pool: &[Cert],
+    fetch: bool,
+    timeout: Duration,
+) {
+    if served.is_empty() {
+        return;
+    }
+    let graph = Graph::build(served, verifier);
+    let (path, end) = graph.path_up(0);
+    if !matches!(end, PathEnd::Missing | PathEnd::BadSignature { .. }) {
+        return;
+    }
+    let Some(&top) = path.last() else { return };
+    let (added, notes) = aia::complete(
+        &served[top],
+        &aia::Options {
+            fetch,
+            pool,
+            deadline: std::time::Instant::now() + timeout,
+        },
+    );
+    record.completed = added
+        .into_iter()
+        .map(|a| Completion {
+            subject: a.cert.subject.clone(),
+            sha256_prefix: a.cert.short_id(),
+            source: a.source,
+            from: a.from,
+            issued: a.issued,
+        })
+        .collect();
+    record.completion_notes = notes;
+}
+
+/// `bundle --fetch-aia`: the issuers missing from `pile`, fetched through
+/// AIA and confirmed by signature; each is announced with its URL, and each
+/// problem is a warning.
+pub fn fetch_missing_issuers(
+    pile: &[Cert],
+    timeout_secs: f64,
+    printer: &Printer,
+) -> anyhow::Result<Vec<Cert>> {
+    if !(timeout_secs.is_finite() && timeout_secs > 0.0 && timeout_secs <= 3600.0) {
+        bail!("--timeout must be a number of seconds between 0 and 3600");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs_f64(timeout_secs);
+    let (added, notes) = aia::complete_pile(pile, deadline);
+    for n in notes {
+        printer.warn(&format!("--fetch-aia: {n}"));
+    }
+    Ok(added
+        .into_iter()
+        .map(|a| {
+            printer.info(&format!(
+                "fetched {} [{}] from {} (issuer of {}, signature verified)",
+                escape(&a.cert.subject),
+                a.cert.short_id(),
+                escape(&a.from),
+                escape(&a.issued)
+            ));
+            a.cert
+        })
+        .collect())
 }
 
 /// Whole days from `now` to `t` (negative once expired).

@@ -36,6 +36,9 @@ pub struct ProbeTarget {
     /// Issuers fetched through AIA caIssuers (`--fetch-aia`) or taken from
     /// `--intermediates`, each confirmed by its signature over the child.
     pub completed: Vec<Completion>,
+    /// Why the completion stopped short (a URL that failed, a loop, a
+    /// response over the limit, a certificate that did not verify).
+    pub completion_notes: Vec<String>,
     /// Why the target failed (unreachable, refused, not TLS, timed out, an
     /// alert); its exit code is 2.
     pub error: Option<String>,
@@ -146,6 +149,9 @@ pub fn human(t: &ProbeTarget, color: bool) -> String {
             x.source,
             escape(&x.from)
         );
+    }
+    for n in &t.completion_notes {
+        let _ = writeln!(out, "{} {}", wrap("1", "completion:"), escape_text(n));
     }
     if let Some(a) = &t.alert {
         let _ = writeln!(

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod aia;
 mod bounds;
 mod bundle;
 mod clients;
