@@ -137,6 +137,12 @@ pub fn human(t: &ProbeTarget, color: bool) -> String {
             None => "",
         };
         let _ = writeln!(out, "  client certificate: {sent}{listed}");
+        if c.issuer_listed == Some(false) {
+            let _ = writeln!(
+                out,
+                "  fix: use a client certificate from a listed CA, or add its CA to the server's client CA list (APISIX `client.ca`, nginx `ssl_client_certificate`)"
+            );
+        }
     }
     for x in &t.completed {
         let _ = writeln!(
