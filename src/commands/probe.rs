@@ -31,7 +31,7 @@ use crate::report::probe::{
     AlertReport, CauseReport, ClientAuth, Completion, ProbeTarget, ServedCert,
 };
 use crate::report::{self, IoFailure, LintReport, Printer, escape};
-use crate::tls::{self, AlertStage, Captured, ClientAuthRequest, ClientIdentity, ProbeError};
+use crate::tls::{self, AlertStage, ClientAuthRequest, ClientIdentity, ProbeError};
 
 use super::inputs::{Accept, PasswordCache};
 
@@ -86,190 +86,39 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .num_threads(usize::from(args.jobs).min(targets.len()).max(1))
         .build()
         .context("cannot start the probe threads")?;
-    let tls_identity = identity.as_ref().map(|i| Arc::clone(&i.tls));
-    let captures: Vec<Result<Captured, ProbeError>> = pool.install(|| {
-        targets
-            .par_iter()
-            .map(|t| tls::capture_with(&t.host, t.port, &t.sni, timeout, tls_identity.clone()))
-            .collect()
-    });
-
     let clients = crate::cli::clients_of(&args.client);
     let overrides = Overrides::build(&[])?;
     let labels = labels_of(&targets);
+    let shared = Shared {
+        args: &args,
+        now,
+        trust: &trust,
+        clients: &clients,
+        overrides: &overrides,
+        identity: identity.as_ref(),
+        pool: &local_pool,
+        timeout,
+        color: printer.color,
+    };
+    let outcomes: Vec<Outcome> = pool.install(|| {
+        targets
+            .par_iter()
+            .zip(labels.into_par_iter())
+            .map(|(t, label)| probe_one(t, label, &shared))
+            .collect()
+    });
     let mut files: Vec<FileResult> = Vec::new();
     let mut io_errors: Vec<IoFailure> = Vec::new();
     let mut records: Vec<ProbeTarget> = Vec::new();
     let mut human = String::new();
-    for ((t, captured), label) in targets.iter().zip(captures).zip(labels) {
-        let mut record = ProbeTarget {
-            target: t.given.clone(),
-            address: format!("{}:{}", t.host, t.port),
-            sni: None,
-            file: label.clone(),
-            peer: None,
-            protocol: None,
-            elapsed_ms: 0,
-            chain: Vec::new(),
-            days_left: None,
-            client_auth: None,
-            alert: None,
-            completed: Vec::new(),
-            completion_notes: Vec::new(),
-            error: None,
-        };
-        let captured = match captured {
-            Ok(c) => c,
-            Err(e) => {
-                if let ProbeError::Alert {
-                    code,
-                    sni_sent,
-                    client_auth,
-                    ..
-                } = &e
-                {
-                    record.sni = sni_sent.then(|| t.sni.clone());
-                    record.client_auth = client_auth
-                        .as_ref()
-                        .map(|r| client_auth_record(r, identity.as_ref()));
-                    record.alert = Some(alert_record(
-                        *code,
-                        AlertStage::BeforeCertificate,
-                        record.sni.as_deref(),
-                        client_auth.as_ref(),
-                        identity.is_some(),
-                    ));
-                }
-                let message = e.to_string();
-                record.error = Some(message.clone());
-                if args.format == FormatArg::Human {
-                    human.push_str(&format!("{}: failed\n", escape(&t.given)));
-                    human.push_str(&report::probe::human(&record, printer.color));
-                    human.push('\n');
-                }
-                io_errors.push(IoFailure {
-                    path: t.given.clone(),
-                    message,
-                });
-                records.push(record);
-                continue;
-            }
-        };
-        record.sni = captured.sni_sent.then(|| t.sni.clone());
-        record.peer = Some(captured.peer.to_string());
-        record.protocol = captured.protocol.clone();
-        record.elapsed_ms = u64::try_from(captured.elapsed.as_millis()).unwrap_or(u64::MAX);
-        record.client_auth = captured
-            .client_auth
-            .as_ref()
-            .map(|r| client_auth_record(r, identity.as_ref()));
-        record.alert = captured.alert.map(|a| {
-            alert_record(
-                a.code,
-                a.stage,
-                record.sni.as_deref(),
-                captured.client_auth.as_ref(),
-                identity.is_some(),
-            )
-        });
-
-        let pem: String = captured
-            .chain
-            .iter()
-            .map(|der| encode::pem_block("CERTIFICATE", der))
-            .collect();
-        // One cache: the engine below reuses the signature checks of the display graph.
-        let verifier = Verifier::new();
-        let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
-        record.chain = served
-            .certs
-            .iter()
-            .map(|c| ServedCert {
-                subject: c.subject.clone(),
-                issuer: c.issuer.clone(),
-                sha256_prefix: c.short_id(),
-                not_after: crate::pki::model::format_time(c.not_after),
-                days_left: days_between(now, c.not_after),
-            })
-            .collect();
-        record.days_left = record.chain.first().map(|c| c.days_left);
-        if args.fetch_aia || args.intermediates.is_some() {
-            complete(
-                &mut record,
-                &served.certs,
-                &verifier,
-                &local_pool,
-                args.fetch_aia,
-                timeout,
-            );
+    for o in outcomes {
+        files.extend(o.files);
+        io_errors.extend(o.errors);
+        records.push(o.record);
+        human.push_str(&o.human);
+        if let Some(d) = o.debug {
+            printer.debug(&d);
         }
-        if args.format == FormatArg::Human {
-            let graph = Graph::build(&served.certs, &verifier);
-            let entries = served_entries(&graph);
-            human.push_str(&format!(
-                "{} ({}) sent {} certificate{} over {}, {}; in the order sent:\n",
-                escape(&t.given),
-                captured.peer,
-                captured.chain.len(),
-                if captured.chain.len() == 1 { "" } else { "s" },
-                captured.protocol.as_deref().unwrap_or("TLS"),
-                match &record.sni {
-                    Some(s) => format!("SNI {}", escape(s)),
-                    None => "no SNI (an IP address)".to_owned(),
-                },
-            ));
-            human.push_str(&report::inspect::human(
-                &View::Chains(vec![entries]),
-                now,
-                printer.color,
-            ));
-            human.push_str(&report::probe::human(&record, printer.color));
-            human.push('\n');
-        }
-        if let Some(e) = &captured.handshake_error {
-            let message = format!(
-                "{}: the handshake did not complete after the server sent its chain: {}",
-                t.given,
-                match &record.alert {
-                    Some(a) => format!("the server sent the alert {}", a.name),
-                    None => e.clone(),
-                }
-            );
-            record.error = Some(message.clone());
-            io_errors.push(IoFailure {
-                path: t.given.clone(),
-                message,
-            });
-        }
-
-        let ctx = Context {
-            now,
-            warn_days: args.warn_days,
-            host: Some(t.sni.clone()),
-            trust: &trust,
-            trust_given: args.ca_bundle.is_some(),
-            clients: &clients,
-            keys: &[],
-            verifier: &verifier,
-        };
-        let input = Input {
-            path: Arc::from(label.as_str()),
-            expect: Expect::ServerChain,
-            expect_source: "probe",
-            bytes: pem.into_bytes(),
-        };
-        files.extend(engine::run(
-            vec![input],
-            &ctx,
-            &EngineOptions::default(),
-            &overrides,
-        ));
-        printer.debug(&format!(
-            "{}: probe took {:.1} ms",
-            t.given,
-            captured.elapsed.as_secs_f64() * 1000.0
-        ));
-        records.push(record);
     }
 
     if !human.is_empty() {
@@ -281,6 +130,210 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let rep = LintReport::new(&files, &io_errors, args.fail_on.into(), args.exit_zero)
         .with_probe(&records);
     report::emit(args.format.into(), &rep, &printer)
+}
+
+/// What the whole run shares with each target's probe.
+struct Shared<'a> {
+    args: &'a ProbeArgs,
+    now: OffsetDateTime,
+    trust: &'a [Cert],
+    clients: &'a [crate::pki::clients::Client],
+    overrides: &'a Overrides,
+    identity: Option<&'a Identity>,
+    pool: &'a [Cert],
+    timeout: Duration,
+    color: bool,
+}
+
+/// One target's share of the report.
+struct Outcome {
+    record: ProbeTarget,
+    files: Vec<FileResult>,
+    errors: Vec<IoFailure>,
+    human: String,
+    debug: Option<String>,
+}
+
+/// Probe one target, complete and lint its chain: runs on the `--jobs` pool.
+fn probe_one(t: &Target, label: String, s: &Shared<'_>) -> Outcome {
+    let mut record = ProbeTarget {
+        target: t.given.clone(),
+        address: format!("{}:{}", t.host, t.port),
+        sni: None,
+        file: label.clone(),
+        peer: None,
+        protocol: None,
+        elapsed_ms: 0,
+        chain: Vec::new(),
+        days_left: None,
+        client_auth: None,
+        alert: None,
+        completed: Vec::new(),
+        completion_notes: Vec::new(),
+        error: None,
+    };
+    let mut out = Outcome {
+        record: record.clone(),
+        files: Vec::new(),
+        errors: Vec::new(),
+        human: String::new(),
+        debug: None,
+    };
+    let captured = match tls::capture_with(
+        &t.host,
+        t.port,
+        &t.sni,
+        s.timeout,
+        s.identity.map(|i| Arc::clone(&i.tls)),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            if let ProbeError::Alert {
+                code,
+                sni_sent,
+                client_auth,
+                ..
+            } = &e
+            {
+                record.sni = sni_sent.then(|| t.sni.clone());
+                record.client_auth = client_auth
+                    .as_ref()
+                    .map(|r| client_auth_record(r, s.identity));
+                record.alert = Some(alert_record(
+                    *code,
+                    AlertStage::BeforeCertificate,
+                    record.sni.as_deref(),
+                    client_auth.as_ref(),
+                    s.identity.is_some(),
+                ));
+            }
+            let message = e.to_string();
+            record.error = Some(message.clone());
+            if s.args.format == FormatArg::Human {
+                out.human
+                    .push_str(&format!("{}: failed\n", escape(&t.given)));
+                out.human.push_str(&report::probe::human(&record, s.color));
+                out.human.push('\n');
+            }
+            out.errors.push(IoFailure {
+                path: t.given.clone(),
+                message,
+            });
+            out.record = record;
+            return out;
+        }
+    };
+    record.sni = captured.sni_sent.then(|| t.sni.clone());
+    record.peer = Some(captured.peer.to_string());
+    record.protocol = captured.protocol.clone();
+    record.elapsed_ms = u64::try_from(captured.elapsed.as_millis()).unwrap_or(u64::MAX);
+    record.client_auth = captured
+        .client_auth
+        .as_ref()
+        .map(|r| client_auth_record(r, s.identity));
+    record.alert = captured.alert.map(|a| {
+        alert_record(
+            a.code,
+            a.stage,
+            record.sni.as_deref(),
+            captured.client_auth.as_ref(),
+            s.identity.is_some(),
+        )
+    });
+
+    let pem: String = captured
+        .chain
+        .iter()
+        .map(|der| encode::pem_block("CERTIFICATE", der))
+        .collect();
+    // One cache: the engine below reuses the signature checks of the display graph.
+    let verifier = Verifier::new();
+    let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
+    record.chain = served
+        .certs
+        .iter()
+        .map(|c| ServedCert {
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            sha256_prefix: c.short_id(),
+            not_after: crate::pki::model::format_time(c.not_after),
+            days_left: days_between(s.now, c.not_after),
+        })
+        .collect();
+    record.days_left = record.chain.first().map(|c| c.days_left);
+    if s.args.fetch_aia || s.args.intermediates.is_some() {
+        complete(
+            &mut record,
+            &served.certs,
+            &verifier,
+            s.pool,
+            s.args.fetch_aia,
+            s.timeout,
+        );
+    }
+    if s.args.format == FormatArg::Human {
+        let graph = Graph::build(&served.certs, &verifier);
+        let entries = served_entries(&graph);
+        out.human.push_str(&format!(
+            "{} ({}) sent {} certificate{} over {}, {}; in the order sent:\n",
+            escape(&t.given),
+            captured.peer,
+            captured.chain.len(),
+            if captured.chain.len() == 1 { "" } else { "s" },
+            captured.protocol.as_deref().unwrap_or("TLS"),
+            match &record.sni {
+                Some(s) => format!("SNI {}", escape(s)),
+                None => "no SNI (an IP address)".to_owned(),
+            },
+        ));
+        out.human.push_str(&report::inspect::human(
+            &View::Chains(vec![entries]),
+            s.now,
+            s.color,
+        ));
+        out.human.push_str(&report::probe::human(&record, s.color));
+        out.human.push('\n');
+    }
+    if let Some(e) = &captured.handshake_error {
+        let message = format!(
+            "{}: the handshake did not complete after the server sent its chain: {}",
+            t.given,
+            match &record.alert {
+                Some(a) => format!("the server sent the alert {}", a.name),
+                None => e.clone(),
+            }
+        );
+        record.error = Some(message.clone());
+        out.errors.push(IoFailure {
+            path: t.given.clone(),
+            message,
+        });
+    }
+
+    let ctx = Context {
+        now: s.now,
+        warn_days: s.args.warn_days,
+        host: Some(t.sni.clone()),
+        trust: s.trust,
+        trust_given: s.args.ca_bundle.is_some(),
+        clients: s.clients,
+        keys: &[],
+        verifier: &verifier,
+    };
+    let input = Input {
+        path: Arc::from(label.as_str()),
+        expect: Expect::ServerChain,
+        expect_source: "probe",
+        bytes: pem.into_bytes(),
+    };
+    out.files = engine::run(vec![input], &ctx, &EngineOptions::default(), s.overrides);
+    out.debug = Some(format!(
+        "{}: probe took {:.1} ms",
+        t.given,
+        captured.elapsed.as_secs_f64() * 1000.0
+    ));
+    out.record = record;
+    out
 }
 
 /// Add the missing issuers above the served chain (from the pool, then
