@@ -177,7 +177,8 @@ pub fn human(t: &ProbeTarget, color: bool) -> String {
 }
 
 /// GitHub annotations for the probe records: a notice for a client
-/// certificate request, one per likely cause of an alert.
+/// certificate request and for each certificate added to the chain, a
+/// warning per completion problem, an error per likely cause of an alert.
 pub fn github(t: &ProbeTarget) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     if let Some(c) = &t.client_auth {
@@ -193,6 +194,23 @@ pub fn github(t: &ProbeTarget) -> Vec<(&'static str, String, String)> {
                 },
                 if c.sent { "sent" } else { "not sent" }
             ),
+        ));
+    }
+    for x in &t.completed {
+        out.push((
+            "notice",
+            format!("{} chain completed", t.target),
+            format!(
+                "added {} [{}] (issuer of {}) from {} {}",
+                x.subject, x.sha256_prefix, x.issued, x.source, x.from
+            ),
+        ));
+    }
+    for n in &t.completion_notes {
+        out.push((
+            "warning",
+            format!("{} chain completion", t.target),
+            n.clone(),
         ));
     }
     if let Some(a) = &t.alert {

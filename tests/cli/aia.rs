@@ -280,6 +280,25 @@ fn a_leaf_only_server_is_completed_through_der_pem_and_p7c_responses() {
         )),
         "{text}"
     );
+    // GitHub annotations carry the URL too.
+    let out = chainsmith()
+        .args([
+            "probe",
+            &srv.addr(),
+            "--sni",
+            "www.example.com",
+            "--fetch-aia",
+            "--format",
+            "github",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("::notice title=") && l.contains("int.cer")),
+        "{text}"
+    );
 }
 
 #[test]
