@@ -210,8 +210,10 @@ fn probe_one(t: &Target, label: String, s: &Shared<'_>) -> Outcome {
             let message = e.to_string();
             record.error = Some(message.clone());
             if s.args.format == FormatArg::Human {
-                out.human
-                    .push_str(&format!("{}: failed\n", escape(&t.given)));
+                out.human.push_str(&format!(
+                    "failed: {}\n",
+                    crate::report::escape_text(&message)
+                ));
                 out.human.push_str(&report::probe::human(&record, s.color));
                 out.human.push('\n');
             }
