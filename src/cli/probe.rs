@@ -17,6 +17,8 @@ const AFTER: &str = "EXAMPLES:
     chainsmith probe gw.example.com --cert client.pfx --password-file pfx.pass
   After a rotation, every backend, 16 at a time:
     chainsmith probe --targets backends.txt --jobs 16 --ca-bundle chain/ca-bundle.crt
+  A backend that serves its leaf alone: fetch the missing issuers (AIA caIssuers):
+    chainsmith probe legacy.example.com --fetch-aia
 
 A targets file holds one target per line: HOST[:PORT], optionally followed
 by the SNI to send; `#` starts a comment.
