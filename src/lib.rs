@@ -1,5 +1,6 @@
 //! chainsmith prepares and checks X.509 CA chains for API gateways, web
 //! servers and Kubernetes pods. `run` dispatches one parsed command line.
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod error;

@@ -42,6 +42,13 @@ pub const MAX_CONFIG_BYTES: u64 = 256 * 1024;
 /// before any glob is compiled.
 pub const MAX_CONFIG_PATTERNS: usize = 1_000;
 
+/// `probe --targets FILE`: one target per line; a real fleet file is a
+/// few KB. Read at most this much, and at most [`MAX_PROBE_TARGETS`] targets.
+pub const MAX_TARGETS_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Targets of one `probe` run (arguments and `--targets` together).
+pub const MAX_PROBE_TARGETS: usize = 10_000;
+
 /// Characters of a value from an input echoed in an error message (an
 /// unknown rule key, a bad glob); longer values are cut and end with `…`.
 pub const MAX_ECHOED_CHARS: usize = 80;

@@ -6,9 +6,11 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 /// What a probe saw.
@@ -22,7 +24,160 @@ pub struct Captured {
     /// Set when the server sent its chain but the handshake did not complete
     /// (it asked for a client certificate, say).
     pub handshake_error: Option<String>,
+    /// The alert that ended the handshake, when one did (also after the
+    /// handshake, where TLS 1.3 servers reject a client certificate).
+    pub alert: Option<Alert>,
+    /// Set when the server sent a CertificateRequest.
+    pub client_auth: Option<ClientAuthRequest>,
+    /// SNI was sent (not for an IP address).
+    pub sni_sent: bool,
     pub elapsed: Duration,
+}
+
+/// A server's request for a client certificate.
+#[derive(Debug, Clone)]
+pub struct ClientAuthRequest {
+    /// The acceptable CA names it listed (DER X.500 names; may be empty).
+    pub acceptable_cas: Vec<Vec<u8>>,
+    /// A client certificate was sent in answer.
+    pub sent: bool,
+}
+
+/// A TLS alert the server sent, by its RFC 8446 / RFC 5246 name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub code: u8,
+    /// When it came: before the server's certificate, during the handshake
+    /// after it, or once the client had finished (TLS 1.3 client authentication).
+    pub stage: AlertStage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertStage {
+    BeforeCertificate,
+    InHandshake,
+    AfterHandshake,
+}
+
+impl AlertStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStage::BeforeCertificate => "before-certificate",
+            AlertStage::InHandshake => "in-handshake",
+            AlertStage::AfterHandshake => "after-handshake",
+        }
+    }
+}
+
+impl Alert {
+    /// The alert's name as the RFCs (and OpenSSL's `SSL alert` messages) spell it.
+    pub fn name(self) -> String {
+        alert_name(self.code)
+    }
+}
+
+/// RFC 8446 section 6 / RFC 5246 section 7.2 names of alert codes.
+pub fn alert_name(code: u8) -> String {
+    let name = match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        121 => "encrypted_client_hello_required",
+        other => return format!("alert_{other}"),
+    };
+    name.to_owned()
+}
+
+/// The alert inside an error from rustls (directly, or wrapped in an io::Error).
+fn alert_of(e: &std::io::Error) -> Option<u8> {
+    e.get_ref()
+        .and_then(|r| r.downcast_ref::<rustls::Error>())
+        .and_then(alert_in)
+}
+
+fn alert_in(e: &rustls::Error) -> Option<u8> {
+    match e {
+        rustls::Error::AlertReceived(d) => Some(u8::from(*d)),
+        _ => None,
+    }
+}
+
+/// A client certificate and key to present when the server asks.
+pub type ClientIdentity = Arc<CertifiedKey>;
+
+/// A client identity from a certificate chain (leaf first, DER) and the
+/// leaf's PKCS#8 private key; the error never holds key material.
+pub fn identity(chain: Vec<Vec<u8>>, pkcs8: &[u8]) -> Result<ClientIdentity, String> {
+    let der =
+        rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs8));
+    let key = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
+        .map_err(|_| "the key type cannot sign TLS handshakes".to_owned())?;
+    let chain = chain.into_iter().map(CertificateDer::from).collect();
+    Ok(Arc::new(CertifiedKey::new(chain, key)))
+}
+
+/// Presents the client identity (if any) and records what the server asked for.
+#[derive(Debug)]
+struct ClientAuth {
+    identity: Option<ClientIdentity>,
+    seen: Mutex<Option<ClientAuthRequest>>,
+}
+
+impl ResolvesClientCert for ClientAuth {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        // rustls sends the certificate only when the key can sign with one
+        // of the server's schemes; record what will really happen.
+        let usable = self
+            .identity
+            .as_ref()
+            .filter(|id| id.key.choose_scheme(sigschemes).is_some());
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some(ClientAuthRequest {
+                acceptable_cas: root_hint_subjects.iter().map(|n| n.to_vec()).collect(),
+                sent: usable.is_some(),
+            });
+        }
+        usable.cloned()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +202,16 @@ pub enum ProbeError {
     TooMuch { target: String, limit: usize },
     #[error("{target}: TLS handshake failed before the server sent a certificate: {reason}")]
     Handshake { target: String, reason: String },
+    #[error(
+        "{target}: TLS handshake failed before the server sent a certificate: the server sent the alert {}",
+        alert_name(*code)
+    )]
+    Alert {
+        target: String,
+        code: u8,
+        sni_sent: bool,
+        client_auth: Option<ClientAuthRequest>,
+    },
     #[error("invalid server name `{0}` for SNI")]
     BadSni(String),
 }
@@ -206,11 +371,30 @@ pub fn capture(
     sni: &str,
     timeout: Duration,
 ) -> Result<Captured, ProbeError> {
+    capture_with(host, port, sni, timeout, None)
+}
+
+/// Longest wait, after a TLS 1.3 handshake in which the server asked for a
+/// client certificate, for its verdict: a rejection is an alert, an
+/// acceptance is usually a session ticket; a server that sends neither costs
+/// this much (within the overall timeout).
+pub const CLIENT_AUTH_VERDICT_WAIT: Duration = Duration::from_millis(1500);
+
+/// As [`capture`], presenting `identity` when the server asks for a client
+/// certificate.
+pub fn capture_with(
+    host: &str,
+    port: u16,
+    sni: &str,
+    timeout: Duration,
+    identity: Option<ClientIdentity>,
+) -> Result<Captured, ProbeError> {
     let target = format!("{host}:{port}");
     let start = Instant::now();
     let deadline = start + timeout;
     let server_name =
         ServerName::try_from(sni.to_owned()).map_err(|_| ProbeError::BadSni(sni.to_owned()))?;
+    let sni_sent = matches!(server_name, ServerName::DnsName(_));
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|source| ProbeError::Resolve {
@@ -253,6 +437,10 @@ pub fn capture(
     })?;
 
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let client_auth = Arc::new(ClientAuth {
+        identity,
+        seen: Mutex::new(None),
+    });
     let verifier = Arc::new(CaptureVerifier {
         provider: Arc::clone(&provider),
         seen: Mutex::new(None),
@@ -265,7 +453,7 @@ pub fn capture(
         })?
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
-        .with_no_client_auth();
+        .with_client_cert_resolver(client_auth.clone());
     let mut conn = ClientConnection::new(Arc::new(config), server_name).map_err(|e| {
         ProbeError::Handshake {
             target: target.clone(),
@@ -274,6 +462,7 @@ pub fn capture(
     })?;
 
     let mut handshake_error = None;
+    let mut alert = None;
     let mut guarded = Guarded {
         tcp: &mut tcp,
         deadline,
@@ -313,18 +502,47 @@ pub fn capture(
                 });
             }
             Err(e) => {
+                alert = alert_of(&e);
                 handshake_error = Some(e.to_string());
                 break;
             }
         }
     }
     let chain = verifier.seen.lock().ok().and_then(|mut s| s.take());
+    let requested = || client_auth.seen.lock().ok().and_then(|s| s.clone());
     let Some(chain) = chain else {
+        if let Some(code) = alert {
+            return Err(ProbeError::Alert {
+                target,
+                code,
+                sni_sent,
+                client_auth: requested(),
+            });
+        }
         return Err(ProbeError::Handshake {
             target,
             reason: handshake_error.unwrap_or_else(|| "no certificate was sent".to_owned()),
         });
     };
+    let mut alert = alert.map(|code| Alert {
+        code,
+        stage: AlertStage::InHandshake,
+    });
+    // TLS 1.3: the client is done once it sends its Finished; a server that
+    // rejects the client certificate (or its absence) says so after that.
+    if handshake_error.is_none()
+        && requested().is_some()
+        && conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3)
+    {
+        let wait_until = deadline.min(Instant::now() + CLIENT_AUTH_VERDICT_WAIT);
+        if let Some((code, reason)) = await_verdict(&mut conn, &mut tcp, wait_until) {
+            alert = code.map(|code| Alert {
+                code,
+                stage: AlertStage::AfterHandshake,
+            });
+            handshake_error = Some(reason);
+        }
+    }
     let protocol = if handshake_error.is_none() {
         conn.send_close_notify();
         let _ = conn.write_tls(&mut tcp);
@@ -334,7 +552,7 @@ pub fn capture(
         let _ = tcp.read(&mut sink);
         conn.protocol_version()
             .and_then(|v| v.as_str())
-            .map(str::to_owned)
+            .map(|v| v.replace('_', "."))
     } else {
         None
     };
@@ -343,8 +561,53 @@ pub fn capture(
         peer,
         protocol,
         handshake_error,
+        alert,
+        client_auth: requested(),
+        sni_sent,
         elapsed: start.elapsed(),
     })
+}
+
+/// Read what the server sends after a TLS 1.3 handshake until `until`:
+/// None when it accepted (it sent a record that was not an alert, or sent
+/// nothing in time), else the alert (if any) and the reason.
+fn await_verdict(
+    conn: &mut ClientConnection,
+    tcp: &mut TcpStream,
+    until: Instant,
+) -> Option<(Option<u8>, String)> {
+    // Our Finished (and Certificate) may still be queued.
+    let mut guarded = Guarded {
+        tcp,
+        deadline: until,
+        read: 0,
+        limit: MAX_HANDSHAKE_BYTES,
+    };
+    while conn.wants_write() {
+        if conn.write_tls(&mut guarded).is_err() {
+            return None;
+        }
+    }
+    loop {
+        match conn.read_tls(&mut guarded) {
+            Ok(0) => {
+                return Some((
+                    None,
+                    "the server closed the connection after the handshake".to_owned(),
+                ));
+            }
+            Ok(_) => match conn.process_new_packets() {
+                Ok(_) => return None,
+                Err(e) => return Some((alert_in(&e), e.to_string())),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Nothing more in time, or a reset: no verdict either way.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some((None, format!("the server reset the connection: {e}")));
+            }
+            Err(_) => return None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,17 @@ pub struct BundleArgs {
         default_missing_value = DEFAULT_SYSTEM_ROOTS
     )]
     pub system_roots: Option<PathBuf>,
+    /// Add missing issuers fetched from AIA caIssuers URLs (http only; at most 5 per chain, 1 MB per response), each checked by its signature
+    #[arg(long)]
+    pub fetch_aia: bool,
+    /// With --fetch-aia: seconds all fetches may take together
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        requires = "fetch_aia"
+    )]
+    pub timeout: f64,
     /// Use the empty password for PKCS#12 inputs
     #[arg(long, conflicts_with_all = ["password_file", "password_env", "password_stdin"])]
     pub no_password: bool,

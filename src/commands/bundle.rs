@@ -81,7 +81,11 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     let plan = BundlePlan::resolve(&args)?;
     // Every certificate the bundle may be built from is collected here,
     // before anything is linked.
-    let certs = load_inputs(&args, &printer)?;
+    let mut certs = load_inputs(&args, &printer)?;
+    if args.fetch_aia {
+        let fetched = super::probe::fetch_missing_issuers(&certs, args.timeout, &printer)?;
+        certs.extend(fetched);
+    }
     let system = match &plan.system_roots {
         Some(path) => load_store(path, &printer)?,
         None => Vec::new(),

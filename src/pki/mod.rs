@@ -1,5 +1,6 @@
 //! Certificates and keys: reading any input, the per-certificate model, the
 //! chain graph with signature checks, issuing with rcgen, and encoding.
+pub mod aia;
 pub mod chain;
 pub mod clients;
 pub mod csr;

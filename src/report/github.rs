@@ -48,6 +48,11 @@ pub fn render(r: &LintReport<'_>) -> String {
             let _ = writeln!(out, "::{level} {props}::{}", data(&msg));
         }
     }
+    for t in r.probe {
+        for (level, title, text) in super::probe::github(t) {
+            let _ = writeln!(out, "::{level} title={}::{}", property(&title), data(&text));
+        }
+    }
     for e in r.io_errors {
         let _ = writeln!(
             out,

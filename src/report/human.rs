@@ -143,11 +143,16 @@ fn trust(out: &mut String, p: &Paint, path: &str, t: &TrustVerdict) {
 /// `3 errors, 1 warning, 0 notes in 4 files (1 clean, 9 certificates)`.
 fn summary(r: &LintReport<'_>) -> String {
     let c = r.counts();
-    let files = r.files.len() + r.io_errors.len();
+    // `probe` counts targets (a target may have a chain and an error).
+    let (files, one, many) = if r.probe.is_empty() {
+        (r.files.len() + r.io_errors.len(), "file", "files")
+    } else {
+        (r.probe.len(), "target", "targets")
+    };
     let mut summary = if c.errors + c.warnings + c.notes == 0 {
         format!(
             "no findings in {} ({})",
-            plural(files, "file", "files"),
+            plural(files, one, many),
             plural(c.certificates, "certificate", "certificates")
         )
     } else {
@@ -156,12 +161,18 @@ fn summary(r: &LintReport<'_>) -> String {
             plural(c.errors, "error", "errors"),
             plural(c.warnings, "warning", "warnings"),
             plural(c.notes, "note", "notes"),
-            plural(files, "file", "files"),
+            plural(files, one, many),
             c.clean_files,
             plural(c.certificates, "certificate", "certificates")
         )
     };
-    if !r.io_errors.is_empty() {
+    if !r.io_errors.is_empty() && !r.probe.is_empty() {
+        let _ = write!(
+            summary,
+            "; {} failed",
+            plural(r.io_errors.len(), "target", "targets")
+        );
+    } else if !r.io_errors.is_empty() {
         let _ = write!(
             summary,
             "; {} could not be read",

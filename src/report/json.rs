@@ -15,6 +15,9 @@ pub struct JsonReport<'a> {
     pub findings: Vec<JsonFinding<'a>>,
     pub files: Vec<JsonFile<'a>>,
     pub errors: Vec<JsonError<'a>>,
+    /// `probe` only: one record per target (docs/json-output.md).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub targets: &'a [super::probe::ProbeTarget],
     pub summary: JsonSummary,
 }
 
@@ -146,6 +149,7 @@ pub fn build<'a>(r: &'a LintReport<'a>) -> JsonReport<'a> {
                 message: &e.message,
             })
             .collect(),
+        targets: r.probe,
         summary: JsonSummary {
             files: r.files.len() + r.io_errors.len(),
             certificates: c.certificates,

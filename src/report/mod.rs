@@ -15,6 +15,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod plan;
+pub mod probe;
 pub mod sarif;
 
 /// A file that could not be read during `lint`.
@@ -30,6 +31,8 @@ pub struct LintReport<'a> {
     pub io_errors: &'a [IoFailure],
     pub fail_on: Severity,
     pub exit: ExitStatus,
+    /// `probe`'s records per target (empty for `lint`).
+    pub probe: &'a [probe::ProbeTarget],
 }
 
 /// Counts for summaries.
@@ -77,6 +80,15 @@ impl<'a> LintReport<'a> {
             io_errors,
             fail_on,
             exit,
+            probe: &[],
+        }
+    }
+
+    /// The same report with `probe`'s records per target.
+    pub fn with_probe(self, targets: &'a [probe::ProbeTarget]) -> Self {
+        LintReport {
+            probe: targets,
+            ..self
         }
     }
 }

@@ -48,6 +48,11 @@ pub fn build(r: &LintReport<'_>) -> Value {
     if !trust.is_empty() {
         sarif["runs"][0]["properties"] = json!({ "trust": trust });
     }
+    // Nor for what `probe` saw per target (a client certificate request, an
+    // alert with its likely causes): a second property bag.
+    if !r.probe.is_empty() {
+        sarif["runs"][0]["properties"]["probe"] = json!(r.probe);
+    }
     if let Some(repo) = crate::lint::repository() {
         sarif["runs"][0]["tool"]["driver"]["informationUri"] = json!(repo);
     }

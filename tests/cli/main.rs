@@ -3,6 +3,7 @@
 
 mod support;
 
+mod aia;
 mod bounds;
 mod bundle;
 mod clients;
@@ -25,6 +26,9 @@ mod issue;
 mod limits;
 mod lint;
 mod names;
+mod probe_hostile;
+mod probe_many;
+mod probe_mtls;
 mod properties;
 mod quickstart;
 mod rollover;

@@ -397,3 +397,178 @@ pub fn openssl_self_signed(
     let (ok, text) = openssl(dir, &args);
     assert!(ok, "openssl {args:?}: {text}");
 }
+
+impl Nginx {
+    /// As [`Nginx::start`], with `extra` directives added to the server
+    /// block (`{dir}` in them is replaced by nginx's directory) and `files`
+    /// copied into that directory under their names, before nginx starts.
+    pub fn start_with(
+        chain: &Path,
+        key: &Path,
+        extra: &str,
+        files: &[(&str, &Path)],
+    ) -> Option<Nginx> {
+        if !have("nginx") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        std::fs::copy(chain, dir.path().join("chain.pem")).unwrap();
+        std::fs::copy(key, dir.path().join("key.pem")).unwrap();
+        for (name, from) in files {
+            let to = dir.path().join(name);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
+            std::fs::copy(from, to).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let d = dir.path().display();
+        let extra = extra.replace("{dir}", &d.to_string());
+        let user = if is_root() { "user root;\n" } else { "" };
+        let conf = format!(
+            "{user}daemon off;\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
+               server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name _;\n    ssl_certificate {d}/chain.pem;\n    ssl_certificate_key {d}/key.pem;\n    {extra}\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = StdCommand::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start nginx");
+        let mut ng = Nginx { child, port, dir };
+        ng.wait_listening();
+        Some(ng)
+    }
+
+    /// nginx's error.log so far.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+/// A throwaway `openssl s_server` on 127.0.0.1 with `args` added, killed on drop.
+pub struct SServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl SServer {
+    /// None (after a loud skip) when openssl is missing outside CI.
+    pub fn start(dir: &Path, args: &[&str]) -> Option<SServer> {
+        if !have("openssl") {
+            return None;
+        }
+        let port = free_port();
+        let child = StdCommand::new("openssl")
+            .current_dir(dir)
+            .arg("s_server")
+            .arg("-accept")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start openssl s_server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "openssl s_server did not listen on 127.0.0.1:{port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        Some(SServer { child, port })
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA made by openssl in `dir`: `NAME.crt` and `NAME.key` (EC P-256), subject `CN=CN`.
+pub fn openssl_ca(dir: &Path, name: &str, cn: &str) {
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-subj",
+            &format!("/CN={cn}"),
+            "-days",
+            "30",
+        ],
+    );
+    assert!(ok, "openssl req -x509: {out}");
+}
+
+/// A TLS client certificate made by openssl in `dir`, issued by the CA
+/// `ca` (see [`openssl_ca`]): `NAME.crt`, `NAME.key`, with clientAuth.
+pub fn openssl_client_cert(dir: &Path, ca: &str, name: &str, cn: &str) {
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={cn}"),
+        ],
+    );
+    assert!(ok, "openssl req: {out}");
+    std::fs::write(
+        dir.join(format!("{name}.ext")),
+        "extendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    let (ok, out) = openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.crt"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-days",
+            "30",
+            "-extfile",
+            &format!("{name}.ext"),
+        ],
+    );
+    assert!(ok, "openssl x509 -req: {out}");
+}
