@@ -19,9 +19,10 @@ use crate::cli::probe::ProbeArgs;
 use crate::limits::{MAX_PROBE_TARGETS, MAX_TARGETS_FILE_BYTES};
 use crate::lint::config::Overrides;
 use crate::lint::engine::{self, EngineOptions, FileResult, Input};
-use crate::lint::{Context, Expect};
+use crate::lint::{Context, Expect, Severity};
 use crate::pki::aia;
 use crate::pki::chain::{Graph, PathEnd, Verifier};
+use crate::pki::clients::Client;
 use crate::pki::encode;
 use crate::pki::keys;
 use crate::pki::load::{self, LoadOptions};
@@ -30,7 +31,7 @@ use crate::report::inspect::{Entry, Link, View};
 use crate::report::probe::{
     AlertReport, CauseReport, ClientAuth, Completion, ProbeTarget, ServedCert,
 };
-use crate::report::{self, IoFailure, LintReport, Printer, escape};
+use crate::report::{self, Format, IoFailure, LintReport, Printer, escape};
 use crate::tls::{self, AlertStage, ClientAuthRequest, ClientIdentity, ProbeError};
 
 use super::inputs::{Accept, PasswordCache};
@@ -53,60 +54,71 @@ struct Identity {
     chain: Vec<Cert>,
 }
 
+/// Everything a probe run needs, resolved from the arguments: the targets,
+/// the anchors and client certificate, and how to report.
+struct ProbePlan {
+    targets: Vec<Target>,
+    now: OffsetDateTime,
+    warn_days: u32,
+    /// `--ca-bundle`, and whether it was given at all.
+    trust: Vec<Cert>,
+    trust_given: bool,
+    clients: Vec<Client>,
+    overrides: Overrides,
+    /// `--cert`/`--key` (or a PFX).
+    identity: Option<Identity>,
+    /// Chain completion: `--intermediates DIR` and `--fetch-aia`.
+    local_pool: Vec<Cert>,
+    complete: bool,
+    fetch_aia: bool,
+    timeout: Duration,
+    jobs: usize,
+    /// Human output is built per target, as the targets finish.
+    human: bool,
+    color: bool,
+    format: Format,
+    fail_on: Severity,
+    exit_zero: bool,
+}
+
+impl ProbePlan {
+    fn resolve(args: &ProbeArgs, printer: &Printer) -> anyhow::Result<Self> {
+        if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+            bail!("--timeout must be a number of seconds between 0 and 3600");
+        }
+        let targets = targets_of(args)?;
+        let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+        let trust = match &args.ca_bundle {
+            Some(p) => super::inputs::load_trust(&[p.display().to_string()])?,
+            None => Vec::new(),
+        };
+        Ok(ProbePlan {
+            jobs: usize::from(args.jobs).min(targets.len()).max(1),
+            targets,
+            now,
+            warn_days: args.warn_days,
+            trust,
+            trust_given: args.ca_bundle.is_some(),
+            clients: crate::cli::clients_of(&args.client),
+            overrides: Overrides::build(&[])?,
+            identity: load_identity(args, printer)?,
+            local_pool: local_pool(args, printer)?,
+            complete: args.fetch_aia || args.intermediates.is_some(),
+            fetch_aia: args.fetch_aia,
+            timeout: Duration::from_secs_f64(args.timeout),
+            human: args.format == FormatArg::Human,
+            color: printer.color,
+            format: args.format.into(),
+            fail_on: args.fail_on.into(),
+            exit_zero: args.exit_zero,
+        })
+    }
+}
+
 pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        bail!("--timeout must be a number of seconds between 0 and 3600");
-    }
-    let targets = targets_of(&args)?;
-    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let trust = match &args.ca_bundle {
-        Some(p) => super::inputs::load_trust(&[p.display().to_string()])?,
-        None => Vec::new(),
-    };
-    let identity = load_identity(&args, &printer)?;
-    let local_pool = match &args.intermediates {
-        Some(dir) => {
-            let (certs, notes) = aia::read_pool(dir).map_err(|e| {
-                anyhow!(
-                    "--intermediates {}: cannot read the directory: {e}",
-                    escape(&dir.display().to_string())
-                )
-            })?;
-            for n in notes {
-                printer.warn(&format!("--intermediates: {n}"));
-            }
-            certs
-        }
-        None => Vec::new(),
-    };
-    let timeout = Duration::from_secs_f64(args.timeout);
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(usize::from(args.jobs).min(targets.len()).max(1))
-        .build()
-        .context("cannot start the probe threads")?;
-    let clients = crate::cli::clients_of(&args.client);
-    let overrides = Overrides::build(&[])?;
-    let labels = labels_of(&targets);
-    let shared = Shared {
-        args: &args,
-        now,
-        trust: &trust,
-        clients: &clients,
-        overrides: &overrides,
-        identity: identity.as_ref(),
-        pool: &local_pool,
-        timeout,
-        color: printer.color,
-    };
-    let outcomes: Vec<Outcome> = pool.install(|| {
-        targets
-            .par_iter()
-            .zip(labels.into_par_iter())
-            .map(|(t, label)| probe_one(t, label, &shared))
-            .collect()
-    });
+    let plan = ProbePlan::resolve(&args, &printer)?;
+    let outcomes = plan.probe_all()?;
     let mut files: Vec<FileResult> = Vec::new();
     let mut io_errors: Vec<IoFailure> = Vec::new();
     let mut records: Vec<ProbeTarget> = Vec::new();
@@ -120,32 +132,36 @@ pub fn run(args: ProbeArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             printer.debug(&d);
         }
     }
-
     if !human.is_empty() {
         printer.out(&human)?;
     }
     for e in &io_errors {
         printer.error(&e.message);
     }
-    let rep = LintReport::new(&files, &io_errors, args.fail_on.into(), args.exit_zero)
-        .with_probe(&records);
-    report::emit(args.format.into(), &rep, &printer)
+    let rep =
+        LintReport::new(&files, &io_errors, plan.fail_on, plan.exit_zero).with_probe(&records);
+    report::emit(plan.format, &rep, &printer)
 }
 
-/// What the whole run shares with each target's probe.
-struct Shared<'a> {
-    args: &'a ProbeArgs,
-    now: OffsetDateTime,
-    trust: &'a [Cert],
-    clients: &'a [crate::pki::clients::Client],
-    overrides: &'a Overrides,
-    identity: Option<&'a Identity>,
-    pool: &'a [Cert],
-    timeout: Duration,
-    color: bool,
+/// `--intermediates DIR`: the local pool chains are completed from.
+fn local_pool(args: &ProbeArgs, printer: &Printer) -> anyhow::Result<Vec<Cert>> {
+    let Some(dir) = &args.intermediates else {
+        return Ok(Vec::new());
+    };
+    let (certs, notes) = aia::read_pool(dir).map_err(|e| {
+        anyhow!(
+            "--intermediates {}: cannot read the directory: {e}",
+            escape(&dir.display().to_string())
+        )
+    })?;
+    for n in notes {
+        printer.warn(&format!("--intermediates: {n}"));
+    }
+    Ok(certs)
 }
 
 /// One target's share of the report.
+#[derive(Default)]
 struct Outcome {
     record: ProbeTarget,
     files: Vec<FileResult>,
@@ -154,189 +170,233 @@ struct Outcome {
     debug: Option<String>,
 }
 
-/// Probe one target, complete and lint its chain: runs on the `--jobs` pool.
-fn probe_one(t: &Target, label: String, s: &Shared<'_>) -> Outcome {
-    let mut record = ProbeTarget {
-        target: t.given.clone(),
-        address: format!("{}:{}", t.host, t.port),
-        sni: None,
-        file: label.clone(),
-        peer: None,
-        protocol: None,
-        elapsed_ms: 0,
-        chain: Vec::new(),
-        days_left: None,
-        client_auth: None,
-        alert: None,
-        completed: Vec::new(),
-        completion_notes: Vec::new(),
-        error: None,
-    };
-    let mut out = Outcome {
-        record: record.clone(),
-        files: Vec::new(),
-        errors: Vec::new(),
-        human: String::new(),
-        debug: None,
-    };
-    let captured = match tls::capture_with(
-        &t.host,
-        t.port,
-        &t.sni,
-        s.timeout,
-        s.identity.map(|i| Arc::clone(&i.tls)),
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            if let ProbeError::Alert {
-                code,
-                sni_sent,
-                client_auth,
-                ..
-            } = &e
-            {
-                record.sni = sni_sent.then(|| t.sni.clone());
-                record.client_auth = client_auth
-                    .as_ref()
-                    .map(|r| client_auth_record(r, s.identity));
-                record.alert = Some(alert_record(
-                    *code,
-                    AlertStage::BeforeCertificate,
-                    record.sni.as_deref(),
-                    client_auth.as_ref(),
-                    s.identity.is_some(),
-                ));
-            }
-            let message = e.to_string();
-            record.error = Some(message.clone());
-            if s.args.format == FormatArg::Human {
-                out.human.push_str(&format!(
-                    "failed: {}\n",
-                    crate::report::escape_text(&message)
-                ));
-                out.human.push_str(&report::probe::human(&record, s.color));
-                out.human.push('\n');
-            }
-            out.errors.push(IoFailure {
-                path: t.given.clone(),
-                message,
-            });
-            out.record = record;
-            return out;
-        }
-    };
-    record.sni = captured.sni_sent.then(|| t.sni.clone());
-    record.peer = Some(captured.peer.to_string());
-    record.protocol = captured.protocol.clone();
-    record.elapsed_ms = u64::try_from(captured.elapsed.as_millis()).unwrap_or(u64::MAX);
-    record.client_auth = captured
-        .client_auth
-        .as_ref()
-        .map(|r| client_auth_record(r, s.identity));
-    record.alert = captured.alert.map(|a| {
-        alert_record(
-            a.code,
-            a.stage,
-            record.sni.as_deref(),
-            captured.client_auth.as_ref(),
-            s.identity.is_some(),
-        )
-    });
+impl ProbePlan {
+    /// Every target, at most `--jobs` at a time, in the order given.
+    fn probe_all(&self) -> anyhow::Result<Vec<Outcome>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.jobs)
+            .build()
+            .context("cannot start the probe threads")?;
+        let labels = labels_of(&self.targets);
+        Ok(pool.install(|| {
+            self.targets
+                .par_iter()
+                .zip(labels.into_par_iter())
+                .map(|(t, label)| self.probe_one(t, label))
+                .collect()
+        }))
+    }
 
-    let pem: String = captured
-        .chain
-        .iter()
-        .map(|der| encode::pem_block("CERTIFICATE", der))
-        .collect();
-    // One cache: the engine below reuses the signature checks of the display graph.
-    let verifier = Verifier::new();
-    let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
-    record.chain = served
-        .certs
+    /// Probe one target, complete and lint its chain: runs on the `--jobs` pool.
+    fn probe_one(&self, t: &Target, label: String) -> Outcome {
+        let mut record = ProbeTarget {
+            target: t.given.clone(),
+            address: format!("{}:{}", t.host, t.port),
+            file: label.clone(),
+            ..ProbeTarget::default()
+        };
+        let identity = self.identity.as_ref().map(|i| Arc::clone(&i.tls));
+        let captured = match tls::capture_with(&t.host, t.port, &t.sni, self.timeout, identity) {
+            Ok(c) => c,
+            Err(e) => return self.failed(t, record, &e),
+        };
+        self.describe(&mut record, &captured, t);
+        let pem: String = captured
+            .chain
+            .iter()
+            .map(|der| encode::pem_block("CERTIFICATE", der))
+            .collect();
+        // One cache: the engine below reuses the signature checks of the display graph.
+        let verifier = Verifier::new();
+        let served = load::load_bytes(&label, pem.as_bytes(), &LoadOptions::default());
+        record.chain = served_records(&served.certs, self.now);
+        record.days_left = record.chain.first().map(|c| c.days_left);
+        if self.complete {
+            let pool = &self.local_pool;
+            complete(
+                &mut record,
+                &served.certs,
+                &verifier,
+                pool,
+                self.fetch_aia,
+                self.timeout,
+            );
+        }
+        let mut out = Outcome::default();
+        if self.human {
+            out.human = self.human_text(t, &captured, &record, &served.certs, &verifier);
+        }
+        if let Some(e) = incomplete_handshake(t, &captured, &mut record) {
+            out.errors.push(e);
+        }
+        out.files = self.lint(t, &label, pem.into_bytes(), &verifier);
+        out.debug = Some(format!(
+            "{}: probe took {:.1} ms",
+            t.given,
+            captured.elapsed.as_secs_f64() * 1000.0
+        ));
+        out.record = record;
+        out
+    }
+
+    /// A target whose handshake failed before its chain could be read: its
+    /// error, and the alert and client-certificate request when there were.
+    fn failed(&self, t: &Target, mut record: ProbeTarget, e: &ProbeError) -> Outcome {
+        if let ProbeError::Alert {
+            code,
+            sni_sent,
+            client_auth,
+            ..
+        } = e
+        {
+            record.sni = sni_sent.then(|| t.sni.clone());
+            let identity = self.identity.as_ref();
+            record.client_auth = client_auth
+                .as_ref()
+                .map(|r| client_auth_record(r, identity));
+            record.alert = Some(alert_record(
+                *code,
+                AlertStage::BeforeCertificate,
+                record.sni.as_deref(),
+                client_auth.as_ref(),
+                identity.is_some(),
+            ));
+        }
+        let message = e.to_string();
+        record.error = Some(message.clone());
+        let mut out = Outcome::default();
+        if self.human {
+            out.human = format!(
+                "failed: {}\n{}\n",
+                crate::report::escape_text(&message),
+                report::probe::human(&record, self.color)
+            );
+        }
+        out.errors.push(IoFailure {
+            path: t.given.clone(),
+            message,
+        });
+        out.record = record;
+        out
+    }
+
+    /// What the handshake said: SNI, peer, protocol, time, the server's
+    /// request for a client certificate, and its alert.
+    fn describe(&self, record: &mut ProbeTarget, captured: &tls::Captured, t: &Target) {
+        let identity = self.identity.as_ref();
+        record.sni = captured.sni_sent.then(|| t.sni.clone());
+        record.peer = Some(captured.peer.to_string());
+        record.protocol = captured.protocol.clone();
+        record.elapsed_ms = u64::try_from(captured.elapsed.as_millis()).unwrap_or(u64::MAX);
+        record.client_auth = captured
+            .client_auth
+            .as_ref()
+            .map(|r| client_auth_record(r, identity));
+        record.alert = captured.alert.map(|a| {
+            alert_record(
+                a.code,
+                a.stage,
+                record.sni.as_deref(),
+                captured.client_auth.as_ref(),
+                identity.is_some(),
+            )
+        });
+    }
+
+    /// The human section of one target: the served chain as a tree, then
+    /// what `report::probe` says of the handshake and completion.
+    fn human_text(
+        &self,
+        t: &Target,
+        captured: &tls::Captured,
+        record: &ProbeTarget,
+        served: &[Cert],
+        verifier: &Verifier,
+    ) -> String {
+        let graph = Graph::build(served, verifier);
+        let n = captured.chain.len();
+        let mut text = format!(
+            "{} ({}) sent {n} certificate{} over {}, {}; in the order sent:\n",
+            escape(&t.given),
+            captured.peer,
+            if n == 1 { "" } else { "s" },
+            captured.protocol.as_deref().unwrap_or("TLS"),
+            match &record.sni {
+                Some(s) => format!("SNI {}", escape(s)),
+                None => "no SNI (an IP address)".to_owned(),
+            },
+        );
+        let view = View::Chains(vec![served_entries(&graph)]);
+        text.push_str(&report::inspect::human(&view, self.now, self.color));
+        text.push_str(&report::probe::human(record, self.color));
+        text.push('\n');
+        text
+    }
+
+    /// Lint the served chain as a server chain for the target's name.
+    fn lint(&self, t: &Target, label: &str, pem: Vec<u8>, verifier: &Verifier) -> Vec<FileResult> {
+        let ctx = Context {
+            now: self.now,
+            warn_days: self.warn_days,
+            host: Some(t.sni.clone()),
+            trust: &self.trust,
+            trust_given: self.trust_given,
+            clients: &self.clients,
+            keys: &[],
+            verifier,
+            deployed: &[],
+        };
+        let input = Input {
+            path: Arc::from(label),
+            expect: Expect::ServerChain,
+            expect_source: "probe",
+            bytes: pem,
+        };
+        engine::run(
+            vec![input],
+            &ctx,
+            &EngineOptions::default(),
+            &self.overrides,
+        )
+    }
+}
+
+/// The error of a handshake that did not complete after the server sent
+/// its chain (an alert such as `certificate_required`), recorded on the
+/// target too.
+fn incomplete_handshake(
+    t: &Target,
+    captured: &tls::Captured,
+    record: &mut ProbeTarget,
+) -> Option<IoFailure> {
+    let e = captured.handshake_error.as_ref()?;
+    let message = format!(
+        "{}: the handshake did not complete after the server sent its chain: {}",
+        t.given,
+        match &record.alert {
+            Some(a) => format!("the server sent the alert {}", a.name),
+            None => e.clone(),
+        }
+    );
+    record.error = Some(message.clone());
+    Some(IoFailure {
+        path: t.given.clone(),
+        message,
+    })
+}
+
+/// Subject, issuer and days left of each served certificate.
+fn served_records(certs: &[Cert], now: OffsetDateTime) -> Vec<ServedCert> {
+    certs
         .iter()
         .map(|c| ServedCert {
             subject: c.subject.clone(),
             issuer: c.issuer.clone(),
             sha256_prefix: c.short_id(),
             not_after: crate::pki::model::format_time(c.not_after),
-            days_left: days_between(s.now, c.not_after),
+            days_left: days_between(now, c.not_after),
         })
-        .collect();
-    record.days_left = record.chain.first().map(|c| c.days_left);
-    if s.args.fetch_aia || s.args.intermediates.is_some() {
-        complete(
-            &mut record,
-            &served.certs,
-            &verifier,
-            s.pool,
-            s.args.fetch_aia,
-            s.timeout,
-        );
-    }
-    if s.args.format == FormatArg::Human {
-        let graph = Graph::build(&served.certs, &verifier);
-        let entries = served_entries(&graph);
-        out.human.push_str(&format!(
-            "{} ({}) sent {} certificate{} over {}, {}; in the order sent:\n",
-            escape(&t.given),
-            captured.peer,
-            captured.chain.len(),
-            if captured.chain.len() == 1 { "" } else { "s" },
-            captured.protocol.as_deref().unwrap_or("TLS"),
-            match &record.sni {
-                Some(s) => format!("SNI {}", escape(s)),
-                None => "no SNI (an IP address)".to_owned(),
-            },
-        ));
-        out.human.push_str(&report::inspect::human(
-            &View::Chains(vec![entries]),
-            s.now,
-            s.color,
-        ));
-        out.human.push_str(&report::probe::human(&record, s.color));
-        out.human.push('\n');
-    }
-    if let Some(e) = &captured.handshake_error {
-        let message = format!(
-            "{}: the handshake did not complete after the server sent its chain: {}",
-            t.given,
-            match &record.alert {
-                Some(a) => format!("the server sent the alert {}", a.name),
-                None => e.clone(),
-            }
-        );
-        record.error = Some(message.clone());
-        out.errors.push(IoFailure {
-            path: t.given.clone(),
-            message,
-        });
-    }
-
-    let ctx = Context {
-        now: s.now,
-        warn_days: s.args.warn_days,
-        host: Some(t.sni.clone()),
-        trust: s.trust,
-        trust_given: s.args.ca_bundle.is_some(),
-        clients: s.clients,
-        keys: &[],
-        verifier: &verifier,
-        deployed: &[],
-    };
-    let input = Input {
-        path: Arc::from(label.as_str()),
-        expect: Expect::ServerChain,
-        expect_source: "probe",
-        bytes: pem.into_bytes(),
-    };
-    out.files = engine::run(vec![input], &ctx, &EngineOptions::default(), s.overrides);
-    out.debug = Some(format!(
-        "{}: probe took {:.1} ms",
-        t.given,
-        captured.elapsed.as_secs_f64() * 1000.0
-    ));
-    out.record = record;
-    out
+        .collect()
 }
 
 /// Add the missing issuers above the served chain (from the pool, then

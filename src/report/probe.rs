@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{escape, escape_text};
 
 /// One probed target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ProbeTarget {
     /// As given (`api.example.com:8443`).
     pub target: String,
