@@ -203,11 +203,7 @@ mod tests {
     use super::*;
 
     fn fixture_certs() -> Vec<Cert> {
-        let path =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ca-bundle.pem");
-        crate::pki::load::load_path(&path, &Default::default())
-            .unwrap()
-            .certs
+        crate::lint::testutil::load_certs("ca-bundle.pem")
     }
 
     #[test]

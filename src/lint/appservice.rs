@@ -299,34 +299,17 @@ mod tests {
 
     /// Lint a PFX opened with its password ("pw"), at the fixtures' time.
     fn lint_pfx(data: &[u8], expect: &str) -> Vec<crate::lint::Finding> {
-        use crate::lint::config::Overrides;
-        use crate::lint::engine::{self, EngineOptions, Input};
-        use crate::lint::{Context, Expect};
-        let verifier = crate::pki::chain::Verifier::new();
-        let ctx = Context {
-            now: ::time::OffsetDateTime::parse(
-                AT,
-                &::time::format_description::well_known::Rfc3339,
-            )
-            .unwrap(),
-            warn_days: 30,
-            host: None,
-            trust: &[],
-            trust_given: false,
-            clients: &crate::pki::clients::Client::ALL,
-            keys: &[],
-            verifier: &verifier,
-        };
-        let input = Input {
-            path: std::sync::Arc::from("app.pfx"),
-            expect: Expect::parse(expect).unwrap(),
-            expect_source: "--expect",
-            bytes: data.to_vec(),
-        };
-        let opts = EngineOptions {
+        let opts = crate::lint::engine::EngineOptions {
             pkcs12_password: Some("pw"),
         };
-        let mut out = engine::run(vec![input], &ctx, &opts, &Overrides::default());
+        let mut out = run_engine(
+            vec![input("app.pfx", data, expect)],
+            time(AT),
+            30,
+            &[],
+            None,
+            &opts,
+        );
         out.pop().unwrap().findings
     }
 

@@ -9,7 +9,7 @@ use ::time::OffsetDateTime;
 use ::time::format_description::well_known::Rfc3339;
 
 use super::config::Overrides;
-use super::engine::{self, EngineOptions, Input};
+use super::engine::{self, EngineOptions, FileResult, Input};
 use super::{Context, Expect, Finding, GivenKey};
 use crate::pki::chain::Verifier;
 use crate::pki::load::{LoadOptions, load_bytes};
@@ -43,6 +43,46 @@ pub fn load_certs(name: &str) -> Vec<Cert> {
     load_bytes(name, &read_fixture(name), &LoadOptions::default()).certs
 }
 
+/// An RFC 3339 time, e.g. [`AT`].
+pub fn time(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap()
+}
+
+/// The engine on `inputs` at `now`, with every client, the given trust
+/// store and host, and no keys.
+pub fn run_engine(
+    inputs: Vec<Input>,
+    now: OffsetDateTime,
+    warn_days: u32,
+    trust: &[Cert],
+    host: Option<&str>,
+    opts: &EngineOptions<'_>,
+) -> Vec<FileResult> {
+    let verifier = Verifier::new();
+    let keys: Vec<GivenKey> = Vec::new();
+    let ctx = Context {
+        now,
+        warn_days,
+        host: host.map(str::to_owned),
+        trust,
+        trust_given: !trust.is_empty(),
+        clients: &crate::pki::clients::Client::ALL,
+        keys: &keys,
+        verifier: &verifier,
+    };
+    engine::run(inputs, &ctx, opts, &Overrides::default())
+}
+
+/// One input named `name`, read as `expect`.
+pub fn input(name: &str, bytes: &[u8], expect: &str) -> Input {
+    Input {
+        path: Arc::from(name),
+        expect: Expect::parse(expect).unwrap(),
+        expect_source: "--expect",
+        bytes: bytes.to_vec(),
+    }
+}
+
 pub fn lint_full(
     name: &str,
     bytes: &[u8],
@@ -51,29 +91,13 @@ pub fn lint_full(
     host: Option<&str>,
     at: &str,
 ) -> Vec<Finding> {
-    let verifier = Verifier::new();
-    let keys: Vec<GivenKey> = Vec::new();
-    let ctx = Context {
-        now: OffsetDateTime::parse(at, &Rfc3339).unwrap(),
-        warn_days: 30,
-        host: host.map(str::to_owned),
+    let mut out = run_engine(
+        vec![input(name, bytes, expect)],
+        time(at),
+        30,
         trust,
-        trust_given: !trust.is_empty(),
-        clients: &crate::pki::clients::Client::ALL,
-        keys: &keys,
-        verifier: &verifier,
-    };
-    let input = Input {
-        path: Arc::from(name),
-        expect: Expect::parse(expect).unwrap(),
-        expect_source: "--expect",
-        bytes: bytes.to_vec(),
-    };
-    let mut out = engine::run(
-        vec![input],
-        &ctx,
+        host,
         &EngineOptions::default(),
-        &Overrides::default(),
     );
     out.pop().unwrap().findings
 }

@@ -1197,6 +1197,20 @@ mod tests {
         (cert, key)
     }
 
+    /// A PFX of `certs` (and `key`) with no friendly name.
+    fn pfx_spec<'a>(
+        key: Option<&'a rcgen::KeyPair>,
+        certs: &'a [Cert],
+        profile: Profile,
+    ) -> PfxSpec<'a> {
+        PfxSpec {
+            key,
+            certs,
+            name: None,
+            profile,
+        }
+    }
+
     #[test]
     fn both_profiles_round_trip_with_their_algorithms_and_counts() {
         let (cert, key) = cert_and_key("leaf");
@@ -1209,10 +1223,8 @@ mod tests {
             (Profile::Modern, "PBES2/AES-256-CBC", MODERN_ITERATIONS),
         ] {
             let spec = PfxSpec {
-                key: Some(&key),
-                certs: std::slice::from_ref(&cert),
                 name: Some("n"),
-                profile,
+                ..pfx_spec(Some(&key), std::slice::from_ref(&cert), profile)
             };
             let pfx = write(&spec, "pw").unwrap();
             assert_eq!(encryption_algorithms(&pfx), [alg]);
@@ -1233,22 +1245,12 @@ mod tests {
     fn a_mismatched_key_and_an_empty_chain_are_refused() {
         let (cert, _) = cert_and_key("leaf");
         let (_, other) = cert_and_key("other");
-        let spec = PfxSpec {
-            key: Some(&other),
-            certs: std::slice::from_ref(&cert),
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(Some(&other), std::slice::from_ref(&cert), Profile::Compat);
         assert!(matches!(
             write(&spec, "pw"),
             Err(Pkcs12Error::KeyMismatch(_))
         ));
-        let spec = PfxSpec {
-            key: None,
-            certs: &[],
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(None, &[], Profile::Compat);
         assert!(matches!(
             write(&spec, "pw"),
             Err(Pkcs12Error::NoCertificate)
@@ -1261,10 +1263,8 @@ mod tests {
         let (b, _) = cert_and_key("b");
         let certs = [a.clone(), b.clone()];
         let spec = PfxSpec {
-            key: None,
-            certs: &certs,
             name: Some("a"),
-            profile: Profile::Modern,
+            ..pfx_spec(None, &certs, Profile::Modern)
         };
         let back = read(&write(&spec, "").unwrap(), "").unwrap();
         assert!(back.keys.is_empty());
@@ -1294,12 +1294,7 @@ mod tests {
         let (a, key) = cert_and_key("a");
         for profile in [Profile::Compat, Profile::Modern] {
             for password in ["", "pw"] {
-                let only = PfxSpec {
-                    key: None,
-                    certs: std::slice::from_ref(&a),
-                    name: None,
-                    profile,
-                };
+                let only = pfx_spec(None, std::slice::from_ref(&a), profile);
                 let data = write(&only, password).unwrap();
                 assert_eq!(safe_kinds(&data), vec![None], "{profile:?} {password:?}");
                 let pfx = parse(&data).unwrap();
@@ -1328,12 +1323,7 @@ mod tests {
             "no MAC to recompute"
         );
         let (a, _) = cert_and_key("a");
-        let spec = PfxSpec {
-            key: None,
-            certs: std::slice::from_ref(&a),
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(None, std::slice::from_ref(&a), Profile::Compat);
         let written = write(&spec, "pw").unwrap();
         assert_eq!(drop_empty_safes(written.clone(), "pw").unwrap(), written);
     }
