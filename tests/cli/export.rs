@@ -297,10 +297,9 @@ fn apim_refuses_the_server_certificate_and_writes_nothing() {
 
 #[test]
 fn apim_limit_of_ten_ca_certificates() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let t = tmp.path();
     let mut bundle = String::new();
     for i in 0..11 {

@@ -183,10 +183,9 @@ fn keys_are_0600_even_with_a_permissive_umask() {
 
 #[test]
 fn subject_options_and_validity_reach_the_certificates() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = generate_chain(
         tmp.path(),
         &[
@@ -243,10 +242,9 @@ fn subject_options_and_validity_reach_the_certificates() {
 
 #[test]
 fn child_is_clamped_to_its_issuer_and_says_so() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let out = tmp.path().join("chain");
     chainsmith()
         .args([
@@ -273,10 +271,9 @@ fn child_is_clamped_to_its_issuer_and_says_so() {
 
 #[test]
 fn encrypted_keys_open_with_openssl_and_the_password() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let pw = tmp.path().join("pw");
     std::fs::write(&pw, "s3cret-pass\n").unwrap();
     let dir = generate_chain(

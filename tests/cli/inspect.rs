@@ -218,10 +218,9 @@ fn json_has_version_hashes_and_pem_that_openssl_reads() {
 
 #[test]
 fn json_pem_is_the_same_certificate() {
-    if !have("openssl") || !have("python3") {
+    let Some(tmp) = tempdir_with(&["openssl", "python3"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let doc = stdout_of(&[
         "inspect",
         "--format",
@@ -398,10 +397,9 @@ fn reads_standard_input() {
 
 #[test]
 fn pkcs12_needs_and_takes_a_password() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     std::fs::write(dir.join("pass"), "s3cret\n").unwrap();
     let (ok, out) = openssl(
@@ -451,10 +449,9 @@ fn pkcs12_needs_and_takes_a_password() {
 
 #[test]
 fn control_characters_from_certificates_are_escaped() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     openssl_self_signed(
         tmp.path(),
         "k.pem",
@@ -490,10 +487,9 @@ fn control_characters_from_certificates_are_escaped() {
 /// `inspect` and `lint` as in `convert` and `bundle`.
 #[test]
 fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let (ok, out) = openssl(
         tmp.path(),
         &[

@@ -34,10 +34,9 @@ fn issue_from(chain: &Path) -> assert_cmd::Command {
 
 #[test]
 fn issue_not_before_and_validity_give_the_dates_openssl_reads() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--not-before", "2029-01-01T00:00:00Z"]);
     for (flags, not_after) in [
         (&["--validity", "12h"][..], "Mar  1 12:00:00 2030 GMT"),
@@ -74,10 +73,9 @@ fn issue_not_before_and_validity_give_the_dates_openssl_reads() {
 
 #[test]
 fn issue_past_the_ca_is_clamped_to_its_not_after_with_a_warning() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let ca_end = dates(&chain, "intermediate.crt").1;
     for (i, flags) in [
@@ -102,10 +100,9 @@ fn issue_past_the_ca_is_clamped_to_its_not_after_with_a_warning() {
 
 #[test]
 fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(
         tmp.path(),
         &["--not-before", "2031-05-01T08:00:00Z", "--validity", "90d"],
@@ -137,10 +134,9 @@ fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
 
 #[test]
 fn generate_not_after_sets_the_server_end_and_is_clamped_to_the_intermediate() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--not-after", "2027-02-03T04:05:06Z"]);
     assert_eq!(dates(&chain, "server.crt").1, "Feb  3 04:05:06 2027 GMT");
     let out = tmp.path().join("clamped");
@@ -230,18 +226,6 @@ fn bad_validity_values_are_one_usage_error_and_write_nothing() {
     }
 }
 
-/// Can Python's `cryptography` run here? (Skips loudly, fails under CI.)
-fn have_pyca() -> bool {
-    if !have("python3") {
-        return false;
-    }
-    let (ok, _) = run(std::process::Command::new("python3").args(["-c", "import cryptography"]));
-    if !ok {
-        cannot_run("python3 has no `cryptography` module (.ci/run installs it)");
-    }
-    ok
-}
-
 /// A CSR made by `openssl req` in `dir`: `NAME.csr` (PEM, or DER with
 /// `der`), asking for CA:TRUE and keyCertSign, which must never be copied.
 fn openssl_csr(dir: &Path, name: &str, newkey: &[&str], subj: &str, san: &str, der: bool) {
@@ -287,10 +271,9 @@ fn ext(dir: &Path, file: &str, name: &str) -> String {
 
 #[test]
 fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     let kinds: [(&str, &[&str], bool); 4] = [
@@ -392,10 +375,9 @@ fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
 
 #[test]
 fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     openssl_csr(
@@ -439,10 +421,9 @@ fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
 
 #[test]
 fn a_csr_with_a_flipped_signature_byte_is_refused_in_one_line() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     for (name, newkey) in [
@@ -719,20 +700,14 @@ fn lint_codes(dir: &Path, files: &[&str]) -> Vec<String> {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
+    codes(&v)
 }
 
 #[test]
 fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
-    if !have("openssl") || !have("go") {
+    let Some(tmp) = tempdir_with(&["openssl", "go"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let goverify = build_goverify(dir);
     let constraints = [
@@ -918,10 +893,9 @@ fn name_constraint_flags_are_checked() {
 fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits() {
     // step's users sign an intermediate's CSR offline and limit it to some
     // domains (smallstep/cli#718): here in one command.
-    if !have("openssl") || !have("go") {
+    let Some(tmp) = tempdir_with(&["openssl", "go"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let goverify = build_goverify(dir);
     let chain = generate_chain(dir, &[]);
@@ -991,10 +965,9 @@ fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits(
 
 #[test]
 fn a_csr_on_standard_input_is_named_after_the_profile() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];

@@ -29,10 +29,9 @@ fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
 
 #[test]
 fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let out = tmp.path().join("renewed");
     issue_by_chain(&chain)
@@ -107,10 +106,9 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
 
 #[test]
 fn renew_from_an_openssl_ca_with_pkcs1_key() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
         .renew(fixture("openssl-ca/old-leaf.crt"))
         .out(tmp.path())
@@ -148,10 +146,9 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
 
 #[test]
 fn encrypted_pkcs8_ca_key_with_password_file() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let base = || {
         issue(
             fixture("openssl-ca/ca.crt"),
@@ -218,10 +215,9 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
 
 #[test]
 fn sec1_ec_ca_key_and_client_profile() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(
         fixture("openssl-ca/ec-ca.crt"),
         fixture("openssl-ca/ec-ca.key"),
@@ -251,10 +247,9 @@ fn sec1_ec_ca_key_and_client_profile() {
 
 #[test]
 fn keep_an_existing_key() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
         .renew(fixture("openssl-ca/old-leaf.crt"))
         .key(fixture("openssl-ca/old-leaf.key"))
@@ -278,10 +273,9 @@ fn keep_an_existing_key() {
 
 #[test]
 fn intermediate_profile_respects_pathlen() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--pathlen", "1"]);
     let out = tmp.path().join("sub");
     issue_by_chain(&chain)

@@ -537,20 +537,11 @@ fn a_gnutls_pfx_opens_and_cs406_warns_about_dotnet() {
     assert_eq!(pubkey("back.key"), pubkey("k.pem"));
     // CS406 with and without the password; exit 1 with --fail-on warning.
     for with_password in [false, true] {
-        let mut cmd = chainsmith();
-        cmd.args([
-            "lint",
-            "--no-config",
-            "--format",
-            "json",
-            "--fail-on",
-            "warning",
-        ])
-        .arg(&pfx);
+        let mut cmd = lint().format("json").flag("--fail-on", "warning").arg(&pfx);
         if with_password {
-            cmd.arg("--password-file").arg(&pw);
+            cmd = cmd.flag("--password-file", &pw);
         }
-        let out = cmd.output().unwrap();
+        let out = cmd.output();
         assert_eq!(out.status.code(), Some(1));
         let cs406 = findings_of(&out.stdout, "CS406");
         assert_eq!(cs406.len(), 1, "{with_password}: {cs406:?}");
@@ -565,10 +556,9 @@ fn a_gnutls_pfx_opens_and_cs406_warns_about_dotnet() {
 
 #[test]
 fn cs406_follows_openssl_iteration_counts() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let pw = password_file(tmp.path());
     let passout = format!("file:{}", pw.display());
     for (iter, expect_warning) in [("2048", false), ("300000", false), ("300001", true)] {

@@ -12,17 +12,6 @@ use crate::support::*;
 /// kept apart from the fixture time [`AT`](crate::support::AT).
 const AT_2020: &str = "2020-01-01T00:00:00Z";
 
-fn python_cryptography() -> bool {
-    if !have("python3") {
-        return false;
-    }
-    let (ok, msg) = run(StdCommand::new("python3").args(["-c", "import cryptography"]));
-    if !ok {
-        cannot_run(&format!("python3 cannot import cryptography: {msg}"));
-    }
-    ok
-}
-
 /// pyca's `custom/invalid_version.pem` has version field 7. Go and Python
 /// refuse it; chainsmith used to read it as a v8 certificate with only a
 /// CS307 note. It is now an unreadable PEM block (CS102) naming the field.
@@ -73,7 +62,7 @@ fn an_invalid_version_field_is_a_parse_finding() {
         assert!(ok, "{text}");
         assert!(text.contains("Version: Unknown (7)"), "{text}");
     }
-    if python_cryptography() {
+    if have_pyca() {
         let (ok, text) = run(StdCommand::new("python3")
             .arg("-c")
             .arg(
@@ -515,7 +504,7 @@ fn inspect_names(file: &std::path::Path) -> (Names, Value) {
 /// chainsmith prints, and each OID it dumps, is the one openssl does.
 #[test]
 fn escapes_string_types_and_attribute_names_match_openssl() {
-    if !have("openssl") || !python_cryptography() {
+    if !have("openssl") || !have_pyca() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -397,3 +397,48 @@ pub fn openssl_self_signed(
     let (ok, text) = openssl(dir, &args);
     assert!(ok, "openssl {args:?}: {text}");
 }
+
+/// Can Python's `cryptography` run here? False (with a loud skip, a
+/// failure under CI) when python3 or the module is missing.
+pub fn have_pyca() -> bool {
+    if !have("python3") {
+        return false;
+    }
+    let (ok, msg) = run(StdCommand::new("python3").args(["-c", "import cryptography"]));
+    if !ok {
+        cannot_run(&format!(
+            "python3 cannot import cryptography (.ci/run installs it): {msg}"
+        ));
+    }
+    ok
+}
+
+/// `openssl req` arguments for a new unencrypted P-256 key.
+pub const OPENSSL_NEW_P256: &[&str] = &[
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+];
+
+/// `openssl req` in `dir`: a new P-256 key written to `key` and a CSR for
+/// it with subject `subj` written to `out`. Fails the test with openssl's
+/// output when openssl fails.
+pub fn openssl_p256_csr(dir: &Path, key: &str, out: &str, subj: &str) {
+    let mut args = vec!["req"];
+    args.extend_from_slice(OPENSSL_NEW_P256);
+    args.extend_from_slice(&["-keyout", key, "-out", out, "-subj", subj]);
+    let (ok, text) = openssl(dir, &args);
+    assert!(ok, "openssl {args:?}: {text}");
+}
+
+/// A fresh temporary directory for a test that needs every one of `tools`;
+/// None (after a loud skip, a failure under CI) when one is missing.
+pub fn tempdir_with(tools: &[&str]) -> Option<tempfile::TempDir> {
+    if tools.iter().all(|t| have(t)) {
+        Some(tempfile::tempdir().unwrap())
+    } else {
+        None
+    }
+}
