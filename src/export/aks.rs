@@ -78,14 +78,11 @@ pub fn files<'a>(certs: &[&Cert], out: &Path) -> Export<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture_certs() -> Vec<Cert> {
-        crate::lint::testutil::load_certs("ca-bundle.pem")
-    }
+    use crate::lint::testutil::load_certs;
 
     #[test]
     fn one_key_per_certificate_in_order() {
-        let certs = fixture_certs();
+        let certs = load_certs("ca-bundle.pem");
         let refs: Vec<&Cert> = certs.iter().collect();
         let v = trust_secret(&refs);
         assert_eq!(v["metadata"]["name"], SECRET_NAME);

@@ -349,7 +349,7 @@ mod tests {
         ));
         let ec = chain(KeyType::EcP256);
         let app = lint_pfx(&pfx(&ec, true, Profile::Compat), "appservice-pfx");
-        let f = app.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let f = finding(&app, "CS318");
         assert_eq!(f.severity, Severity::Note);
         assert!(!has(
             &lint_pfx(&pfx(&ec, true, Profile::Compat), "keyvault-pfx"),
@@ -357,12 +357,12 @@ mod tests {
         ));
         let ed = chain(KeyType::Ed25519);
         let kv = lint_pfx(&pfx(&ed, true, Profile::Compat), "keyvault-pfx");
-        let f = kv.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let f = finding(&kv, "CS318");
         assert_eq!(f.severity, Severity::Error);
         // An RSA-1024 leaf from the openssl-made fixtures.
         let weak = read_fixture("weak-rsa1024.pem");
         let g = lint_bytes("kv.pem", &weak, "keyvault-pem");
-        let f = g.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let f = finding(&g, "CS318");
         assert!(f.message.contains("RSA-1024"), "{}", f.message);
     }
 

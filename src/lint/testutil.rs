@@ -133,6 +133,15 @@ pub fn lint_corpus(name: &str) -> Vec<Finding> {
     lint_bytes(&file, &read_corpus(name), "auto")
 }
 
+/// The first finding of rule `code`; fails the test, naming the code, when
+/// there is none.
+pub fn finding<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.rule.code == code)
+        .unwrap_or_else(|| panic!("no {code} finding"))
+}
+
 pub fn has(findings: &[Finding], code: &str) -> bool {
     findings.iter().any(|f| f.rule.code == code)
 }

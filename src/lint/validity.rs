@@ -1,6 +1,7 @@
 //! CS301-CS303: validity periods against the injected clock (`--at`).
 use ::time::Duration;
 
+use super::usage::per_cert;
 use super::{Bundle, Context, Finding, Rule, name, rule};
 
 rule!(Cs301, "CS301", "expired", Error,
@@ -29,33 +30,23 @@ pub use crate::pki::model::format_time as day;
 
 impl Rule for Cs301 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| b.certs[i].not_after < ctx.now)
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} expired on {}", name(c), day(c.not_after)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| b.certs[i].not_after < ctx.now,
+            |c| format!("{} expired on {}", name(c), day(c.not_after)),
+        )
     }
 }
 
 impl Rule for Cs302 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| b.certs[i].not_before > ctx.now)
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} is not valid before {}", name(c), day(c.not_before)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| b.certs[i].not_before > ctx.now,
+            |c| format!("{} is not valid before {}", name(c), day(c.not_before)),
+        )
     }
 }
 

@@ -568,7 +568,9 @@ impl<'a> Passwords<'a> {
     }
 }
 
-macro_rules! mac_verifies {
+/// An HMAC over `$data` keyed from `$password` with `$mac`'s salt and
+/// iterations (RFC 7292 appendix B.2); None if HMAC refuses the key.
+macro_rules! keyed_mac {
     ($digest:ty, $password:expr, $mac:expr, $data:expr) => {{
         use hmac::{KeyInit, Mac};
         let key = Zeroizing::new(pkcs12::kdf::derive_key::<$digest>(
@@ -578,14 +580,21 @@ macro_rules! mac_verifies {
             i32::try_from($mac.iterations).unwrap_or(i32::MAX),
             <$digest as sha2::digest::OutputSizeUser>::output_size(),
         ));
-        match hmac::Hmac::<$digest>::new_from_slice(&key) {
-            Ok(mut h) => {
+        hmac::Hmac::<$digest>::new_from_slice(&key)
+            .ok()
+            .map(|mut h| {
                 h.update($data);
-                h.verify_slice($mac.digest).is_ok()
-            }
-            Err(_) => false,
-        }
+                h
+            })
     }};
+}
+
+/// Does `$mac`'s digest verify (in constant time) under `$password`?
+macro_rules! mac_verifies {
+    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {
+        keyed_mac!($digest, $password, $mac, $data)
+            .is_some_and(|h| hmac::Mac::verify_slice(h, $mac.digest).is_ok())
+    };
 }
 
 /// Verify the MAC; returns which BMP form of the password verified it.
@@ -1010,21 +1019,16 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The MAC of `$data` under `$password` with `$mac`'s salt and iterations.
 macro_rules! mac_of {
-    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {{
-        use hmac::{KeyInit, Mac};
-        let key = Zeroizing::new(pkcs12::kdf::derive_key::<$digest>(
-            $password,
-            $mac.salt,
-            pkcs12::kdf::Pkcs12KeyType::Mac,
-            i32::try_from($mac.iterations).unwrap_or(i32::MAX),
-            <$digest as sha2::digest::OutputSizeUser>::output_size(),
-        ));
-        let mut h = hmac::Hmac::<$digest>::new_from_slice(&key)
-            .map_err(|_| Pkcs12Error::Write("bad MAC key".into()))?;
-        h.update($data);
-        h.finalize().into_bytes().to_vec()
-    }};
+    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {
+        hmac::Mac::finalize(
+            keyed_mac!($digest, $password, $mac, $data)
+                .ok_or_else(|| Pkcs12Error::Write("bad MAC key".into()))?,
+        )
+        .into_bytes()
+        .to_vec()
+    };
 }
 
 /// The MAC of `data` under `mac`'s digest, salt and iterations.
