@@ -1471,12 +1471,16 @@ mod tests {
         ));
     }
 
+    /// The KDF of an encoded AlgorithmIdentifier.
+    fn kdf_of(alg: &[u8]) -> Option<Kdf> {
+        kdf_of_algorithm(der::read(alg).unwrap().0.value)
+    }
+
     #[test]
     fn kdf_parameters_are_read_for_every_scheme() {
         let (alg, _) = pbes2(4_000_000);
-        let (inner, _) = der::read(&alg).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&alg),
             Some(Kdf::Pbkdf2 {
                 iterations: 4_000_000
             })
@@ -1488,9 +1492,8 @@ mod tests {
                 tlv(0x02, &[0x00, 0xff, 0xff, 0xff, 0xff]),
             ]),
         ]);
-        let (inner, _) = der::read(&pbe).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&pbe),
             Some(Kdf::Pkcs12 {
                 iterations: 0xffff_ffff
             })
@@ -1499,9 +1502,8 @@ mod tests {
             oid("1.2.840.113549.1.5.3"),
             seq(&[tlv(0x04, &[1; 8]), tlv(0x02, &[0x7f; 12])]),
         ]);
-        let (inner, _) = der::read(&pbes1).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&pbes1),
             Some(Kdf::Pbes1 {
                 iterations: u64::MAX
             })
