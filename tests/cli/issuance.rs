@@ -10,8 +10,7 @@ use crate::support::*;
 
 /// `notBefore=…` and `notAfter=…` of a certificate, as openssl prints them.
 fn dates(dir: &Path, file: &str) -> (String, String) {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-dates"]);
-    assert!(ok, "{out}");
+    let out = openssl_ok(dir, &["x509", "-in", file, "-noout", "-dates"]);
     let field = |name: &str| {
         out.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -118,7 +117,7 @@ fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
         dates(&chain, "intermediate.crt").1,
         "Apr 29 08:00:00 2036 GMT"
     );
-    let (ok, v) = openssl(
+    openssl_ok(
         &chain,
         &[
             "verify",
@@ -129,7 +128,6 @@ fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
 }
 
 #[test]
@@ -241,8 +239,7 @@ fn openssl_csr(dir: &Path, name: &str, newkey: &[&str], subj: &str, san: &str, d
     if der {
         args.extend_from_slice(&["-outform", "DER"]);
     }
-    let (ok, out) = openssl(dir, &args);
-    assert!(ok, "{out}");
+    openssl_ok(dir, &args);
 }
 
 /// The public key of a certificate or (with `req`) a CSR, as openssl prints it.
@@ -264,9 +261,7 @@ fn pubkey(dir: &Path, file: &str, req: bool) -> String {
 
 /// `openssl x509 -ext NAME` of a certificate.
 fn ext(dir: &Path, file: &str, name: &str) -> String {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-ext", name]);
-    assert!(ok, "{out}");
-    out
+    openssl_ok(dir, &["x509", "-in", file, "-noout", "-ext", name])
 }
 
 #[test]
@@ -570,7 +565,7 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
         assert!(ok, "{kind}: {v}");
         // The same request with one signature bit flipped is refused.
         let bad = format!("{kind}-bad.der");
-        let (ok, v) = openssl(
+        openssl_ok(
             dir,
             &[
                 "req",
@@ -582,7 +577,6 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
                 &bad,
             ],
         );
-        assert!(ok, "{v}");
         let mut der = std::fs::read(dir.join(&bad)).unwrap();
         let last = der.len() - 1;
         der[last] ^= 0x80;
@@ -666,7 +660,7 @@ fn openssl_leaf(dir: &Path, ca: &str, name: &str, san: &str) -> String {
         false,
     );
     let crt = format!("{name}.crt");
-    let (ok, out) = openssl(
+    openssl_ok(
         dir,
         &[
             "x509",
@@ -686,7 +680,6 @@ fn openssl_leaf(dir: &Path, ca: &str, name: &str, san: &str) -> String {
             &crt,
         ],
     );
-    assert!(ok, "{out}");
     crt
 }
 
@@ -827,7 +820,7 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
         .arg(&gen_dir)
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         &gen_dir,
         &[
             "verify",
@@ -839,7 +832,6 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
             "ok.crt",
         ],
     );
-    assert!(ok, "{v}");
     let (ok, v) = run(std::process::Command::new(&goverify)
         .current_dir(&gen_dir)
         .args(["root.crt", "team.crt", "ok.crt"]));
@@ -1049,7 +1041,7 @@ fn a_password_with_nothing_to_encrypt_is_refused() {
         .assert()
         .success();
     let key = out_dir.join("server.key");
-    let (ok, text) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "pkey",
@@ -1060,7 +1052,6 @@ fn a_password_with_nothing_to_encrypt_is_refused() {
             "-noout",
         ],
     );
-    assert!(ok, "{text}");
     let (ok, _) = openssl(
         tmp.path(),
         &[

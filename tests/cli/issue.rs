@@ -6,24 +6,20 @@ use predicates::prelude::*;
 use crate::support::*;
 
 fn serial(dir: &Path, file: &str) -> String {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-serial"]);
-    assert!(ok, "{out}");
-    out
+    openssl_ok(dir, &["x509", "-in", file, "-noout", "-serial"])
 }
 
 fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
-    let (ok, subj) = openssl(
+    let subj = openssl_ok(
         dir,
         &[
             "x509", "-in", file, "-noout", "-subject", "-nameopt", "RFC2253",
         ],
     );
-    assert!(ok, "{subj}");
-    let (ok, san) = openssl(
+    let san = openssl_ok(
         dir,
         &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
     );
-    assert!(ok, "{san}");
     (subj, san)
 }
 
@@ -40,7 +36,7 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
         .out(&out)
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -52,9 +48,8 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "renewed/server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // The old bundle still trusts the renewed certificate.
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -63,7 +58,6 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "renewed/server.crt",
         ],
     );
-    assert!(ok, "{v}");
     assert_eq!(
         subject_and_sans(&chain, "server.crt"),
         subject_and_sans(&out, "server.crt")
@@ -72,7 +66,7 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
     // The full chain is leaf then intermediate, without the root.
     let full = std::fs::read_to_string(out.join("server-fullchain.crt")).unwrap();
     assert_eq!(full.matches("BEGIN CERTIFICATE").count(), 2);
-    let (ok, v) = openssl(
+    openssl_ok(
         &out,
         &[
             "verify",
@@ -83,7 +77,6 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // A new key, 0600, that matches the new certificate.
     #[cfg(unix)]
     {
@@ -94,13 +87,10 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "server.key mode {mode:o}");
     }
-    let (ok, k) = openssl(&out, &["pkey", "-in", "server.key", "-pubout"]);
-    assert!(ok, "{k}");
-    let (ok, c) = openssl(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
-    assert!(ok, "{c}");
+    let k = openssl_ok(&out, &["pkey", "-in", "server.key", "-pubout"]);
+    let c = openssl_ok(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
     assert_eq!(k, c);
-    let (ok, old) = openssl(&chain, &["pkey", "-in", "server.key", "-pubout"]);
-    assert!(ok, "{old}");
+    let old = openssl_ok(&chain, &["pkey", "-in", "server.key", "-pubout"]);
     assert_ne!(k, old, "the renewal kept the old key");
 }
 
@@ -114,7 +104,7 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
         .out(tmp.path())
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -124,7 +114,6 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
             "old-leaf.crt",
         ],
     );
-    assert!(ok, "{v}");
     let fx = fixture("openssl-ca");
     assert_eq!(
         subject_and_sans(&fx, "old-leaf.crt"),
@@ -178,7 +167,7 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
         .flag("--ca-key-password-file", fixture("openssl-ca/password.txt"))
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -187,7 +176,6 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // The password can also come from the environment or stdin.
     let tmp2 = tempfile::tempdir().unwrap();
     issue(
@@ -226,7 +214,7 @@ fn sec1_ec_ca_key_and_client_profile() {
     .out(tmp.path())
     .assert()
     .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -237,7 +225,6 @@ fn sec1_ec_ca_key_and_client_profile() {
             "gw.crt",
         ],
     );
-    assert!(ok, "{v}");
     let (_, t) = openssl(tmp.path(), &["x509", "-in", "gw.crt", "-noout", "-text"]);
     assert!(
         t.contains("TLS Web Client Authentication") && t.contains("CN = gateway"),
@@ -258,16 +245,14 @@ fn keep_an_existing_key() {
         .success()
         .stdout(predicate::str::contains("kept the existing key"));
     assert!(!tmp.path().join("old-leaf.key").exists());
-    let (ok, new_pub) = openssl(
+    let new_pub = openssl_ok(
         tmp.path(),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
-    assert!(ok, "{new_pub}");
-    let (ok, old_pub) = openssl(
+    let old_pub = openssl_ok(
         &fixture("openssl-ca"),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
-    assert!(ok, "{old_pub}");
     assert_eq!(new_pub, old_pub);
 }
 

@@ -442,3 +442,36 @@ pub fn tempdir_with(tools: &[&str]) -> Option<tempfile::TempDir> {
         None
     }
 }
+
+/// `openssl ARGS...` in `dir`, which must succeed: its output.
+pub fn openssl_ok(dir: &Path, args: &[&str]) -> String {
+    let (ok, text) = openssl(dir, args);
+    assert!(ok, "openssl {args:?}: {text}");
+    text
+}
+
+/// `openssl pkcs12 -export` in `dir`: the `server.crt` fixture with its key
+/// and `intermediate.crt`, protected by `passout` (an openssl `-passout`
+/// value), written to `out`, with `extra` arguments (e.g. `-legacy`).
+pub fn openssl_server_pfx(dir: &Path, passout: &str, out: &str, extra: &[&str]) {
+    let (cert, key, chain) = (
+        fixture("server.crt"),
+        fixture("server.key"),
+        fixture("intermediate.crt"),
+    );
+    let mut args = vec!["pkcs12", "-export"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        "-in",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+        "-certfile",
+        chain.to_str().unwrap(),
+        "-passout",
+        passout,
+        "-out",
+        out,
+    ]);
+    openssl_ok(dir, &args);
+}

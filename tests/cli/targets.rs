@@ -55,8 +55,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 /// upper-case hex (the form Azure shows a thumbprint in).
 fn fingerprint(dir: &Path, file: &Path, alg: &str) -> String {
     let f = file.to_str().unwrap();
-    let (ok, out) = openssl(dir, &["x509", "-in", f, "-noout", "-fingerprint", alg]);
-    assert!(ok, "{out}");
+    let out = openssl_ok(dir, &["x509", "-in", f, "-noout", "-fingerprint", alg]);
     let hex = out.trim().rsplit('=').next().unwrap().replace(':', "");
     assert!(hex.len() >= 40, "{out}");
     hex.to_uppercase()
@@ -455,10 +454,8 @@ fn apisix_extra_certificate_fills_certs_and_keys() {
         fingerprint(t, &rsa.join("rsa.crt"), "-sha256")
     );
     // keys[0] is the private key of certs[0]: the same public key for openssl.
-    let (ok, from_key) = openssl(&out, &["pkey", "-in", "extra.key", "-pubout"]);
-    assert!(ok, "{from_key}");
-    let (ok, from_cert) = openssl(&out, &["x509", "-in", "extra.pem", "-noout", "-pubkey"]);
-    assert!(ok, "{from_cert}");
+    let from_key = openssl_ok(&out, &["pkey", "-in", "extra.key", "-pubout"]);
+    let from_cert = openssl_ok(&out, &["x509", "-in", "extra.pem", "-noout", "-pubkey"]);
     assert_eq!(from_key, from_cert);
     assert!(from_key.contains("BEGIN PUBLIC KEY"));
     let (ok, text) = openssl(&out, &["pkey", "-in", "extra.key", "-noout", "-text"]);
