@@ -261,8 +261,7 @@ mod tests {
 
     #[test]
     fn cs201_leaf_only_by_name_and_by_expect() {
-        let f = lint_fixture("leaf-only-ca-bundle.pem", "auto");
-        let x = finding(&f, "CS201");
+        let x = fixture_finding("leaf-only-ca-bundle.pem", "CS201");
         assert!(
             x.message
                 .starts_with("this is the server certificate; upload its issuing CAs instead: ")
@@ -293,8 +292,7 @@ mod tests {
 
     #[test]
     fn cs202_names_the_leaf() {
-        let f = lint_fixture("fullchain-as-ca-bundle.pem", "auto");
-        let x = finding(&f, "CS202");
+        let x = fixture_finding("fullchain-as-ca-bundle.pem", "CS202");
         assert!(x.message.contains("www.example.com"));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS202"));
         assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS202"));
@@ -302,8 +300,7 @@ mod tests {
 
     #[test]
     fn cs203_server_chain_is_an_error_with_right_order() {
-        let f = lint_fixture("reversed-chain.pem", "auto");
-        let x = finding(&f, "CS203");
+        let x = fixture_finding("reversed-chain.pem", "CS203");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         assert!(
             x.fix.contains("www.example.com") && x.fix.contains("→ Fixture Intermediate CA"),

@@ -142,6 +142,11 @@ pub fn finding<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
         .unwrap_or_else(|| panic!("no {code} finding"))
 }
 
+/// The first finding of rule `code` in the fixture `name` read as `auto`.
+pub fn fixture_finding(name: &str, code: &str) -> Finding {
+    finding(&lint_fixture(name, "auto"), code).clone()
+}
+
 pub fn has(findings: &[Finding], code: &str) -> bool {
     findings.iter().any(|f| f.rule.code == code)
 }

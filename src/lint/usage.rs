@@ -458,8 +458,7 @@ mod tests {
 
     #[test]
     fn cs307_sha1_leaf_error_root_note() {
-        let f = lint_fixture("sha1-leaf.pem", "auto");
-        let x = finding(&f, "CS307");
+        let x = fixture_finding("sha1-leaf.pem", "CS307");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         let root = lint_corpus("cert-chain-resolver/dstrootcax3.pem");
         let r = root
