@@ -461,10 +461,7 @@ mod tests {
         let x = fixture_finding("sha1-leaf.pem", "CS307");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         let root = lint_corpus("cert-chain-resolver/dstrootcax3.pem");
-        let r = root
-            .iter()
-            .find(|x| x.rule.code == "CS307")
-            .expect("CS307 on root");
+        let r = finding(&root, "CS307");
         assert_eq!(r.severity, crate::lint::Severity::Note);
         assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS307"));
     }
