@@ -7,21 +7,6 @@ use predicates::prelude::*;
 
 use crate::support::*;
 
-/// Run a Python script in `dir`; return its stdout.
-fn py(dir: &Path, script: &str) -> String {
-    let out = StdCommand::new("python3")
-        .current_dir(dir)
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{script}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn tools() -> bool {
     have("openssl") && have("python3")
 }
@@ -37,17 +22,6 @@ fn sha256_of(dir: &Path, args: &[&str]) -> String {
     all.extend_from_slice(&["-noout", "-fingerprint", "-sha256"]);
     let out = openssl_ok(dir, &all);
     out.trim().to_owned()
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 #[test]

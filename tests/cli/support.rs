@@ -475,3 +475,30 @@ pub fn openssl_server_pfx(dir: &Path, passout: &str, out: &str, extra: &[&str]) 
     ]);
     openssl_ok(dir, &args);
 }
+
+/// Run a Python script in `dir`, which must succeed: its stdout.
+pub fn py(dir: &Path, script: &str) -> String {
+    let out = StdCommand::new("python3")
+        .current_dir(dir)
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names in `dir`, sorted (none when it does not exist).
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -8,21 +8,6 @@ use predicates::prelude::*;
 
 use crate::support::*;
 
-/// Run a Python script in `dir`; return its stdout.
-fn py(dir: &Path, script: &str) -> String {
-    let out = StdCommand::new("python3")
-        .current_dir(dir)
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{script}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// openssl and Python with yaml and cryptography, or a loud skip.
 fn tools() -> bool {
     if !have("openssl") || !have("python3") {
@@ -38,17 +23,6 @@ fn tools() -> bool {
         cannot_run("python3 needs PyYAML and cryptography to check the exported files");
     }
     ok
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 /// `openssl x509 -fingerprint` of the first certificate in `file`, as bare
