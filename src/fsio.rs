@@ -1040,6 +1040,14 @@ mod tests {
         assert!(made.success(), "mkfifo failed");
     }
 
+    /// A fresh temporary directory holding a FIFO named `name`.
+    fn dir_with_fifo(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(name);
+        mkfifo(&fifo);
+        (dir, fifo)
+    }
+
     /// A FIFO target stays a FIFO and its reader gets the bytes; the regular
     /// file of the same set lands as usual; a directory target fails the set
     /// before anything is written.
@@ -1048,9 +1056,7 @@ mod tests {
     fn a_fifo_target_stays_a_fifo() {
         use std::io::Read;
         use std::os::unix::fs::FileTypeExt;
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("pipe");
-        mkfifo(&fifo);
+        let (dir, fifo) = dir_with_fifo("pipe");
         let reader = {
             let fifo = fifo.clone();
             std::thread::spawn(move || {
@@ -1088,9 +1094,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_fifo_without_a_reader_fails_the_set_quickly() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("pipe");
-        mkfifo(&fifo);
+        let (dir, fifo) = dir_with_fifo("pipe");
         let mut set = WriteSet::new();
         set.add(dir.path().join("a.crt"), b"a".to_vec(), Mode::Public);
         set.add(&fifo, b"nobody listens".to_vec(), Mode::Public);
@@ -1106,9 +1110,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_secret_goes_only_into_a_regular_file_chainsmith_creates() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("k.key");
-        mkfifo(&fifo);
+        let (dir, fifo) = dir_with_fifo("k.key");
         let victim = dir.path().join("victim");
         std::fs::write(&victim, "precious").unwrap();
         let link = dir.path().join("l.key");

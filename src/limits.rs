@@ -297,70 +297,38 @@ mod tests {
         );
     }
 
+    fn scrypt(n: u64, r: u64, p: u64) -> Result<(), LimitError> {
+        Kdf::Scrypt { n, r, p }.check()
+    }
+
     #[test]
     fn scrypt_is_bounded_by_memory_and_work() {
         // OpenSSL's default and the largest memory allowed.
-        assert!(
-            Kdf::Scrypt {
-                n: 1 << 14,
-                r: 8,
-                p: 1
-            }
-            .check()
-            .is_ok()
-        );
-        assert!(
-            Kdf::Scrypt {
-                n: 1 << 16,
-                r: 8,
-                p: 1
-            }
-            .check()
-            .is_ok()
-        );
+        assert!(scrypt(1 << 14, 8, 1).is_ok());
+        assert!(scrypt(1 << 16, 8, 1).is_ok());
         assert!(matches!(
-            Kdf::Scrypt {
-                n: 1 << 20,
-                r: 8,
-                p: 1
-            }
-            .check(),
+            scrypt(1 << 20, 8, 1),
             Err(LimitError::ScryptMemory { .. })
         ));
         assert!(matches!(
-            Kdf::Scrypt {
-                n: 1 << 40,
-                r: 8,
-                p: 1
-            }
-            .check(),
+            scrypt(1 << 40, 8, 1),
             Err(LimitError::ScryptMemory { .. })
         ));
         assert!(matches!(
-            Kdf::Scrypt {
-                n: 1 << 63,
-                r: u64::MAX,
-                p: u64::MAX
-            }
-            .check(),
+            scrypt(1 << 63, u64::MAX, u64::MAX),
             Err(LimitError::ScryptMemory { .. })
         ));
         assert!(matches!(
-            Kdf::Scrypt {
-                n: 1 << 14,
-                r: 8,
-                p: 65_535
-            }
-            .check(),
+            scrypt(1 << 14, 8, 65_535),
             Err(LimitError::ScryptWork { .. })
         ));
         // Found by the `pkcs8` fuzz target: N=0 panicked in the `pkcs5` crate.
         for n in [0, 3, 1000] {
             assert!(matches!(
-                Kdf::Scrypt { n, r: 1, p: 1 }.check(),
+                scrypt(n, 1, 1),
                 Err(LimitError::ScryptCost { .. })
             ));
         }
-        assert!(Kdf::Scrypt { n: 1, r: 1, p: 1 }.check().is_ok());
+        assert!(scrypt(1, 1, 1).is_ok());
     }
 }

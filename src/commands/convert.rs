@@ -356,10 +356,10 @@ fn to_pfx(
     passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let out = args.out.as_deref().ok_or_else(|| {
-        anyhow!("--to pfx needs -o FILE.pfx (a PFX is never written to standard output)")
-    })?;
-    refuse_clobber(out, args.force)?;
+    let out = secret_out(
+        args,
+        "--to pfx needs -o FILE.pfx (a PFX is never written to standard output)",
+    )?;
     let profile = pfx_profile(args)?;
     if args.target == Some(PfxTarget::Appservice) && args.no_password {
         bail!(
@@ -415,12 +415,10 @@ fn to_keyvault_pem(
     passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let out = args.out.as_deref().ok_or_else(|| {
-        anyhow!(
-            "--to keyvault-pem needs -o FILE.pem (it holds a private key, so never standard output)"
-        )
-    })?;
-    refuse_clobber(out, args.force)?;
+    let out = secret_out(
+        args,
+        "--to keyvault-pem needs -o FILE.pem (it holds a private key, so never standard output)",
+    )?;
     let id = resolve_identity(args, files, passwords, printer)?;
     check_target(PfxTarget::Keyvault, &id, printer)?;
     let key = id
@@ -439,6 +437,14 @@ fn to_keyvault_pem(
         chain_names(&id.chain)
     ))?;
     Ok(ExitStatus::Clean)
+}
+
+/// `-o` of a file that is never written to standard output (`missing` says
+/// so when it is not given), refused at once if it would clobber.
+fn secret_out<'a>(args: &'a ConvertArgs, missing: &'static str) -> anyhow::Result<&'a Path> {
+    let out = args.out.as_deref().ok_or_else(|| anyhow!(missing))?;
+    refuse_clobber(out, args.force)?;
+    Ok(out)
 }
 
 /// Refuse to clobber before any prompt or slow work.

@@ -78,18 +78,11 @@ pub fn files<'a>(certs: &[&Cert], out: &Path) -> Export<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture_certs() -> Vec<Cert> {
-        let path =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ca-bundle.pem");
-        crate::pki::load::load_path(&path, &Default::default())
-            .unwrap()
-            .certs
-    }
+    use crate::lint::testutil::load_certs;
 
     #[test]
     fn one_key_per_certificate_in_order() {
-        let certs = fixture_certs();
+        let certs = load_certs("ca-bundle.pem");
         let refs: Vec<&Cert> = certs.iter().collect();
         let v = trust_secret(&refs);
         assert_eq!(v["metadata"]["name"], SECRET_NAME);

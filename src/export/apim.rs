@@ -248,6 +248,28 @@ pub fn readme(plan: &[ApimCa<'_>], cloud: Cloud) -> String {
     )
 }
 
+/// The script arguments every APIM script takes: (shell variable, usage name).
+const SUBSCRIPTION: (&str, &str) = ("sub", "SUBSCRIPTION_ID");
+const RESOURCE_GROUP: (&str, &str) = ("rg", "RESOURCE_GROUP");
+const SERVICE: (&str, &str) = ("service", "SERVICE_NAME");
+
+/// The first lines of an `az rest` script named `file`: the shebang, the
+/// `comment` (whole `#` lines), the usage line, and the check that binds
+/// each of `params` (shell variable, usage name) to its positional argument.
+fn script_start(comment: &str, file: &str, params: &[(&str, &str)]) -> String {
+    let usage: Vec<&str> = params.iter().map(|(_, name)| *name).collect();
+    let usage = usage.join(" ");
+    let mut s = format!(
+        "#!/usr/bin/env bash\n{comment}# Usage: bash {file} {usage}\nset -euo pipefail\n\
+         if [ \"$#\" -ne {n} ]; then\n  echo \"usage: bash $0 {usage}\" >&2\n  exit 2\nfi\n",
+        n = params.len()
+    );
+    for (i, (var, _)) in params.iter().enumerate() {
+        s.push_str(&format!("{var}=\"${}\"\n", i + 1));
+    }
+    s
+}
+
 /// The part of both scripts after the arguments: `az` on the right cloud,
 /// then `$endpoint`, `$api` and `$base`.
 fn script_setup(cloud: Cloud, api: &str) -> String {
@@ -268,43 +290,50 @@ base="$endpoint/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiMan
     )
 }
 
+/// A script step: say `what`, then `az rest` PUT of the file `body` to
+/// `$base/PATH`.
+fn az_put(what: &str, path: &str, body: &str) -> String {
+    format!(
+        "echo \"{what}\"\naz rest --method put --url \"$base/{path}?$api\" --body @{body} --output none\n"
+    )
+}
+
 /// `apim-upload.sh`: `az rest` calls for the Certificates and gateway CA APIs.
 /// It reads the body files next to it and never holds the password itself.
 pub fn script(plan: &[ApimCa<'_>], cloud: Cloud) -> String {
-    let mut s = String::from(
-        r#"#!/usr/bin/env bash
-# Written by `chainsmith export apim`. Uploads the CA certificates to Azure API
+    let mut s = script_start(
+        "# Written by `chainsmith export apim`. Uploads the CA certificates to Azure API
 # Management with the Certificates API, then trusts them on a self-hosted
 # gateway with the gateway Certificate Authority API.
-# Usage: bash apim-upload.sh SUBSCRIPTION_ID RESOURCE_GROUP SERVICE_NAME GATEWAY_NAME
-set -euo pipefail
-if [ "$#" -ne 4 ]; then
-  echo "usage: bash $0 SUBSCRIPTION_ID RESOURCE_GROUP SERVICE_NAME GATEWAY_NAME" >&2
-  exit 2
-fi
-sub="$1"
-rg="$2"
-service="$3"
-gateway="$4"
-"#,
+",
+        "apim-upload.sh",
+        &[
+            SUBSCRIPTION,
+            RESOURCE_GROUP,
+            SERVICE,
+            ("gateway", "GATEWAY_NAME"),
+        ],
     );
     s.push_str(&script_setup(cloud, APIM_API_VERSION));
     s.push_str("\n# 1. Certificates API: one certificate-only PFX per CA certificate.\n");
     for ca in plan {
-        s.push_str(&format!(
-            "echo \"certificate {id} ({file}, store {store})\"\naz rest --method put --url \"$base/certificates/{id}?$api\" --body @{body} --output none\n",
-            id = ca.id,
-            file = ca.cer_file(),
-            store = ca.store.as_str(),
-            body = ca.certificate_body_file(),
+        s.push_str(&az_put(
+            &format!(
+                "certificate {id} ({file}, store {store})",
+                id = ca.id,
+                file = ca.cer_file(),
+                store = ca.store.as_str(),
+            ),
+            &format!("certificates/{}", ca.id),
+            &ca.certificate_body_file(),
         ));
     }
     s.push_str("\n# 2. Gateway Certificate Authority API: isTrusted true for the root only.\n");
     for ca in plan {
-        s.push_str(&format!(
-            "echo \"gateway $gateway trusts {id}\"\naz rest --method put --url \"$base/gateways/$gateway/certificateAuthorities/{id}?$api\" --body @{body} --output none\n",
-            id = ca.id,
-            body = ca.gateway_ca_body_file(),
+        s.push_str(&az_put(
+            &format!("gateway $gateway trusts {}", ca.id),
+            &format!("gateways/$gateway/certificateAuthorities/{}", ca.id),
+            &ca.gateway_ca_body_file(),
         ));
     }
     s
@@ -397,26 +426,20 @@ fn v2_readme(b: &V2Backend<'_>) -> String {
 }
 
 fn v2_script(b: &V2Backend<'_>) -> String {
-    let mut s = String::from(
-        r#"#!/usr/bin/env bash
-# Written by `chainsmith export apim --tier v2`. Creates or updates a backend
+    let mut s = script_start(
+        "# Written by `chainsmith export apim --tier v2`. Creates or updates a backend
 # entity of an Azure API Management v2 instance that trusts the backend's
 # certificate by name and issuing CA (backend.json).
-# Usage: bash apim-backend.sh SUBSCRIPTION_ID RESOURCE_GROUP SERVICE_NAME
-set -euo pipefail
-if [ "$#" -ne 3 ]; then
-  echo "usage: bash $0 SUBSCRIPTION_ID RESOURCE_GROUP SERVICE_NAME" >&2
-  exit 2
-fi
-sub="$1"
-rg="$2"
-service="$3"
-"#,
+",
+        "apim-backend.sh",
+        &[SUBSCRIPTION, RESOURCE_GROUP, SERVICE],
     );
     s.push_str(&script_setup(b.cloud, APIM_V2_API_VERSION));
-    s.push_str(&format!(
-        "\necho \"backend {id}\"\naz rest --method put --url \"$base/backends/{id}?$api\" --body @backend.json --output none\n",
-        id = b.id
+    s.push('\n');
+    s.push_str(&az_put(
+        &format!("backend {}", b.id),
+        &format!("backends/{}", b.id),
+        "backend.json",
     ));
     s
 }

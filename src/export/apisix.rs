@@ -201,30 +201,25 @@ fn tail(p: &Plan<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::testutil::load_certs;
 
-    fn fixture_certs() -> Vec<Cert> {
-        let path =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/ca-bundle.pem");
-        crate::pki::load::load_path(&path, &Default::default())
-            .unwrap()
-            .certs
+    /// `cert` served alone, with a stand-in key.
+    fn served<'a>(cert: &'a Cert, key: &str) -> Served<'a> {
+        Served {
+            chain: vec![cert],
+            key_pem: Zeroizing::new(key.to_owned()),
+        }
     }
 
     #[test]
     fn certs_and_keys_only_with_extra_certificates() {
-        let certs = fixture_certs();
-        let main = Served {
-            chain: vec![&certs[0]],
-            key_pem: Zeroizing::new("K1".to_owned()),
-        };
+        let certs = load_certs("ca-bundle.pem");
+        let main = served(&certs[0], "K1");
         let snis = vec!["a.example".to_owned()];
         let alone = ssl(&snis, &main, &[], None);
         assert!(alone.get("certs").is_none() && alone.get("keys").is_none());
         assert!(alone.get("client").is_none());
-        let extra = Served {
-            chain: vec![&certs[1]],
-            key_pem: Zeroizing::new("K2".to_owned()),
-        };
+        let extra = served(&certs[1], "K2");
         let both = ssl(&snis, &main, std::slice::from_ref(&extra), None);
         assert_eq!(both["key"], "K1");
         assert_eq!(both["keys"], json!(["K2"]));
@@ -233,11 +228,8 @@ mod tests {
 
     #[test]
     fn client_depth_is_always_written() {
-        let certs = fixture_certs();
-        let main = Served {
-            chain: vec![&certs[0]],
-            key_pem: Zeroizing::new("K".to_owned()),
-        };
+        let certs = load_certs("ca-bundle.pem");
+        let main = served(&certs[0], "K");
         let client = ClientCa {
             certs: vec![&certs[1]],
             depth: 2,

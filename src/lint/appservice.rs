@@ -297,37 +297,26 @@ mod tests {
         write(&spec, "pw").unwrap()
     }
 
-    /// Lint a PFX opened with its password ("pw"), at the fixtures' time.
-    fn lint_pfx(data: &[u8], expect: &str) -> Vec<crate::lint::Finding> {
-        use crate::lint::config::Overrides;
-        use crate::lint::engine::{self, EngineOptions, Input};
-        use crate::lint::{Context, Expect};
-        let verifier = crate::pki::chain::Verifier::new();
-        let ctx = Context {
-            now: ::time::OffsetDateTime::parse(
-                AT,
-                &::time::format_description::well_known::Rfc3339,
-            )
-            .unwrap(),
-            warn_days: 30,
-            host: None,
-            trust: &[],
-            trust_given: false,
-            clients: &crate::pki::clients::Client::ALL,
-            keys: &[],
-            verifier: &verifier,
-            deployed: &[],
-        };
-        let input = Input {
-            path: std::sync::Arc::from("app.pfx"),
-            expect: Expect::parse(expect).unwrap(),
-            expect_source: "--expect",
-            bytes: data.to_vec(),
-        };
-        let opts = EngineOptions {
+    /// Lint the PFX of `c` (see [`pfx`]) opened with its password ("pw"),
+    /// at the fixtures' time.
+    fn lint_pfx(
+        c: &Chain,
+        with_root: bool,
+        profile: Profile,
+        expect: &str,
+    ) -> Vec<crate::lint::Finding> {
+        let data = pfx(c, with_root, profile);
+        let opts = crate::lint::engine::EngineOptions {
             pkcs12_password: Some("pw"),
         };
-        let mut out = engine::run(vec![input], &ctx, &opts, &Overrides::default());
+        let mut out = run_engine(
+            vec![input("app.pfx", &data, expect)],
+            time(AT),
+            30,
+            &[],
+            None,
+            &opts,
+        );
         out.pop().unwrap().findings
     }
 
@@ -353,7 +342,7 @@ mod tests {
             "CS317"
         ));
         assert!(!has(
-            &lint_pfx(&pfx(&c, true, Profile::Compat), "appservice-pfx"),
+            &lint_pfx(&c, true, Profile::Compat, "appservice-pfx"),
             "CS317"
         ));
     }
@@ -362,25 +351,25 @@ mod tests {
     fn cs318_key_types_each_service_takes() {
         let rsa = chain(KeyType::Rsa(2048));
         assert!(!has(
-            &lint_pfx(&pfx(&rsa, true, Profile::Compat), "appservice-pfx"),
+            &lint_pfx(&rsa, true, Profile::Compat, "appservice-pfx"),
             "CS318"
         ));
         let ec = chain(KeyType::EcP256);
-        let app = lint_pfx(&pfx(&ec, true, Profile::Compat), "appservice-pfx");
-        let f = app.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let app = lint_pfx(&ec, true, Profile::Compat, "appservice-pfx");
+        let f = finding(&app, "CS318");
         assert_eq!(f.severity, Severity::Note);
         assert!(!has(
-            &lint_pfx(&pfx(&ec, true, Profile::Compat), "keyvault-pfx"),
+            &lint_pfx(&ec, true, Profile::Compat, "keyvault-pfx"),
             "CS318"
         ));
         let ed = chain(KeyType::Ed25519);
-        let kv = lint_pfx(&pfx(&ed, true, Profile::Compat), "keyvault-pfx");
-        let f = kv.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let kv = lint_pfx(&ed, true, Profile::Compat, "keyvault-pfx");
+        let f = finding(&kv, "CS318");
         assert_eq!(f.severity, Severity::Error);
         // An RSA-1024 leaf from the openssl-made fixtures.
         let weak = read_fixture("weak-rsa1024.pem");
         let g = lint_bytes("kv.pem", &weak, "keyvault-pem");
-        let f = g.iter().find(|f| f.rule.code == "CS318").unwrap();
+        let f = finding(&g, "CS318");
         assert!(f.message.contains("RSA-1024"), "{}", f.message);
     }
 
@@ -388,21 +377,21 @@ mod tests {
     fn cs319_app_service_wants_the_root() {
         let c = chain(KeyType::Rsa(2048));
         assert!(has(
-            &lint_pfx(&pfx(&c, false, Profile::Compat), "appservice-pfx"),
+            &lint_pfx(&c, false, Profile::Compat, "appservice-pfx"),
             "CS319"
         ));
         assert!(!has(
-            &lint_pfx(&pfx(&c, true, Profile::Compat), "appservice-pfx"),
+            &lint_pfx(&c, true, Profile::Compat, "appservice-pfx"),
             "CS319"
         ));
         // Key Vault does not ask for the root, and the missing issuer of
         // the top CA is CS319's business for App Service, not CS204's.
-        let kv = lint_pfx(&pfx(&c, false, Profile::Compat), "keyvault-pfx");
+        let kv = lint_pfx(&c, false, Profile::Compat, "keyvault-pfx");
         assert!(!has(&kv, "CS204"), "{kv:?}");
-        let app = lint_pfx(&pfx(&c, false, Profile::Compat), "appservice-pfx");
+        let app = lint_pfx(&c, false, Profile::Compat, "appservice-pfx");
         assert!(!has(&app, "CS204"), "{app:?}");
         assert!(!has(
-            &lint_pfx(&pfx(&c, false, Profile::Compat), "keyvault-pfx"),
+            &lint_pfx(&c, false, Profile::Compat, "keyvault-pfx"),
             "CS319"
         ));
     }
@@ -411,13 +400,13 @@ mod tests {
     fn cs407_the_file_form_of_each_import() {
         let c = chain(KeyType::Rsa(2048));
         assert!(!has(
-            &lint_pfx(&pfx(&c, true, Profile::Compat), "appservice-pfx"),
+            &lint_pfx(&c, true, Profile::Compat, "appservice-pfx"),
             "CS407"
         ));
-        let aes = lint_pfx(&pfx(&c, true, Profile::Modern), "appservice-pfx");
+        let aes = lint_pfx(&c, true, Profile::Modern, "appservice-pfx");
         assert!(has(&aes, "CS407"));
         assert!(!has(
-            &lint_pfx(&pfx(&c, true, Profile::Modern), "keyvault-pfx"),
+            &lint_pfx(&c, true, Profile::Modern, "keyvault-pfx"),
             "CS407"
         ));
         let certs = [pem(&c.leaf, "CERTIFICATE"), pem(&c.int, "CERTIFICATE")].concat();

@@ -601,8 +601,7 @@ mod tests {
 
     #[test]
     fn cs204_missing_intermediate_names_dn_and_aki() {
-        let f = lint_fixture("missing-intermediate.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS204").expect("CS204");
+        let x = fixture_finding("missing-intermediate.pem", "CS204");
         assert!(
             x.message.contains("Fixture Intermediate CA") && x.message.contains("AKI "),
             "{}",
@@ -633,8 +632,7 @@ mod tests {
 
     #[test]
     fn cs206_forged_issuer() {
-        let f = lint_fixture("forged-issuer.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS206").expect("CS206");
+        let x = fixture_finding("forged-issuer.pem", "CS206");
         assert!(x.message.contains("forged.example.com"));
         assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS206"));
     }
@@ -674,7 +672,7 @@ mod tests {
         let leaf_der = leaf.signed_by(&leaf_key, &issuer).unwrap().der().to_vec();
         let bad = [pem_of(&leaf_der), pem_of(&ca_der)].concat();
         let f = lint_bytes("kid.pem", &bad, "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS207").expect("CS207");
+        let x = finding(&f, "CS207");
         assert!(
             x.message.contains("09:09:09:09") && x.message.contains("01:02:03:04"),
             "{}",
@@ -702,8 +700,7 @@ mod tests {
 
     #[test]
     fn cs208_foreign_root() {
-        let f = lint_fixture("foreign-root-bundle.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS208").expect("CS208");
+        let x = fixture_finding("foreign-root-bundle.pem", "CS208");
         assert!(x.message.contains("Foreign Root CA"));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS208"));
         // A root store (cfssl's 348 roots) is not "unrelated certificates".
@@ -712,8 +709,7 @@ mod tests {
 
     #[test]
     fn cs209_pathlen() {
-        let f = lint_fixture("pathlen-violation.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS209").expect("CS209");
+        let x = fixture_finding("pathlen-violation.pem", "CS209");
         assert!(
             x.message.contains("Fixture Intermediate CA") && x.message.contains("Sub CA"),
             "{}",

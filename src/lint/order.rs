@@ -261,8 +261,7 @@ mod tests {
 
     #[test]
     fn cs201_leaf_only_by_name_and_by_expect() {
-        let f = lint_fixture("leaf-only-ca-bundle.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS201").expect("CS201");
+        let x = fixture_finding("leaf-only-ca-bundle.pem", "CS201");
         assert!(
             x.message
                 .starts_with("this is the server certificate; upload its issuing CAs instead: ")
@@ -284,7 +283,7 @@ mod tests {
             &trust,
             None,
         );
-        let x = f.iter().find(|x| x.rule.code == "CS201").expect("CS201");
+        let x = finding(&f, "CS201");
         assert!(x.fix.contains("among the --trust anchors"), "{}", x.fix);
         assert!(has(&lint_fixture("server.crt", "ca-bundle"), "CS201"));
         assert!(!has(&lint_fixture("server.crt", "auto"), "CS201"));
@@ -293,8 +292,7 @@ mod tests {
 
     #[test]
     fn cs202_names_the_leaf() {
-        let f = lint_fixture("fullchain-as-ca-bundle.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS202").expect("CS202");
+        let x = fixture_finding("fullchain-as-ca-bundle.pem", "CS202");
         assert!(x.message.contains("www.example.com"));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS202"));
         assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS202"));
@@ -302,8 +300,7 @@ mod tests {
 
     #[test]
     fn cs203_server_chain_is_an_error_with_right_order() {
-        let f = lint_fixture("reversed-chain.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS203").expect("CS203");
+        let x = fixture_finding("reversed-chain.pem", "CS203");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         assert!(
             x.fix.contains("www.example.com") && x.fix.contains("→ Fixture Intermediate CA"),
@@ -318,7 +315,7 @@ mod tests {
         let root = std::fs::read(fixture("root.crt")).expect("root");
         let int = std::fs::read(fixture("intermediate.crt")).expect("int");
         let f = lint_bytes("ca-bundle.pem", &[root, int].concat(), "ca-bundle");
-        let x = f.iter().find(|x| x.rule.code == "CS203").expect("CS203");
+        let x = finding(&f, "CS203");
         assert_eq!(x.severity, crate::lint::Severity::Warning);
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS203"));
     }

@@ -280,36 +280,20 @@ mod tests {
 
     #[test]
     fn cs402_more_than_ten_ca_for_one_apim_instance() {
-        use crate::lint::config::Overrides;
-        use crate::lint::engine::{self, EngineOptions, Input};
-        use crate::lint::{Context, Expect};
-        use crate::pki::chain::Verifier;
         let run = |n: usize| {
-            let inputs: Vec<Input> = (0..n)
-                .map(|i| Input {
-                    path: std::sync::Arc::from(format!("ca{i}.cer")),
-                    expect: Expect::ApimCa,
-                    expect_source: "--expect",
-                    bytes: rcgen_ca(&format!("APIM CA {i}"), &[i as u8 + 1]).2,
+            let inputs = (0..n)
+                .map(|i| {
+                    let der = rcgen_ca(&format!("APIM CA {i}"), &[i as u8 + 1]).2;
+                    input(&format!("ca{i}.cer"), &der, "apim-ca")
                 })
                 .collect();
-            let verifier = Verifier::new();
-            let ctx = Context {
-                now: ::time::OffsetDateTime::now_utc(),
-                warn_days: 30,
-                host: None,
-                trust: &[],
-                trust_given: false,
-                clients: &crate::pki::clients::Client::ALL,
-                keys: &[],
-                verifier: &verifier,
-                deployed: &[],
-            };
-            engine::run(
+            run_engine(
                 inputs,
-                &ctx,
-                &EngineOptions::default(),
-                &Overrides::default(),
+                ::time::OffsetDateTime::now_utc(),
+                30,
+                &[],
+                None,
+                &Default::default(),
             )
             .iter()
             .flat_map(|f| f.findings.iter().map(|x| x.rule.code))

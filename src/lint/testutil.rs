@@ -9,7 +9,7 @@ use ::time::OffsetDateTime;
 use ::time::format_description::well_known::Rfc3339;
 
 use super::config::Overrides;
-use super::engine::{self, EngineOptions, Input};
+use super::engine::{self, EngineOptions, FileResult, Input};
 use super::{Context, Expect, Finding, GivenKey};
 use crate::pki::chain::Verifier;
 use crate::pki::load::{LoadOptions, load_bytes};
@@ -43,36 +43,39 @@ pub fn load_certs(name: &str) -> Vec<Cert> {
     load_bytes(name, &read_fixture(name), &LoadOptions::default()).certs
 }
 
-pub fn lint_full(
-    name: &str,
-    bytes: &[u8],
-    expect: &str,
-    trust: &[Cert],
-    host: Option<&str>,
-    at: &str,
-) -> Vec<Finding> {
-    lint_rollover(name, bytes, expect, trust, host, at, &[])
+/// An RFC 3339 time, e.g. [`AT`].
+pub fn time(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap()
 }
 
-/// A served chain judged against `--deployed-bundle`s.
-pub fn lint_deployed(name: &str, bytes: &[u8], deployed: &[super::Deployed]) -> Vec<Finding> {
-    lint_rollover(name, bytes, "server-chain", &[], None, AT, deployed)
-}
-
-fn lint_rollover(
-    name: &str,
-    bytes: &[u8],
-    expect: &str,
+/// The engine on `inputs` at `now`, with every client, the given trust
+/// store and host, and no keys.
+pub fn run_engine(
+    inputs: Vec<Input>,
+    now: OffsetDateTime,
+    warn_days: u32,
     trust: &[Cert],
     host: Option<&str>,
-    at: &str,
+    opts: &EngineOptions<'_>,
+) -> Vec<FileResult> {
+    run_engine_deployed(inputs, now, warn_days, trust, host, &[], opts)
+}
+
+/// [`run_engine`] with the deployed bundles of a rollover.
+pub fn run_engine_deployed(
+    inputs: Vec<Input>,
+    now: OffsetDateTime,
+    warn_days: u32,
+    trust: &[Cert],
+    host: Option<&str>,
     deployed: &[super::Deployed],
-) -> Vec<Finding> {
+    opts: &EngineOptions<'_>,
+) -> Vec<FileResult> {
     let verifier = Verifier::new();
     let keys: Vec<GivenKey> = Vec::new();
     let ctx = Context {
-        now: OffsetDateTime::parse(at, &Rfc3339).unwrap(),
-        warn_days: 30,
+        now,
+        warn_days,
         host: host.map(str::to_owned),
         trust,
         trust_given: !trust.is_empty(),
@@ -81,17 +84,49 @@ fn lint_rollover(
         verifier: &verifier,
         deployed,
     };
-    let input = Input {
+    engine::run(inputs, &ctx, opts, &Overrides::default())
+}
+
+/// A served chain judged against `--deployed-bundle`s.
+pub fn lint_deployed(name: &str, bytes: &[u8], deployed: &[super::Deployed]) -> Vec<Finding> {
+    let inputs = vec![input(name, bytes, "server-chain")];
+    let mut out = run_engine_deployed(
+        inputs,
+        time(AT),
+        30,
+        &[],
+        None,
+        deployed,
+        &EngineOptions::default(),
+    );
+    out.pop().unwrap().findings
+}
+
+/// One input named `name`, read as `expect`.
+pub fn input(name: &str, bytes: &[u8], expect: &str) -> Input {
+    Input {
         path: Arc::from(name),
         expect: Expect::parse(expect).unwrap(),
         expect_source: "--expect",
         bytes: bytes.to_vec(),
-    };
-    let mut out = engine::run(
-        vec![input],
-        &ctx,
+    }
+}
+
+pub fn lint_full(
+    name: &str,
+    bytes: &[u8],
+    expect: &str,
+    trust: &[Cert],
+    host: Option<&str>,
+    at: &str,
+) -> Vec<Finding> {
+    let mut out = run_engine(
+        vec![input(name, bytes, expect)],
+        time(at),
+        30,
+        trust,
+        host,
         &EngineOptions::default(),
-        &Overrides::default(),
     );
     out.pop().unwrap().findings
 }
@@ -125,6 +160,20 @@ pub fn lint_corpus(name: &str) -> Vec<Finding> {
         .to_string_lossy()
         .into_owned();
     lint_bytes(&file, &read_corpus(name), "auto")
+}
+
+/// The first finding of rule `code`; fails the test, naming the code, when
+/// there is none.
+pub fn finding<'a>(findings: &'a [Finding], code: &str) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.rule.code == code)
+        .unwrap_or_else(|| panic!("no {code} finding"))
+}
+
+/// The first finding of rule `code` in the fixture `name` read as `auto`.
+pub fn fixture_finding(name: &str, code: &str) -> Finding {
+    finding(&lint_fixture(name, "auto"), code).clone()
 }
 
 pub fn has(findings: &[Finding], code: &str) -> bool {

@@ -2,7 +2,7 @@
 //! usage, algorithms, names and extensions.
 use std::collections::HashSet;
 
-use super::{Bundle, Context, Finding, Intent, Rule, Severity, name, rule};
+use super::{Bundle, Context, Finding, Intent, Rule, RuleMeta, Severity, name, rule};
 use crate::pki::model::{Cert, Curve, KeyKind};
 
 rule!(Cs304, "CS304", "ca-missing-basic-constraints", Error,
@@ -96,6 +96,23 @@ rule!(Cs316, "CS316", "ca-eku-excludes-serverauth", Error,
     fix: "reissue the CA without extendedKeyUsage, or with serverAuth among its EKUs",
 );
 
+/// One finding of `meta` for each distinct certificate of the file that
+/// `pick` selects, with the message `say` writes for it.
+pub(super) fn per_cert(
+    b: &Bundle<'_>,
+    meta: &'static RuleMeta,
+    pick: impl Fn(usize) -> bool,
+    say: impl Fn(&Cert) -> String,
+) -> Vec<Finding> {
+    b.distinct()
+        .filter(|&i| pick(i))
+        .map(|i| {
+            let c = &b.certs[i];
+            Finding::cert(meta, c, say(c))
+        })
+        .collect()
+}
+
 /// Certificates (first copies in the file) that issued another file certificate.
 fn issuers_in_file(b: &Bundle<'_>) -> HashSet<usize> {
     let mut out = b.graph.issuers_of_any(b.distinct());
@@ -163,21 +180,16 @@ impl Rule for Cs305 {
 
 impl Rule for Cs306 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| {
+        per_cert(
+            b,
+            &Self::META,
+            |i| {
                 b.certs[i]
                     .basic_constraints
                     .is_some_and(|bc| bc.ca && !bc.critical)
-            })
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("the basicConstraints of the CA {} is not critical", name(c)),
-                )
-            })
-            .collect()
+            },
+            |c| format!("the basicConstraints of the CA {} is not critical", name(c)),
+        )
     }
 }
 
@@ -368,73 +380,57 @@ impl Rule for Cs311 {
 impl Rule for Cs312 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
         let issuers = issuers_in_file(b);
-        b.distinct()
-            .filter(|&i| b.certs[i].version == 1 && (b.certs[i].is_ca() || issuers.contains(&i)))
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} is an X.509 v1 certificate acting as a CA", name(c)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| b.certs[i].version == 1 && (b.certs[i].is_ca() || issuers.contains(&i)),
+            |c| format!("{} is an X.509 v1 certificate acting as a CA", name(c)),
+        )
     }
 }
 
 impl Rule for Cs313 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| !b.certs[i].is_ca() && b.certs[i].is_self_issued())
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} is a self-signed end-entity certificate", name(c)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| !b.certs[i].is_ca() && b.certs[i].is_self_issued(),
+            |c| format!("{} is a self-signed end-entity certificate", name(c)),
+        )
     }
 }
 
 impl Rule for Cs314 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| !b.certs[i].duplicate_extensions.is_empty())
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!(
-                        "{} repeats extension(s) {}",
-                        name(c),
-                        c.duplicate_extensions.join(", ")
-                    ),
+        per_cert(
+            b,
+            &Self::META,
+            |i| !b.certs[i].duplicate_extensions.is_empty(),
+            |c| {
+                format!(
+                    "{} repeats extension(s) {}",
+                    name(c),
+                    c.duplicate_extensions.join(", ")
                 )
-            })
-            .collect()
+            },
+        )
     }
 }
 
 impl Rule for Cs315 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| !b.certs[i].unknown_critical_extensions.is_empty())
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!(
-                        "{} has critical extension(s) clients do not know: {}",
-                        name(c),
-                        c.unknown_critical_extensions.join(", ")
-                    ),
+        per_cert(
+            b,
+            &Self::META,
+            |i| !b.certs[i].unknown_critical_extensions.is_empty(),
+            |c| {
+                format!(
+                    "{} has critical extension(s) clients do not know: {}",
+                    name(c),
+                    c.unknown_critical_extensions.join(", ")
                 )
-            })
-            .collect()
+            },
+        )
     }
 }
 
@@ -462,14 +458,10 @@ mod tests {
 
     #[test]
     fn cs307_sha1_leaf_error_root_note() {
-        let f = lint_fixture("sha1-leaf.pem", "auto");
-        let x = f.iter().find(|x| x.rule.code == "CS307").expect("CS307");
+        let x = fixture_finding("sha1-leaf.pem", "CS307");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         let root = lint_corpus("cert-chain-resolver/dstrootcax3.pem");
-        let r = root
-            .iter()
-            .find(|x| x.rule.code == "CS307")
-            .expect("CS307 on root");
+        let r = finding(&root, "CS307");
         assert_eq!(r.severity, crate::lint::Severity::Note);
         assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS307"));
     }

@@ -1,6 +1,7 @@
 //! CS301-CS303: validity periods against the injected clock (`--at`).
 use ::time::Duration;
 
+use super::usage::per_cert;
 use super::{Bundle, Context, Finding, Rule, name, rule};
 
 rule!(Cs301, "CS301", "expired", Error,
@@ -29,33 +30,23 @@ pub use crate::pki::model::format_time as day;
 
 impl Rule for Cs301 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| b.certs[i].not_after < ctx.now)
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} expired on {}", name(c), day(c.not_after)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| b.certs[i].not_after < ctx.now,
+            |c| format!("{} expired on {}", name(c), day(c.not_after)),
+        )
     }
 }
 
 impl Rule for Cs302 {
     fn check(&self, b: &Bundle<'_>, ctx: &Context<'_>) -> Vec<Finding> {
-        b.distinct()
-            .filter(|&i| b.certs[i].not_before > ctx.now)
-            .map(|i| {
-                let c = &b.certs[i];
-                Finding::cert(
-                    &Self::META,
-                    c,
-                    format!("{} is not valid before {}", name(c), day(c.not_before)),
-                )
-            })
-            .collect()
+        per_cert(
+            b,
+            &Self::META,
+            |i| b.certs[i].not_before > ctx.now,
+            |c| format!("{} is not valid before {}", name(c), day(c.not_before)),
+        )
     }
 }
 
@@ -112,42 +103,20 @@ mod tests {
 
     #[test]
     fn cs303_window_past_the_last_date_takes_in_every_valid_certificate() {
-        use super::super::{Context, Expect};
         // expired.pem ends on 2021-01-01: the window from 2020-06-01 reaches
         // it with 4294967295 days, and with any --at up to its notAfter.
         let bytes = read_fixture("expired.pem");
-        let at = |s: &str| {
-            ::time::OffsetDateTime::parse(s, &::time::format_description::well_known::Rfc3339)
-                .unwrap()
-        };
         let run = |now, warn_days| {
-            let verifier = crate::pki::chain::Verifier::new();
-            let ctx = Context {
-                now,
-                warn_days,
-                host: None,
-                trust: &[],
-                trust_given: false,
-                clients: &crate::pki::clients::Client::ALL,
-                keys: &[],
-                verifier: &verifier,
-                deployed: &[],
-            };
-            let input = crate::lint::engine::Input {
-                path: std::sync::Arc::from("expired.pem"),
-                expect: Expect::Auto,
-                expect_source: "--expect",
-                bytes: bytes.clone(),
-            };
-            crate::lint::engine::run(vec![input], &ctx, &Default::default(), &Default::default())
+            let inputs = vec![input("expired.pem", &bytes, "auto")];
+            run_engine(inputs, now, warn_days, &[], None, &Default::default())
                 .pop()
                 .unwrap()
                 .findings
         };
-        assert!(has(&run(at("2020-06-01T00:00:00Z"), u32::MAX), "CS303"));
-        assert!(!has(&run(at("2020-06-01T00:00:00Z"), 30), "CS303"));
+        assert!(has(&run(time("2020-06-01T00:00:00Z"), u32::MAX), "CS303"));
+        assert!(!has(&run(time("2020-06-01T00:00:00Z"), 30), "CS303"));
         // Past every notAfter: expired (CS301), never a panic.
-        let late = run(at("9999-12-31T23:59:59Z"), u32::MAX);
+        let late = run(time("9999-12-31T23:59:59Z"), u32::MAX);
         assert!(has(&late, "CS301") && !has(&late, "CS303"));
     }
 

@@ -494,6 +494,19 @@ mod tests {
         assert!(SanSpec::parse("").is_err());
     }
 
+    /// A certificate of `profile` valid for the first day of 1970.
+    fn one_day_params(profile: Profile) -> rcgen::CertificateParams {
+        params(
+            profile,
+            &Subject::default(),
+            &[],
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
+            false,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn name_constraints_are_parsed_strictly_and_written_critical() {
         assert_eq!(parse_dns_constraint("Example.COM.").unwrap(), "example.com");
@@ -534,15 +547,7 @@ mod tests {
             exclude_ip: vec![("10.9.0.0".parse().unwrap(), 16)],
             ..Default::default()
         };
-        let mut p = params(
-            Profile::Intermediate { pathlen: 0 },
-            &Subject::default(),
-            &[],
-            OffsetDateTime::UNIX_EPOCH,
-            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
-            false,
-        )
-        .unwrap();
+        let mut p = one_day_params(Profile::Intermediate { pathlen: 0 });
         spec.apply(&mut p);
         let key = rcgen::KeyPair::generate().unwrap();
         let der = p.self_signed(&key).unwrap().der().to_vec();
@@ -554,15 +559,7 @@ mod tests {
             .find(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_NAME_CONSTRAINTS)
             .unwrap();
         assert!(nc.critical);
-        let mut none = params(
-            Profile::Root,
-            &Subject::default(),
-            &[],
-            OffsetDateTime::UNIX_EPOCH,
-            OffsetDateTime::UNIX_EPOCH + Duration::days(1),
-            false,
-        )
-        .unwrap();
+        let mut none = one_day_params(Profile::Root);
         NameConstraintSpec::default().apply(&mut none);
         assert!(none.name_constraints.is_none());
     }

@@ -439,6 +439,16 @@ struct OpenBlock {
     text: String,
 }
 
+impl OpenBlock {
+    /// The block did not close properly: `why` follows "PEM block `LABEL` ".
+    fn broken(&self, why: String) -> Problem {
+        Problem::MalformedPem {
+            line: self.begin_line,
+            reason: format!("PEM block `{}` {why}", self.label),
+        }
+    }
+}
+
 fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
     let mut out = LoadedFile::new(path.clone(), Format::Pem);
     let text = String::from_utf8_lossy(bytes);
@@ -468,13 +478,9 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
             .and_then(|l| l.strip_suffix("-----"));
         if let Some(label) = begin {
             if let Some(b) = open.take() {
-                out.problems.push(Problem::MalformedPem {
-                    line: b.begin_line,
-                    reason: format!(
-                        "PEM block `{}` starting here is cut: a new BEGIN comes at line {line_no} before its END",
-                        b.label
-                    ),
-                });
+                out.problems.push(b.broken(format!(
+                    "starting here is cut: a new BEGIN comes at line {line_no} before its END"
+                )));
                 index += 1;
             }
             open = Some(OpenBlock {
@@ -494,13 +500,9 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
                     index += 1;
                 }
                 Some(b) => {
-                    out.problems.push(Problem::MalformedPem {
-                        line: b.begin_line,
-                        reason: format!(
-                            "PEM block `{}` ends with a mismatched `END {label}` at line {line_no}",
-                            b.label
-                        ),
-                    });
+                    out.problems.push(b.broken(format!(
+                        "ends with a mismatched `END {label}` at line {line_no}"
+                    )));
                     index += 1;
                 }
                 None => out.problems.push(Problem::MalformedPem {
@@ -528,13 +530,8 @@ fn load_pem(path: Arc<str>, bytes: &[u8]) -> LoadedFile {
         }
     }
     if let Some(b) = open {
-        out.problems.push(Problem::MalformedPem {
-            line: b.begin_line,
-            reason: format!(
-                "PEM block `{}` is cut: no END line before the end of the file",
-                b.label
-            ),
-        });
+        out.problems
+            .push(b.broken("is cut: no END line before the end of the file".to_owned()));
     }
     finish_blocks(&mut out, &path, complete);
     out

@@ -568,7 +568,9 @@ impl<'a> Passwords<'a> {
     }
 }
 
-macro_rules! mac_verifies {
+/// An HMAC over `$data` keyed from `$password` with `$mac`'s salt and
+/// iterations (RFC 7292 appendix B.2); None if HMAC refuses the key.
+macro_rules! keyed_mac {
     ($digest:ty, $password:expr, $mac:expr, $data:expr) => {{
         use hmac::{KeyInit, Mac};
         let key = Zeroizing::new(pkcs12::kdf::derive_key::<$digest>(
@@ -578,14 +580,21 @@ macro_rules! mac_verifies {
             i32::try_from($mac.iterations).unwrap_or(i32::MAX),
             <$digest as sha2::digest::OutputSizeUser>::output_size(),
         ));
-        match hmac::Hmac::<$digest>::new_from_slice(&key) {
-            Ok(mut h) => {
+        hmac::Hmac::<$digest>::new_from_slice(&key)
+            .ok()
+            .map(|mut h| {
                 h.update($data);
-                h.verify_slice($mac.digest).is_ok()
-            }
-            Err(_) => false,
-        }
+                h
+            })
     }};
+}
+
+/// Does `$mac`'s digest verify (in constant time) under `$password`?
+macro_rules! mac_verifies {
+    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {
+        keyed_mac!($digest, $password, $mac, $data)
+            .is_some_and(|h| hmac::Mac::verify_slice(h, $mac.digest).is_ok())
+    };
 }
 
 /// Verify the MAC; returns which BMP form of the password verified it.
@@ -1010,21 +1019,16 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The MAC of `$data` under `$password` with `$mac`'s salt and iterations.
 macro_rules! mac_of {
-    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {{
-        use hmac::{KeyInit, Mac};
-        let key = Zeroizing::new(pkcs12::kdf::derive_key::<$digest>(
-            $password,
-            $mac.salt,
-            pkcs12::kdf::Pkcs12KeyType::Mac,
-            i32::try_from($mac.iterations).unwrap_or(i32::MAX),
-            <$digest as sha2::digest::OutputSizeUser>::output_size(),
-        ));
-        let mut h = hmac::Hmac::<$digest>::new_from_slice(&key)
-            .map_err(|_| Pkcs12Error::Write("bad MAC key".into()))?;
-        h.update($data);
-        h.finalize().into_bytes().to_vec()
-    }};
+    ($digest:ty, $password:expr, $mac:expr, $data:expr) => {
+        hmac::Mac::finalize(
+            keyed_mac!($digest, $password, $mac, $data)
+                .ok_or_else(|| Pkcs12Error::Write("bad MAC key".into()))?,
+        )
+        .into_bytes()
+        .to_vec()
+    };
 }
 
 /// The MAC of `data` under `mac`'s digest, salt and iterations.
@@ -1197,6 +1201,20 @@ mod tests {
         (cert, key)
     }
 
+    /// A PFX of `certs` (and `key`) with no friendly name.
+    fn pfx_spec<'a>(
+        key: Option<&'a rcgen::KeyPair>,
+        certs: &'a [Cert],
+        profile: Profile,
+    ) -> PfxSpec<'a> {
+        PfxSpec {
+            key,
+            certs,
+            name: None,
+            profile,
+        }
+    }
+
     #[test]
     fn both_profiles_round_trip_with_their_algorithms_and_counts() {
         let (cert, key) = cert_and_key("leaf");
@@ -1209,10 +1227,8 @@ mod tests {
             (Profile::Modern, "PBES2/AES-256-CBC", MODERN_ITERATIONS),
         ] {
             let spec = PfxSpec {
-                key: Some(&key),
-                certs: std::slice::from_ref(&cert),
                 name: Some("n"),
-                profile,
+                ..pfx_spec(Some(&key), std::slice::from_ref(&cert), profile)
             };
             let pfx = write(&spec, "pw").unwrap();
             assert_eq!(encryption_algorithms(&pfx), [alg]);
@@ -1233,22 +1249,12 @@ mod tests {
     fn a_mismatched_key_and_an_empty_chain_are_refused() {
         let (cert, _) = cert_and_key("leaf");
         let (_, other) = cert_and_key("other");
-        let spec = PfxSpec {
-            key: Some(&other),
-            certs: std::slice::from_ref(&cert),
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(Some(&other), std::slice::from_ref(&cert), Profile::Compat);
         assert!(matches!(
             write(&spec, "pw"),
             Err(Pkcs12Error::KeyMismatch(_))
         ));
-        let spec = PfxSpec {
-            key: None,
-            certs: &[],
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(None, &[], Profile::Compat);
         assert!(matches!(
             write(&spec, "pw"),
             Err(Pkcs12Error::NoCertificate)
@@ -1261,10 +1267,8 @@ mod tests {
         let (b, _) = cert_and_key("b");
         let certs = [a.clone(), b.clone()];
         let spec = PfxSpec {
-            key: None,
-            certs: &certs,
             name: Some("a"),
-            profile: Profile::Modern,
+            ..pfx_spec(None, &certs, Profile::Modern)
         };
         let back = read(&write(&spec, "").unwrap(), "").unwrap();
         assert!(back.keys.is_empty());
@@ -1294,12 +1298,7 @@ mod tests {
         let (a, key) = cert_and_key("a");
         for profile in [Profile::Compat, Profile::Modern] {
             for password in ["", "pw"] {
-                let only = PfxSpec {
-                    key: None,
-                    certs: std::slice::from_ref(&a),
-                    name: None,
-                    profile,
-                };
+                let only = pfx_spec(None, std::slice::from_ref(&a), profile);
                 let data = write(&only, password).unwrap();
                 assert_eq!(safe_kinds(&data), vec![None], "{profile:?} {password:?}");
                 let pfx = parse(&data).unwrap();
@@ -1328,12 +1327,7 @@ mod tests {
             "no MAC to recompute"
         );
         let (a, _) = cert_and_key("a");
-        let spec = PfxSpec {
-            key: None,
-            certs: std::slice::from_ref(&a),
-            name: None,
-            profile: Profile::Compat,
-        };
+        let spec = pfx_spec(None, std::slice::from_ref(&a), Profile::Compat);
         let written = write(&spec, "pw").unwrap();
         assert_eq!(drop_empty_safes(written.clone(), "pw").unwrap(), written);
     }
@@ -1477,12 +1471,16 @@ mod tests {
         ));
     }
 
+    /// The KDF of an encoded AlgorithmIdentifier.
+    fn kdf_of(alg: &[u8]) -> Option<Kdf> {
+        kdf_of_algorithm(der::read(alg).unwrap().0.value)
+    }
+
     #[test]
     fn kdf_parameters_are_read_for_every_scheme() {
         let (alg, _) = pbes2(4_000_000);
-        let (inner, _) = der::read(&alg).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&alg),
             Some(Kdf::Pbkdf2 {
                 iterations: 4_000_000
             })
@@ -1494,9 +1492,8 @@ mod tests {
                 tlv(0x02, &[0x00, 0xff, 0xff, 0xff, 0xff]),
             ]),
         ]);
-        let (inner, _) = der::read(&pbe).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&pbe),
             Some(Kdf::Pkcs12 {
                 iterations: 0xffff_ffff
             })
@@ -1505,9 +1502,8 @@ mod tests {
             oid("1.2.840.113549.1.5.3"),
             seq(&[tlv(0x04, &[1; 8]), tlv(0x02, &[0x7f; 12])]),
         ]);
-        let (inner, _) = der::read(&pbes1).unwrap();
         assert_eq!(
-            kdf_of_algorithm(inner.value),
+            kdf_of(&pbes1),
             Some(Kdf::Pbes1 {
                 iterations: u64::MAX
             })

@@ -182,25 +182,18 @@ fn chainsmith_client_models_agree_with_the_real_clients() {
     for dir in &m.scenarios {
         let meta = scenario_meta(dir);
         let id = str_of(&meta["id"], "scenario id");
-        let mut cmd = chainsmith();
-        cmd.args([
-            "lint",
-            "--no-config",
-            "--format",
-            "json",
-            "--expect",
-            "server-chain",
-            "--trust",
-        ])
-        .arg(dir.join("trust.pem"))
-        .args(["--host", str_of(&meta["host"], "host")]);
+        let mut cmd = lint()
+            .format("json")
+            .flag("--expect", "server-chain")
+            .flag("--trust", dir.join("trust.pem"))
+            .flag("--host", str_of(&meta["host"], "host"));
         if let Some(at) = meta["at"].as_str() {
-            cmd.args(["--at", at]);
+            cmd = cmd.at(at);
         }
         for model in &models {
-            cmd.args(["--client", model]);
+            cmd = cmd.flag("--client", model);
         }
-        let out = cmd.arg(dir.join("served.pem")).output().unwrap();
+        let out = cmd.arg(dir.join("served.pem")).output();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

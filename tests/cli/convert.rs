@@ -84,7 +84,7 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
         assert!(ok, "openssl cannot read {cer}: {msg}");
         assert_eq!(std::fs::read(&back).unwrap(), ours, "{cer}");
         // ... and it is the DER openssl makes from the PEM source.
-        let (ok, msg) = openssl(
+        openssl_ok(
             dir.path(),
             &[
                 "x509",
@@ -96,7 +96,6 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
                 "ref.der",
             ],
         );
-        assert!(ok, "{msg}");
         assert_eq!(
             std::fs::read(dir.path().join("ref.der")).unwrap(),
             ours,
@@ -283,11 +282,7 @@ fn check_key_matches_server(dir: &Path, info: &str) {
         .expect("no key in the PFX");
     let end = info.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----\n".len();
     std::fs::write(dir.join("extracted.key"), &info[start..end]).unwrap();
-    let pub_of = |key: &str| {
-        let (ok, out) = openssl(dir, &["pkey", "-in", key, "-pubout"]);
-        assert!(ok, "{out}");
-        out
-    };
+    let pub_of = |key: &str| openssl_ok(dir, &["pkey", "-in", key, "-pubout"]);
     assert_eq!(
         pub_of("extracted.key"),
         pub_of(fixture("server.key").to_str().unwrap())
@@ -434,29 +429,8 @@ fn openssl_made_pfx_converts_back_to_its_sources() {
     let dir = tempfile::tempdir().unwrap();
     let pass = password_file(dir.path());
     for (name, legacy) in [("default.pfx", false), ("legacy.pfx", true)] {
-        let mut args = vec![
-            "pkcs12",
-            "-export",
-            "-in",
-            fixture("server.crt").to_str().unwrap().to_owned().leak(),
-            "-inkey",
-            fixture("server.key").to_str().unwrap().to_owned().leak(),
-            "-certfile",
-            fixture("intermediate.crt")
-                .to_str()
-                .unwrap()
-                .to_owned()
-                .leak(),
-            "-passout",
-            format!("file:{}", pass.display()).leak(),
-            "-out",
-            name,
-        ];
-        if legacy {
-            args.push("-legacy");
-        }
-        let (ok, out) = openssl(dir.path(), &args);
-        assert!(ok, "{out}");
+        let extra: &[&str] = if legacy { &["-legacy"] } else { &[] };
+        openssl_server_pfx(dir.path(), &format!("file:{}", pass.display()), name, extra);
         let pem = dir.path().join(format!("{name}.pem"));
         chainsmith()
             .args(["convert", "--to", "pem", "--with-key"])
@@ -649,7 +623,7 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
     let dir = tempfile::tempdir().unwrap();
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
-    let (ok, out) = openssl(
+    openssl_ok(
         dir.path(),
         &[
             "pkcs12",
@@ -667,7 +641,6 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
             "slow.pfx",
         ],
     );
-    assert!(ok, "{out}");
     let started = std::time::Instant::now();
     let out = chainsmith()
         .args(["convert", "--to", "pem"])
@@ -698,25 +671,7 @@ fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
     let dir = tempfile::tempdir().unwrap();
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
-    let (ok, out) = openssl(
-        dir.path(),
-        &[
-            "pkcs12",
-            "-export",
-            "-legacy",
-            "-in",
-            fixture("server.crt").to_str().unwrap(),
-            "-inkey",
-            fixture("server.key").to_str().unwrap(),
-            "-certfile",
-            fixture("intermediate.crt").to_str().unwrap(),
-            "-passout",
-            &passout,
-            "-out",
-            "old.pfx",
-        ],
-    );
-    assert!(ok, "{out}");
+    openssl_server_pfx(dir.path(), &passout, "old.pfx", &["-legacy"]);
     // OpenSSL 3 refuses the RC2 file without -legacy...
     let (ok, _) = openssl(
         dir.path(),
@@ -855,12 +810,10 @@ fn generate_writes_server_pfx_only_with_a_password() {
             info.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----\n".len();
         std::fs::write(dir.path().join("pfx.key"), &info[start..end]).unwrap();
         let pub_of = |key: &Path| {
-            let (ok, out) = openssl(
+            openssl_ok(
                 dir.path(),
                 &["pkey", "-in", key.to_str().unwrap(), "-pubout"],
-            );
-            assert!(ok, "{out}");
-            out
+            )
         };
         assert_eq!(
             pub_of(&dir.path().join("pfx.key")),

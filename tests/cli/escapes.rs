@@ -39,18 +39,6 @@ b = b.add_extension(x509.BasicConstraints(ca=spec.get("ca", False), path_length=
 open(spec["out"], "wb").write(b.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
 "#;
 
-/// Python with `cryptography`, or a loud skip (a failure under CI).
-fn python_cryptography() -> bool {
-    if !have("python3") {
-        return false;
-    }
-    let (ok, msg) = run(StdCommand::new("python3").args(["-c", "import cryptography"]));
-    if !ok {
-        cannot_run(&format!("python3 cannot import cryptography: {msg}"));
-    }
-    ok
-}
-
 fn make_cert(dir: &Path, spec: Value) -> PathBuf {
     let out = PathBuf::from(spec["out"].as_str().unwrap());
     let script = dir.join("make_cert.py");
@@ -80,7 +68,7 @@ fn assert_clean(what: &str, bytes: &[u8]) {
 
 #[test]
 fn issue_renew_prints_names_copied_from_the_old_certificate_escaped() {
-    if !python_cryptography() {
+    if !have_pyca() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -268,7 +256,7 @@ fn lint_github_keeps_a_hostile_file_name_in_one_well_formed_command() {
 
 #[test]
 fn inspect_escapes_a_right_to_left_override_and_cuts_long_values() {
-    if !python_cryptography() {
+    if !have_pyca() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

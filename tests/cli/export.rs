@@ -7,21 +7,6 @@ use predicates::prelude::*;
 
 use crate::support::*;
 
-/// Run a Python script in `dir`; return its stdout.
-fn py(dir: &Path, script: &str) -> String {
-    let out = StdCommand::new("python3")
-        .current_dir(dir)
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{script}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn tools() -> bool {
     have("openssl") && have("python3")
 }
@@ -35,20 +20,8 @@ fn sha256_of(dir: &Path, args: &[&str]) -> String {
     let mut all = vec!["x509"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["-noout", "-fingerprint", "-sha256"]);
-    let (ok, out) = openssl(dir, &all);
-    assert!(ok, "{out}");
+    let out = openssl_ok(dir, &all);
     out.trim().to_owned()
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 #[test]
@@ -151,7 +124,7 @@ fn apim_writes_der_files_bodies_and_a_script() {
         assert!(ok, "openssl cannot open {pfx}: {info}");
         assert!(!info.contains("PRIVATE KEY"), "{info}");
         assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 1, "{info}");
-        let (ok, pem) = openssl(
+        openssl_ok(
             &out,
             &[
                 "pkcs12",
@@ -164,7 +137,6 @@ fn apim_writes_der_files_bodies_and_a_script() {
                 "back.pem",
             ],
         );
-        assert!(ok, "{pem}");
         assert_eq!(
             sha256_of(&out, &["-in", "back.pem"]),
             sha256_of(&chain, &["-in", crt])
@@ -297,10 +269,9 @@ fn apim_refuses_the_server_certificate_and_writes_nothing() {
 
 #[test]
 fn apim_limit_of_ten_ca_certificates() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let t = tmp.path();
     let mut bundle = String::new();
     for i in 0..11 {
@@ -486,7 +457,7 @@ fn apisix_ssl_object_with_mtls_and_crd_yaml() {
         "snis from the DNS SANs (not the IP), depth from the client CA chain"
     );
     // cert is leaf first then the intermediate; the key matches the leaf.
-    let (ok, v) = openssl(
+    openssl_ok(
         &out,
         &[
             "verify",
@@ -497,18 +468,15 @@ fn apisix_ssl_object_with_mtls_and_crd_yaml() {
             "cert.pem",
         ],
     );
-    assert!(ok, "{v}");
     assert_eq!(
         sha256_of(&out, &["-in", "cert.pem"]),
         sha256_of(&chain, &["-in", "server.crt"])
     );
-    let (ok, k) = openssl(&out, &["pkey", "-in", "key.pem", "-pubout"]);
-    assert!(ok, "{k}");
-    let (ok, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
-    assert!(ok, "{c}");
+    let k = openssl_ok(&out, &["pkey", "-in", "key.pem", "-pubout"]);
+    let c = openssl_ok(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
     assert_eq!(k, c);
     // The client CA lets openssl verify a certificate it issued.
-    let (ok, v) = openssl(
+    openssl_ok(
         &out,
         &[
             "verify",
@@ -517,7 +485,6 @@ fn apisix_ssl_object_with_mtls_and_crd_yaml() {
             fixture("server.crt").to_str().unwrap(),
         ],
     );
-    assert!(ok, "{v}");
     for f in ["cert.pem", "key.pem", "client-ca.pem"] {
         std::fs::remove_file(out.join(f)).unwrap();
     }
@@ -651,7 +618,7 @@ fn k8s_secret_patch_and_tls_secret_parse_and_verify() {
     assert_eq!(got, "ok\n");
     // The bundle in the Secret is the CA chain: it verifies the server; the
     // TLS Secret is leaf first and its key matches.
-    let (ok, v) = openssl(
+    openssl_ok(
         &out,
         &[
             "verify",
@@ -660,7 +627,6 @@ fn k8s_secret_patch_and_tls_secret_parse_and_verify() {
             chain.join("server.crt").to_str().unwrap(),
         ],
     );
-    assert!(ok, "{v}");
     let bundle = std::fs::read_to_string(out.join("bundle.pem")).unwrap();
     assert!(!bundle.contains('\r') && bundle.contains("-----END CERTIFICATE-----\n\n-----BEGIN"));
     assert_eq!(
@@ -674,10 +640,8 @@ fn k8s_secret_patch_and_tls_secret_parse_and_verify() {
             .count(),
         2
     );
-    let (ok, k) = openssl(&out, &["pkey", "-in", "tls.key", "-pubout"]);
-    assert!(ok, "{k}");
-    let (ok, c) = openssl(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
-    assert!(ok, "{c}");
+    let k = openssl_ok(&out, &["pkey", "-in", "tls.key", "-pubout"]);
+    let c = openssl_ok(&chain, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
     assert_eq!(k, c);
 }
 

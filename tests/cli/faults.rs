@@ -41,10 +41,9 @@ fn whole(dir: &Path, name: &str) -> bool {
 #[cfg(unix)]
 #[test]
 fn sigkill_during_generate_leaves_old_or_new_files_only() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = generate_chain(tmp.path(), &[]);
     let bin = assert_cmd::cargo::cargo_bin("chainsmith");
     let mut outcomes = (0, 0); // (killed mid-run, finished before the kill)

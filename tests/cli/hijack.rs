@@ -216,10 +216,9 @@ fn another_users_fifo_never_receives_a_key() {
 /// set before anything else, so every certificate matches its key.
 #[test]
 fn a_kill_between_renames_is_completed_by_the_next_run() {
-    if !have("strace") || !have("openssl") {
+    let Some(tmp) = tempdir_with(&["strace", "openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = generate_chain(tmp.path(), &[]);
     let before = std::fs::read(dir.join("server.key")).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("chainsmith");
@@ -357,10 +356,9 @@ fn a_failed_device_write_leaves_no_key_behind() {
 /// and again over them with --force.
 #[test]
 fn derived_der_names_never_collide() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let t = tmp.path();
     let make = |name: &str, cn: &str| {
         openssl_self_signed(

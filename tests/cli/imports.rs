@@ -9,7 +9,7 @@ use std::process::Command as StdCommand;
 
 use predicates::prelude::*;
 
-use super::support::{chainsmith, free_port, generate_chain, have, openssl, run};
+use super::support::{chainsmith, free_port, generate_chain, have, openssl_ok, run};
 
 const PASSWORD: &str = "imports-Pa55";
 
@@ -60,7 +60,7 @@ fn appservice_pfx_is_triple_des_with_key_chain_and_root_and_lints_clean() {
         .code(0)
         .stdout(predicate::str::contains("\"findings\": []"));
     // OpenSSL: triple DES everywhere, an SHA-1 MAC, the key and three certificates.
-    let (ok, info) = openssl(
+    let info = openssl_ok(
         dir.path(),
         &[
             "pkcs12",
@@ -72,7 +72,6 @@ fn appservice_pfx_is_triple_des_with_key_chain_and_root_and_lints_clean() {
             out.to_str().unwrap(),
         ],
     );
-    assert!(ok, "{info}");
     assert!(info.contains("MAC: sha1"), "{info}");
     assert_eq!(
         info.matches("pbeWithSHA1And3-KeyTripleDES-CBC").count(),
@@ -231,10 +230,8 @@ fn keyvault_pem_is_certificates_leaf_first_then_a_pkcs8_key() {
     );
     // OpenSSL: the key's public half is the first certificate's.
     let path = out.to_str().unwrap();
-    let (ok, from_key) = openssl(dir.path(), &["pkey", "-in", path, "-pubout"]);
-    assert!(ok, "{from_key}");
-    let (ok, from_cert) = openssl(dir.path(), &["x509", "-in", path, "-pubkey", "-noout"]);
-    assert!(ok, "{from_cert}");
+    let from_key = openssl_ok(dir.path(), &["pkey", "-in", path, "-pubout"]);
+    let from_cert = openssl_ok(dir.path(), &["x509", "-in", path, "-pubkey", "-noout"]);
     assert_eq!(from_key, from_cert);
     // Python: an unencrypted PKCS#8 key; certificates leaf first, each
     // followed by its issuer, the last self-signed.

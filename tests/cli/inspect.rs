@@ -218,10 +218,9 @@ fn json_has_version_hashes_and_pem_that_openssl_reads() {
 
 #[test]
 fn json_pem_is_the_same_certificate() {
-    if !have("openssl") || !have("python3") {
+    let Some(tmp) = tempdir_with(&["openssl", "python3"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let doc = stdout_of(&[
         "inspect",
         "--format",
@@ -233,7 +232,7 @@ fn json_pem_is_the_same_certificate() {
         "sys.stdout.write(d['chains'][0]['certificates'][0]['pem'])",
     );
     std::fs::write(tmp.path().join("back.pem"), pem).unwrap();
-    let (ok, a) = openssl(
+    let a = openssl_ok(
         tmp.path(),
         &[
             "x509",
@@ -244,7 +243,6 @@ fn json_pem_is_the_same_certificate() {
             "-sha256",
         ],
     );
-    assert!(ok, "{a}");
     let (_, b) = openssl(
         fixture("").as_path(),
         &[
@@ -398,30 +396,12 @@ fn reads_standard_input() {
 
 #[test]
 fn pkcs12_needs_and_takes_a_password() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     std::fs::write(dir.join("pass"), "s3cret\n").unwrap();
-    let (ok, out) = openssl(
-        dir,
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            fixture("server.crt").to_str().unwrap(),
-            "-inkey",
-            fixture("server.key").to_str().unwrap(),
-            "-certfile",
-            fixture("intermediate.crt").to_str().unwrap(),
-            "-passout",
-            "pass:s3cret",
-            "-out",
-            "server.pfx",
-        ],
-    );
-    assert!(ok, "{out}");
+    openssl_server_pfx(dir, "pass:s3cret", "server.pfx", &[]);
     let out = chainsmith()
         .current_dir(dir)
         .args(["inspect", "server.pfx", "--password-file", "pass"])
@@ -451,10 +431,9 @@ fn pkcs12_needs_and_takes_a_password() {
 
 #[test]
 fn control_characters_from_certificates_are_escaped() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     openssl_self_signed(
         tmp.path(),
         "k.pem",
@@ -490,11 +469,10 @@ fn control_characters_from_certificates_are_escaped() {
 /// `inspect` and `lint` as in `convert` and `bundle`.
 #[test]
 fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (ok, out) = openssl(
+    };
+    openssl_ok(
         tmp.path(),
         &[
             "pkcs12",
@@ -508,7 +486,6 @@ fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
             "empty.pfx",
         ],
     );
-    assert!(ok, "{out}");
     let pfx = tmp.path().join("empty.pfx");
     let out = chainsmith()
         .args(["inspect", "--no-password"])

@@ -10,8 +10,7 @@ use crate::support::*;
 
 /// `notBefore=…` and `notAfter=…` of a certificate, as openssl prints them.
 fn dates(dir: &Path, file: &str) -> (String, String) {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-dates"]);
-    assert!(ok, "{out}");
+    let out = openssl_ok(dir, &["x509", "-in", file, "-noout", "-dates"]);
     let field = |name: &str| {
         out.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -34,10 +33,9 @@ fn issue_from(chain: &Path) -> assert_cmd::Command {
 
 #[test]
 fn issue_not_before_and_validity_give_the_dates_openssl_reads() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--not-before", "2029-01-01T00:00:00Z"]);
     for (flags, not_after) in [
         (&["--validity", "12h"][..], "Mar  1 12:00:00 2030 GMT"),
@@ -74,10 +72,9 @@ fn issue_not_before_and_validity_give_the_dates_openssl_reads() {
 
 #[test]
 fn issue_past_the_ca_is_clamped_to_its_not_after_with_a_warning() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let ca_end = dates(&chain, "intermediate.crt").1;
     for (i, flags) in [
@@ -102,10 +99,9 @@ fn issue_past_the_ca_is_clamped_to_its_not_after_with_a_warning() {
 
 #[test]
 fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(
         tmp.path(),
         &["--not-before", "2031-05-01T08:00:00Z", "--validity", "90d"],
@@ -121,7 +117,7 @@ fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
         dates(&chain, "intermediate.crt").1,
         "Apr 29 08:00:00 2036 GMT"
     );
-    let (ok, v) = openssl(
+    openssl_ok(
         &chain,
         &[
             "verify",
@@ -132,15 +128,13 @@ fn generate_dates_start_at_not_before_and_the_server_takes_the_length() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
 }
 
 #[test]
 fn generate_not_after_sets_the_server_end_and_is_clamped_to_the_intermediate() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--not-after", "2027-02-03T04:05:06Z"]);
     assert_eq!(dates(&chain, "server.crt").1, "Feb  3 04:05:06 2027 GMT");
     let out = tmp.path().join("clamped");
@@ -230,18 +224,6 @@ fn bad_validity_values_are_one_usage_error_and_write_nothing() {
     }
 }
 
-/// Can Python's `cryptography` run here? (Skips loudly, fails under CI.)
-fn have_pyca() -> bool {
-    if !have("python3") {
-        return false;
-    }
-    let (ok, _) = run(std::process::Command::new("python3").args(["-c", "import cryptography"]));
-    if !ok {
-        cannot_run("python3 has no `cryptography` module (.ci/run installs it)");
-    }
-    ok
-}
-
 /// A CSR made by `openssl req` in `dir`: `NAME.csr` (PEM, or DER with
 /// `der`), asking for CA:TRUE and keyCertSign, which must never be copied.
 fn openssl_csr(dir: &Path, name: &str, newkey: &[&str], subj: &str, san: &str, der: bool) {
@@ -257,8 +239,7 @@ fn openssl_csr(dir: &Path, name: &str, newkey: &[&str], subj: &str, san: &str, d
     if der {
         args.extend_from_slice(&["-outform", "DER"]);
     }
-    let (ok, out) = openssl(dir, &args);
-    assert!(ok, "{out}");
+    openssl_ok(dir, &args);
 }
 
 /// The public key of a certificate or (with `req`) a CSR, as openssl prints it.
@@ -280,17 +261,14 @@ fn pubkey(dir: &Path, file: &str, req: bool) -> String {
 
 /// `openssl x509 -ext NAME` of a certificate.
 fn ext(dir: &Path, file: &str, name: &str) -> String {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-ext", name]);
-    assert!(ok, "{out}");
-    out
+    openssl_ok(dir, &["x509", "-in", file, "-noout", "-ext", name])
 }
 
 #[test]
 fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     let kinds: [(&str, &[&str], bool); 4] = [
@@ -392,10 +370,9 @@ fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
 
 #[test]
 fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     openssl_csr(
@@ -439,10 +416,9 @@ fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
 
 #[test]
 fn a_csr_with_a_flipped_signature_byte_is_refused_in_one_line() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     for (name, newkey) in [
@@ -589,7 +565,7 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
         assert!(ok, "{kind}: {v}");
         // The same request with one signature bit flipped is refused.
         let bad = format!("{kind}-bad.der");
-        let (ok, v) = openssl(
+        openssl_ok(
             dir,
             &[
                 "req",
@@ -601,7 +577,6 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
                 &bad,
             ],
         );
-        assert!(ok, "{v}");
         let mut der = std::fs::read(dir.join(&bad)).unwrap();
         let last = der.len() - 1;
         der[last] ^= 0x80;
@@ -685,7 +660,7 @@ fn openssl_leaf(dir: &Path, ca: &str, name: &str, san: &str) -> String {
         false,
     );
     let crt = format!("{name}.crt");
-    let (ok, out) = openssl(
+    openssl_ok(
         dir,
         &[
             "x509",
@@ -705,7 +680,6 @@ fn openssl_leaf(dir: &Path, ca: &str, name: &str, san: &str) -> String {
             &crt,
         ],
     );
-    assert!(ok, "{out}");
     crt
 }
 
@@ -719,20 +693,14 @@ fn lint_codes(dir: &Path, files: &[&str]) -> Vec<String> {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
+    codes(&v)
 }
 
 #[test]
 fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
-    if !have("openssl") || !have("go") {
+    let Some(tmp) = tempdir_with(&["openssl", "go"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let goverify = build_goverify(dir);
     let constraints = [
@@ -852,7 +820,7 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
         .arg(&gen_dir)
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         &gen_dir,
         &[
             "verify",
@@ -864,7 +832,6 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
             "ok.crt",
         ],
     );
-    assert!(ok, "{v}");
     let (ok, v) = run(std::process::Command::new(&goverify)
         .current_dir(&gen_dir)
         .args(["root.crt", "team.crt", "ok.crt"]));
@@ -918,10 +885,9 @@ fn name_constraint_flags_are_checked() {
 fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits() {
     // step's users sign an intermediate's CSR offline and limit it to some
     // domains (smallstep/cli#718): here in one command.
-    if !have("openssl") || !have("go") {
+    let Some(tmp) = tempdir_with(&["openssl", "go"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let goverify = build_goverify(dir);
     let chain = generate_chain(dir, &[]);
@@ -991,10 +957,9 @@ fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits(
 
 #[test]
 fn a_csr_on_standard_input_is_named_after_the_profile() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let dir = tmp.path();
     let chain = generate_chain(dir, &[]);
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
@@ -1076,7 +1041,7 @@ fn a_password_with_nothing_to_encrypt_is_refused() {
         .assert()
         .success();
     let key = out_dir.join("server.key");
-    let (ok, text) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "pkey",
@@ -1087,7 +1052,6 @@ fn a_password_with_nothing_to_encrypt_is_refused() {
             "-noout",
         ],
     );
-    assert!(ok, "{text}");
     let (ok, _) = openssl(
         tmp.path(),
         &[

@@ -6,33 +6,28 @@ use predicates::prelude::*;
 use crate::support::*;
 
 fn serial(dir: &Path, file: &str) -> String {
-    let (ok, out) = openssl(dir, &["x509", "-in", file, "-noout", "-serial"]);
-    assert!(ok, "{out}");
-    out
+    openssl_ok(dir, &["x509", "-in", file, "-noout", "-serial"])
 }
 
 fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
-    let (ok, subj) = openssl(
+    let subj = openssl_ok(
         dir,
         &[
             "x509", "-in", file, "-noout", "-subject", "-nameopt", "RFC2253",
         ],
     );
-    assert!(ok, "{subj}");
-    let (ok, san) = openssl(
+    let san = openssl_ok(
         dir,
         &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
     );
-    assert!(ok, "{san}");
     (subj, san)
 }
 
 #[test]
 fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let out = tmp.path().join("renewed");
     issue_by_chain(&chain)
@@ -41,7 +36,7 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
         .out(&out)
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -53,9 +48,8 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "renewed/server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // The old bundle still trusts the renewed certificate.
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -64,7 +58,6 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "renewed/server.crt",
         ],
     );
-    assert!(ok, "{v}");
     assert_eq!(
         subject_and_sans(&chain, "server.crt"),
         subject_and_sans(&out, "server.crt")
@@ -73,7 +66,7 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
     // The full chain is leaf then intermediate, without the root.
     let full = std::fs::read_to_string(out.join("server-fullchain.crt")).unwrap();
     assert_eq!(full.matches("BEGIN CERTIFICATE").count(), 2);
-    let (ok, v) = openssl(
+    openssl_ok(
         &out,
         &[
             "verify",
@@ -84,7 +77,6 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // A new key, 0600, that matches the new certificate.
     #[cfg(unix)]
     {
@@ -95,28 +87,24 @@ fn renew_from_a_chainsmith_ca_verifies_against_the_original_root() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "server.key mode {mode:o}");
     }
-    let (ok, k) = openssl(&out, &["pkey", "-in", "server.key", "-pubout"]);
-    assert!(ok, "{k}");
-    let (ok, c) = openssl(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
-    assert!(ok, "{c}");
+    let k = openssl_ok(&out, &["pkey", "-in", "server.key", "-pubout"]);
+    let c = openssl_ok(&out, &["x509", "-in", "server.crt", "-noout", "-pubkey"]);
     assert_eq!(k, c);
-    let (ok, old) = openssl(&chain, &["pkey", "-in", "server.key", "-pubout"]);
-    assert!(ok, "{old}");
+    let old = openssl_ok(&chain, &["pkey", "-in", "server.key", "-pubout"]);
     assert_ne!(k, old, "the renewal kept the old key");
 }
 
 #[test]
 fn renew_from_an_openssl_ca_with_pkcs1_key() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
         .renew(fixture("openssl-ca/old-leaf.crt"))
         .out(tmp.path())
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -126,7 +114,6 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
             "old-leaf.crt",
         ],
     );
-    assert!(ok, "{v}");
     let fx = fixture("openssl-ca");
     assert_eq!(
         subject_and_sans(&fx, "old-leaf.crt"),
@@ -148,10 +135,9 @@ fn renew_from_an_openssl_ca_with_pkcs1_key() {
 
 #[test]
 fn encrypted_pkcs8_ca_key_with_password_file() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let base = || {
         issue(
             fixture("openssl-ca/ca.crt"),
@@ -181,7 +167,7 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
         .flag("--ca-key-password-file", fixture("openssl-ca/password.txt"))
         .assert()
         .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -190,7 +176,6 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
             "server.crt",
         ],
     );
-    assert!(ok, "{v}");
     // The password can also come from the environment or stdin.
     let tmp2 = tempfile::tempdir().unwrap();
     issue(
@@ -218,10 +203,9 @@ fn encrypted_pkcs8_ca_key_with_password_file() {
 
 #[test]
 fn sec1_ec_ca_key_and_client_profile() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(
         fixture("openssl-ca/ec-ca.crt"),
         fixture("openssl-ca/ec-ca.key"),
@@ -230,7 +214,7 @@ fn sec1_ec_ca_key_and_client_profile() {
     .out(tmp.path())
     .assert()
     .success();
-    let (ok, v) = openssl(
+    openssl_ok(
         tmp.path(),
         &[
             "verify",
@@ -241,7 +225,6 @@ fn sec1_ec_ca_key_and_client_profile() {
             "gw.crt",
         ],
     );
-    assert!(ok, "{v}");
     let (_, t) = openssl(tmp.path(), &["x509", "-in", "gw.crt", "-noout", "-text"]);
     assert!(
         t.contains("TLS Web Client Authentication") && t.contains("CN = gateway"),
@@ -251,10 +234,9 @@ fn sec1_ec_ca_key_and_client_profile() {
 
 #[test]
 fn keep_an_existing_key() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     issue(fixture("openssl-ca/ca.crt"), fixture("openssl-ca/ca.key"))
         .renew(fixture("openssl-ca/old-leaf.crt"))
         .key(fixture("openssl-ca/old-leaf.key"))
@@ -263,25 +245,22 @@ fn keep_an_existing_key() {
         .success()
         .stdout(predicate::str::contains("kept the existing key"));
     assert!(!tmp.path().join("old-leaf.key").exists());
-    let (ok, new_pub) = openssl(
+    let new_pub = openssl_ok(
         tmp.path(),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
-    assert!(ok, "{new_pub}");
-    let (ok, old_pub) = openssl(
+    let old_pub = openssl_ok(
         &fixture("openssl-ca"),
         &["x509", "-in", "old-leaf.crt", "-noout", "-pubkey"],
     );
-    assert!(ok, "{old_pub}");
     assert_eq!(new_pub, old_pub);
 }
 
 #[test]
 fn intermediate_profile_respects_pathlen() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &["--pathlen", "1"]);
     let out = tmp.path().join("sub");
     issue_by_chain(&chain)

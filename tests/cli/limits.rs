@@ -525,32 +525,21 @@ fn a_gnutls_pfx_opens_and_cs406_warns_about_dotnet() {
     assert_eq!(code, Some(0), "{err}");
     // The certificate and key that went in came out (openssl compares).
     let fingerprint = |file: &str| {
-        let (ok, out) = openssl(
+        openssl_ok(
             tmp.path(),
             &["x509", "-in", file, "-noout", "-fingerprint", "-sha256"],
-        );
-        assert!(ok, "{out}");
-        out
+        )
     };
     assert_eq!(fingerprint("back.pem"), fingerprint("c.pem"));
     let pubkey = |file: &str| openssl(tmp.path(), &["pkey", "-in", file, "-pubout"]).1;
     assert_eq!(pubkey("back.key"), pubkey("k.pem"));
     // CS406 with and without the password; exit 1 with --fail-on warning.
     for with_password in [false, true] {
-        let mut cmd = chainsmith();
-        cmd.args([
-            "lint",
-            "--no-config",
-            "--format",
-            "json",
-            "--fail-on",
-            "warning",
-        ])
-        .arg(&pfx);
+        let mut cmd = lint().format("json").flag("--fail-on", "warning").arg(&pfx);
         if with_password {
-            cmd.arg("--password-file").arg(&pw);
+            cmd = cmd.flag("--password-file", &pw);
         }
-        let out = cmd.output().unwrap();
+        let out = cmd.output();
         assert_eq!(out.status.code(), Some(1));
         let cs406 = findings_of(&out.stdout, "CS406");
         assert_eq!(cs406.len(), 1, "{with_password}: {cs406:?}");
@@ -565,15 +554,14 @@ fn a_gnutls_pfx_opens_and_cs406_warns_about_dotnet() {
 
 #[test]
 fn cs406_follows_openssl_iteration_counts() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let pw = password_file(tmp.path());
     let passout = format!("file:{}", pw.display());
     for (iter, expect_warning) in [("2048", false), ("300000", false), ("300001", true)] {
         let out = format!("{iter}.p12");
-        let (ok, text) = openssl(
+        openssl_ok(
             tmp.path(),
             &[
                 "pkcs12",
@@ -589,7 +577,6 @@ fn cs406_follows_openssl_iteration_counts() {
                 &out,
             ],
         );
-        assert!(ok, "{text}");
         // OpenSSL 3 uses -iter for the MAC as well (-maciter is a no-op).
         let (_, info) = openssl(
             tmp.path(),

@@ -649,10 +649,9 @@ fn pre_commit_hook_passes_clean_files_and_fails_a_leaf_only_bundle() {
 
 #[test]
 fn big_scans_show_progress_only_on_a_terminal() {
-    if !have("script") {
+    let Some(tmp) = tempdir_with(&["script"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let pem = std::fs::read(fixture("server-fullchain.pem")).unwrap();
     for i in 0..250 {
         std::fs::write(tmp.path().join(format!("f{i}.pem")), &pem).unwrap();
@@ -725,20 +724,7 @@ fn email_and_ip_name_constraints_decide_trust() {
             ),
         )
         .unwrap();
-        ok(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            subj,
-        ]);
+        openssl_p256_csr(d, &format!("{name}.key"), &format!("{name}.csr"), subj);
         ok(&[
             "x509",
             "-req",

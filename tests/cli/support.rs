@@ -572,3 +572,108 @@ pub fn openssl_client_cert(dir: &Path, ca: &str, name: &str, cn: &str) {
     );
     assert!(ok, "openssl x509 -req: {out}");
 }
+
+/// Can Python's `cryptography` run here? False (with a loud skip, a
+/// failure under CI) when python3 or the module is missing.
+pub fn have_pyca() -> bool {
+    if !have("python3") {
+        return false;
+    }
+    let (ok, msg) = run(StdCommand::new("python3").args(["-c", "import cryptography"]));
+    if !ok {
+        cannot_run(&format!(
+            "python3 cannot import cryptography (.ci/run installs it): {msg}"
+        ));
+    }
+    ok
+}
+
+/// `openssl req` arguments for a new unencrypted P-256 key.
+pub const OPENSSL_NEW_P256: &[&str] = &[
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+];
+
+/// `openssl req` in `dir`: a new P-256 key written to `key` and a CSR for
+/// it with subject `subj` written to `out`. Fails the test with openssl's
+/// output when openssl fails.
+pub fn openssl_p256_csr(dir: &Path, key: &str, out: &str, subj: &str) {
+    let mut args = vec!["req"];
+    args.extend_from_slice(OPENSSL_NEW_P256);
+    args.extend_from_slice(&["-keyout", key, "-out", out, "-subj", subj]);
+    let (ok, text) = openssl(dir, &args);
+    assert!(ok, "openssl {args:?}: {text}");
+}
+
+/// A fresh temporary directory for a test that needs every one of `tools`;
+/// None (after a loud skip, a failure under CI) when one is missing.
+pub fn tempdir_with(tools: &[&str]) -> Option<tempfile::TempDir> {
+    if tools.iter().all(|t| have(t)) {
+        Some(tempfile::tempdir().unwrap())
+    } else {
+        None
+    }
+}
+
+/// `openssl ARGS...` in `dir`, which must succeed: its output.
+pub fn openssl_ok(dir: &Path, args: &[&str]) -> String {
+    let (ok, text) = openssl(dir, args);
+    assert!(ok, "openssl {args:?}: {text}");
+    text
+}
+
+/// `openssl pkcs12 -export` in `dir`: the `server.crt` fixture with its key
+/// and `intermediate.crt`, protected by `passout` (an openssl `-passout`
+/// value), written to `out`, with `extra` arguments (e.g. `-legacy`).
+pub fn openssl_server_pfx(dir: &Path, passout: &str, out: &str, extra: &[&str]) {
+    let (cert, key, chain) = (
+        fixture("server.crt"),
+        fixture("server.key"),
+        fixture("intermediate.crt"),
+    );
+    let mut args = vec!["pkcs12", "-export"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        "-in",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+        "-certfile",
+        chain.to_str().unwrap(),
+        "-passout",
+        passout,
+        "-out",
+        out,
+    ]);
+    openssl_ok(dir, &args);
+}
+
+/// Run a Python script in `dir`, which must succeed: its stdout.
+pub fn py(dir: &Path, script: &str) -> String {
+    let out = StdCommand::new("python3")
+        .current_dir(dir)
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The names in `dir`, sorted (none when it does not exist).
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -8,21 +8,6 @@ use predicates::prelude::*;
 
 use crate::support::*;
 
-/// Run a Python script in `dir`; return its stdout.
-fn py(dir: &Path, script: &str) -> String {
-    let out = StdCommand::new("python3")
-        .current_dir(dir)
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{script}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// openssl and Python with yaml and cryptography, or a loud skip.
 fn tools() -> bool {
     if !have("openssl") || !have("python3") {
@@ -40,23 +25,11 @@ fn tools() -> bool {
     ok
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// `openssl x509 -fingerprint` of the first certificate in `file`, as bare
 /// upper-case hex (the form Azure shows a thumbprint in).
 fn fingerprint(dir: &Path, file: &Path, alg: &str) -> String {
     let f = file.to_str().unwrap();
-    let (ok, out) = openssl(dir, &["x509", "-in", f, "-noout", "-fingerprint", alg]);
-    assert!(ok, "{out}");
+    let out = openssl_ok(dir, &["x509", "-in", f, "-noout", "-fingerprint", alg]);
     let hex = out.trim().rsplit('=').next().unwrap().replace(':', "");
     assert!(hex.len() >= 40, "{out}");
     hex.to_uppercase()
@@ -368,31 +341,14 @@ fn aks_refuses_a_server_certificate_and_more_than_ten() {
     let mut bundle = String::new();
     for i in 0..11 {
         let name = format!("ca{i}.pem");
-        let (ok, out) = openssl(
+        openssl_self_signed(
             t,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "k.pem",
-                "-out",
-                &name,
-                "-days",
-                "30",
-                "-subj",
-                &format!("/CN=CA {i}"),
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
+            "k.pem",
+            &name,
+            &format!("/CN=CA {i}"),
+            30,
+            OPENSSL_CA_EXTS,
         );
-        assert!(ok, "{out}");
         bundle.push_str(&std::fs::read_to_string(t.join(&name)).unwrap());
     }
     std::fs::write(t.join("eleven.pem"), &bundle).unwrap();
@@ -472,10 +428,8 @@ fn apisix_extra_certificate_fills_certs_and_keys() {
         fingerprint(t, &rsa.join("rsa.crt"), "-sha256")
     );
     // keys[0] is the private key of certs[0]: the same public key for openssl.
-    let (ok, from_key) = openssl(&out, &["pkey", "-in", "extra.key", "-pubout"]);
-    assert!(ok, "{from_key}");
-    let (ok, from_cert) = openssl(&out, &["x509", "-in", "extra.pem", "-noout", "-pubkey"]);
-    assert!(ok, "{from_cert}");
+    let from_key = openssl_ok(&out, &["pkey", "-in", "extra.key", "-pubout"]);
+    let from_cert = openssl_ok(&out, &["x509", "-in", "extra.pem", "-noout", "-pubkey"]);
     assert_eq!(from_key, from_cert);
     assert!(from_key.contains("BEGIN PUBLIC KEY"));
     let (ok, text) = openssl(&out, &["pkey", "-in", "extra.key", "-noout", "-text"]);

@@ -54,28 +54,18 @@ fn scenario(name: &str) -> Option<PathBuf> {
 /// `lint --format json` of a scenario's served chain; `trust` adds its
 /// trust.pem and host.
 fn lint(dir: &Path, trust: bool, extra: &[&str]) -> (i32, Value) {
-    let mut cmd = chainsmith();
-    cmd.args([
-        "lint",
-        "--no-config",
-        "--format",
-        "json",
-        "--expect",
-        "server-chain",
-    ]);
+    let mut cmd = crate::support::lint()
+        .format("json")
+        .flag("--expect", "server-chain");
     if trust {
         let meta: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap())
                 .unwrap();
-        cmd.arg("--trust")
-            .arg(dir.join("trust.pem"))
-            .args(["--host", meta["host"].as_str().unwrap()]);
+        cmd = cmd
+            .flag("--trust", dir.join("trust.pem"))
+            .flag("--host", meta["host"].as_str().unwrap());
     }
-    let out = cmd
-        .args(extra)
-        .arg(dir.join("served.pem"))
-        .output()
-        .unwrap();
+    let out = cmd.args(extra).arg(dir.join("served.pem")).output();
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap_or(-1), v)

@@ -141,10 +141,9 @@ fn a_tree_nested_past_the_walk_limit_is_an_error_not_a_silent_pass() {
 /// directory (`-P`).
 #[test]
 fn unreadable_entries_are_exit_2_and_the_rest_is_still_checked() {
-    if !have("strace") {
+    let Some(tmp) = tempdir_with(&["strace"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let top = tmp.path().join("certs");
     for d in ["a-locked", "b", "c"] {
         std::fs::create_dir_all(top.join(d)).unwrap();
