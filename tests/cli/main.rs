@@ -35,5 +35,6 @@ mod rollover;
 mod rotate;
 mod rules;
 mod targets;
+mod vectors;
 mod verdicts;
 mod walks;
