@@ -259,9 +259,17 @@ pub fn clients_of(args: &[ClientArg]) -> Vec<crate::pki::clients::Client> {
 
 /// `--at`: an RFC 3339 time, checked by clap so that a bad value is one
 /// usage error (exit 2).
+/// An RFC 3339 time, in UTC: certificates encode UTC, and a time whose
+/// local year differs from its UTC year (2049-12-31T23:30:00-01:00) must
+/// not reach the encoder with the wrong one. Years outside 0000-9999 in UTC
+/// (what X.509's GeneralizedTime can hold) are refused.
 pub fn parse_rfc3339(s: &str) -> Result<::time::OffsetDateTime, String> {
-    ::time::OffsetDateTime::parse(s.trim(), &::time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("not an RFC 3339 time like 2030-01-01T00:00:00Z: {e}"))
+    let t =
+        ::time::OffsetDateTime::parse(s.trim(), &::time::format_description::well_known::Rfc3339)
+            .map_err(|e| format!("not an RFC 3339 time like 2030-01-01T00:00:00Z: {e}"))?;
+    t.checked_to_offset(::time::UtcOffset::UTC)
+        .filter(|u| (0..=9999).contains(&u.year()))
+        .ok_or_else(|| "the time is outside the years 0000-9999 in UTC".to_owned())
 }
 
 /// `--validity`: a length such as `90d`, `12h`, `4w` or `2y`, with the text
@@ -316,6 +324,22 @@ pub fn parse_lifetime(s: &str) -> Result<Lifetime, String> {
         text: t.to_owned(),
         duration: ::time::Duration::hours(hours),
     })
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use super::parse_rfc3339;
+
+    #[test]
+    fn times_are_taken_in_utc_and_kept_inside_the_encodable_years() {
+        let t = parse_rfc3339("2049-12-31T23:30:00-01:00").unwrap();
+        assert_eq!((t.year(), t.offset().is_utc()), (2050, true));
+        let t = parse_rfc3339("1950-01-01T00:30:00+01:00").unwrap();
+        assert_eq!(t.year(), 1949);
+        assert!(parse_rfc3339("9999-12-31T23:30:00-01:00").is_err());
+        assert!(parse_rfc3339("0000-01-01T00:30:00+01:00").is_err());
+        assert!(parse_rfc3339("2030-01-01T00:00:00Z").is_ok());
+    }
 }
 
 #[cfg(test)]
