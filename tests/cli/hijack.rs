@@ -279,17 +279,7 @@ fn a_kill_between_renames_is_completed_by_the_next_run() {
         assert!(cert.0 && key.0);
         assert_eq!(cert.1, key.1, "{s}.crt and {s}.key differ");
     }
-    let verify = openssl(
-        &dir,
-        &[
-            "verify",
-            "-CAfile",
-            "root.crt",
-            "-untrusted",
-            "intermediate.crt",
-            "server.crt",
-        ],
-    );
+    let verify = openssl_verify(&dir, "root.crt", "intermediate.crt", "server.crt");
     assert!(verify.0, "{}", verify.1);
 }
 
