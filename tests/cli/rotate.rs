@@ -167,12 +167,7 @@ fn plan_dates_follow_overlap_or_explicit_dates() {
         &["--start", "2030-01-01T00:00:00Z", "--overlap", "45d"],
     );
     let p = plan(&out);
-    let starts: Vec<&str> = p["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["start"].as_str().unwrap())
-        .collect();
+    let starts: Vec<&str> = field_of_each(&p["phases"], "start");
     assert_eq!(
         starts,
         [

@@ -665,3 +665,55 @@ pub fn openssl_sign_csr(dir: &Path, name: &str, ca: &str, ca_key: &str, extra: &
     let (ok, text) = openssl(dir, &args);
     assert!(ok, "openssl {args:?}: {text}");
 }
+
+/// `count` self-signed CA certificates made by openssl in `dir` (`caI.pem`,
+/// `CN=CA I`, all with the key `k.pem`): their PEM texts, in order.
+pub fn openssl_self_signed_cas(dir: &Path, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let name = format!("ca{i}.pem");
+            let subject = format!("/CN=CA {i}");
+            openssl_self_signed(dir, "k.pem", &name, &subject, 30, OPENSSL_CA_EXTS);
+            std::fs::read_to_string(dir.join(&name)).unwrap()
+        })
+        .collect()
+}
+
+/// Run the bash `script` (relative to `dir`, checked with `bash -n` first)
+/// with `args` in `dir`, against a stand-in `az` on PATH that logs its
+/// arguments, one call a line: the log.
+pub fn run_with_fake_az(dir: &Path, script: &str, args: &[&str]) -> String {
+    let (ok, syntax) = run(StdCommand::new("bash").arg("-n").arg(dir.join(script)));
+    assert!(ok, "{syntax}");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("az"),
+        "#!/bin/sh\nif [ \"$1\" = cloud ]; then echo AzureCloud; exit 0; fi\n\
+         for a in \"$@\"; do case \"$a\" in @*) test -s \"${a#@}\" || exit 9;; esac; done\n\
+         echo \"$*\" >> \"$AZ_LOG\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let log = dir.join("az.log");
+    let (ok, said) = run(StdCommand::new("bash")
+        .current_dir(dir)
+        .env("PATH", &path)
+        .env("AZ_LOG", &log)
+        .arg(script)
+        .args(args));
+    assert!(ok, "{said}");
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// The string `field` of each object in the JSON array `array`.
+pub fn field_of_each<'a>(array: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[field].as_str().unwrap())
+        .collect()
+}
