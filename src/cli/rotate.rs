@@ -121,7 +121,7 @@ pub struct RotateArgs {
 }
 
 /// The CA key of `rotate` is the root's (and, with --keep-key, the
-/// intermediate's): the shared CA key password flags say so. `mut_args`
+/// intermediate's), and the help of --ca-key-password-* says so. `mut_args`
 /// keeps the order of the arguments, and so of the help sections.
 fn root_key_password_help(a: clap::Arg) -> clap::Arg {
     let help = match a.get_id().as_str() {
