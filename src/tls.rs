@@ -611,7 +611,7 @@ fn await_verdict(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -645,12 +645,8 @@ mod tests {
 
     #[test]
     fn non_tls_server_is_a_handshake_error_within_the_timeout() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            if let Ok((mut s, _)) = listener.accept() {
-                let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nnot tls\n");
-            }
+        let (port, server) = serve_once(|mut s| {
+            let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nnot tls\n");
         });
         let err = capture("127.0.0.1", port, "localhost", Duration::from_secs(3)).unwrap_err();
         assert!(matches!(err, ProbeError::Handshake { .. }), "{err}");
@@ -659,8 +655,8 @@ mod tests {
 
     /// A loopback server that accepts one connection and runs `serve` on
     /// it; `serve` must end on its own (bounded loops, or a write error
-    /// once the client has gone).
-    fn serve_once(
+    /// once the client has gone). Also used by `pki::aia`'s tests.
+    pub(crate) fn serve_once(
         serve: impl FnOnce(std::net::TcpStream) + Send + 'static,
     ) -> (u16, std::thread::JoinHandle<()>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -96,20 +96,8 @@ pub struct IssueArgs {
     #[arg(long, conflicts_with = "key")]
     pub encrypt_key: bool,
 
-    /// Read the CA key's password from the first line of FILE
-    #[arg(long, value_name = "FILE", help_heading = "CA key password", conflicts_with_all = ["ca_key_password_env", "ca_key_password_stdin"])]
-    pub ca_key_password_file: Option<PathBuf>,
-    /// Read the CA key's password from the environment variable VAR
-    #[arg(
-        long,
-        value_name = "VAR",
-        help_heading = "CA key password",
-        conflicts_with = "ca_key_password_stdin"
-    )]
-    pub ca_key_password_env: Option<String>,
-    /// Read the CA key's password from standard input
-    #[arg(long, help_heading = "CA key password")]
-    pub ca_key_password_stdin: bool,
+    #[command(flatten)]
+    pub ca_key_password: super::CaKeyPasswordArgs,
 
     #[command(flatten)]
     pub constraints: super::NameConstraintArgs,

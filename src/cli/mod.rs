@@ -136,6 +136,33 @@ impl PasswordArgs {
     }
 }
 
+// Where the issuing CA key's password comes from (`issue`, `rotate`), beside
+// the --password-* of the keys written. A plain comment, for the reason
+// given at PasswordArgs.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "CA key password")]
+pub struct CaKeyPasswordArgs {
+    /// Read the CA key's password from the first line of FILE
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ca_key_password_env", "ca_key_password_stdin"])]
+    pub ca_key_password_file: Option<PathBuf>,
+    /// Read the CA key's password from the environment variable VAR
+    #[arg(long, value_name = "VAR", conflicts_with = "ca_key_password_stdin")]
+    pub ca_key_password_env: Option<String>,
+    /// Read the CA key's password from standard input
+    #[arg(long)]
+    pub ca_key_password_stdin: bool,
+}
+
+impl CaKeyPasswordArgs {
+    pub fn source(&self) -> crate::secret::PasswordSource {
+        crate::secret::PasswordSource {
+            file: self.ca_key_password_file.clone(),
+            env: self.ca_key_password_env.clone(),
+            stdin: self.ca_key_password_stdin,
+        }
+    }
+}
+
 // The nameConstraints of a new intermediate (`generate`, `issue --profile
 // intermediate`). A plain comment, for the reason given at PasswordArgs.
 #[derive(Debug, Clone, Default, Args)]

@@ -42,6 +42,7 @@ EXIT CODES:
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER)]
+#[command(mut_args(root_key_password_help))]
 pub struct RotateArgs {
     /// Which CA to roll over
     #[arg(value_enum)]
@@ -109,26 +110,29 @@ pub struct RotateArgs {
     #[arg(long, default_value_t = 397, help_heading = "New CAs")]
     pub server_days: u32,
 
-    /// Read the root key's password (and, with --keep-key, the intermediate key's) from the first line of FILE
-    #[arg(long, value_name = "FILE", help_heading = "CA key password", conflicts_with_all = ["ca_key_password_env", "ca_key_password_stdin"])]
-    pub ca_key_password_file: Option<PathBuf>,
-    /// Read the root key's password from the environment variable VAR
-    #[arg(
-        long,
-        value_name = "VAR",
-        help_heading = "CA key password",
-        conflicts_with = "ca_key_password_stdin"
-    )]
-    pub ca_key_password_env: Option<String>,
-    /// Read the root key's password from standard input
-    #[arg(long, help_heading = "CA key password")]
-    pub ca_key_password_stdin: bool,
-
     /// Encrypt the new keys (PKCS#8, PBES2 AES-256) with the password of --password-*
     #[arg(long)]
     pub encrypt_keys: bool,
+
+    #[command(flatten)]
+    pub ca_key_password: super::CaKeyPasswordArgs,
     #[command(flatten)]
     pub password: PasswordArgs,
+}
+
+/// The CA key of `rotate` is the root's (and, with --keep-key, the
+/// intermediate's), and the help of --ca-key-password-* says so. `mut_args`
+/// keeps the order of the arguments, and so of the help sections.
+fn root_key_password_help(a: clap::Arg) -> clap::Arg {
+    let help = match a.get_id().as_str() {
+        "ca_key_password_file" => {
+            "Read the root key's password (and, with --keep-key, the intermediate key's) from the first line of FILE"
+        }
+        "ca_key_password_env" => "Read the root key's password from the environment variable VAR",
+        "ca_key_password_stdin" => "Read the root key's password from standard input",
+        _ => return a,
+    };
+    a.help(help)
 }
 
 /// The CA to roll over.

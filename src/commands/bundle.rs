@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
 
-use super::inputs::{Accept, PasswordCache, load_all};
+use super::inputs::{Accept, PasswordCache, load_certs_only};
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::bundle::{BundleArgs, BundleFor};
@@ -113,20 +113,13 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
 /// with a warning.
 fn load_inputs(args: &BundleArgs, printer: &Printer) -> anyhow::Result<Vec<Cert>> {
     let mut passwords = PasswordCache::new(args.no_password, args.password.source());
-    let files = load_all(
+    load_certs_only(
         &args.inputs,
         &mut passwords,
         args.password.password_stdin,
-        Accept { key_only: false },
         printer,
-    )?;
-    for k in files.iter().flat_map(|f| f.keys.iter()) {
-        printer.warn(&format!(
-            "{}: a private key is left out of the bundle",
-            escape(&k.source.location())
-        ));
-    }
-    Ok(files.into_iter().flat_map(|f| f.certs).collect())
+        "a private key is left out of the bundle",
+    )
 }
 
 /// The trust store of `--system-roots`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 
-use super::inputs::{Accept, PasswordCache, load_all};
+use super::inputs::{Accept, PasswordCache, load_all, load_certs_only};
 use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::convert::{ConvertArgs, ConvertTo, PfxTarget};
@@ -527,28 +527,22 @@ fn resolve_identity(
     passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<Identity> {
-    let chain_files = load_all(
+    // Without --key, the one key of the inputs (a PFX being re-encrypted, or
+    // PEM with the key inside) goes in; keys in --chain files never do.
+    let chain_certs = load_certs_only(
         &args.chain,
         passwords,
         args.password.password_stdin,
-        Accept { key_only: false },
         printer,
+        "a private key in a --chain file is left out",
     )?;
-    // Without --key, the one key of the inputs (a PFX being re-encrypted, or
-    // PEM with the key inside) goes in; keys in --chain files never do.
-    for k in chain_files.iter().flat_map(|f| f.keys.iter()) {
-        printer.warn(&format!(
-            "{}: a private key in a --chain file is left out",
-            escape(&k.source.location())
-        ));
-    }
     let (key, key_origin) = choose_key(args, &files, passwords, printer)?;
     let n_main: usize = files.iter().map(|f| f.certs.len()).sum();
     let mut all: Vec<Cert> = files
         .iter_mut()
         .flat_map(|f| std::mem::take(&mut f.certs))
         .collect();
-    all.extend(chain_files.into_iter().flat_map(|f| f.certs));
+    all.extend(chain_certs);
     let graph = Graph::build(&all, &Verifier::new());
     let leaf = find_leaf(&all, &graph, n_main, key.as_deref(), &key_origin)?;
     let (path, end) = graph.path_up(leaf);

@@ -72,6 +72,28 @@ pub fn load_all(
     Ok(out)
 }
 
+/// The certificates of every input, in order ([`load_all`]); each private
+/// key found is left out with a warning `LOCATION: left_out`.
+pub fn load_certs_only(
+    paths: &[PathBuf],
+    passwords: &mut PasswordCache,
+    stdin_password: bool,
+    printer: &Printer,
+    left_out: &str,
+) -> anyhow::Result<Vec<Cert>> {
+    let files = load_all(
+        paths,
+        passwords,
+        stdin_password,
+        Accept { key_only: false },
+        printer,
+    )?;
+    for k in files.iter().flat_map(|f| f.keys.iter()) {
+        printer.warn(&format!("{}: {left_out}", escape(&k.source.location())));
+    }
+    Ok(files.into_iter().flat_map(|f| f.certs).collect())
+}
+
 pub fn load_one(
     path: &Path,
     passwords: &mut PasswordCache,

@@ -24,7 +24,7 @@ use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::{Cert, San};
 use crate::pki::verify::{self, SigCheck};
 use crate::report::{Printer, escape, escape_path};
-use crate::secret::{Password, PasswordSource};
+use crate::secret::Password;
 
 pub fn run(args: IssueArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(global);
@@ -131,11 +131,7 @@ impl Ca {
     fn load(args: &IssueArgs, profile: Profile) -> anyhow::Result<Ca> {
         let cert = first_cert(&args.ca)?;
         check_ca_can_issue(&args.ca, &cert, profile)?;
-        let source = PasswordSource {
-            file: args.ca_key_password_file.clone(),
-            env: args.ca_key_password_env.clone(),
-            stdin: args.ca_key_password_stdin,
-        };
+        let source = args.ca_key_password.source();
         if source.stdin && args.password.password_stdin {
             bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
         }

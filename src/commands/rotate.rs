@@ -98,7 +98,7 @@ fn new_key_password(args: &RotateArgs) -> anyhow::Result<Option<crate::secret::P
         }
         return Ok(None);
     }
-    if args.password.password_stdin && args.ca_key_password_stdin {
+    if args.password.password_stdin && args.ca_key_password.ca_key_password_stdin {
         bail!("--ca-key-password-stdin and --password-stdin cannot both read standard input");
     }
     let pw = args
@@ -166,11 +166,7 @@ fn resolve(args: &RotateArgs) -> anyhow::Result<Current> {
     );
     let root = first_cert(&ca_path, "the current CA")?;
     check_ca(&ca_path, &root, args.what)?;
-    let source = PasswordSource {
-        file: args.ca_key_password_file.clone(),
-        env: args.ca_key_password_env.clone(),
-        stdin: args.ca_key_password_stdin,
-    };
+    let source = args.ca_key_password.source();
     let root_key = keys::read_key(&key_path, &source, "the CA key").map_err(|e| {
         e.or_give_password_with(
             "--ca-key-password-file, --ca-key-password-env or --ca-key-password-stdin",

@@ -509,19 +509,15 @@ mod tests {
 
     #[test]
     fn a_response_over_the_limit_is_refused_while_reading() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            if let Ok((mut s, _)) = listener.accept() {
-                let mut req = [0u8; 1024];
-                let _ = s.read(&mut req);
-                // No Content-Length: the limit must hold while streaming.
-                let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n");
-                let block = [0u8; 64 * 1024];
-                for _ in 0..64 {
-                    if s.write_all(&block).is_err() {
-                        break;
-                    }
+        let (port, server) = crate::tls::tests::serve_once(|mut s| {
+            let mut req = [0u8; 1024];
+            let _ = s.read(&mut req);
+            // No Content-Length: the limit must hold while streaming.
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n");
+            let block = [0u8; 64 * 1024];
+            for _ in 0..64 {
+                if s.write_all(&block).is_err() {
+                    break;
                 }
             }
         });

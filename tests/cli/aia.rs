@@ -18,22 +18,11 @@ fn ossl(dir: &Path, args: &[&str]) {
 
 /// An EC key `NAME.key` and a CSR `NAME.csr` for `CN=cn`.
 fn key_and_csr(dir: &Path, name: &str, cn: &str) {
-    ossl(
+    openssl_p256_csr(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={cn}"),
-        ],
+        &format!("{name}.key"),
+        &format!("{name}.csr"),
+        &format!("/CN={cn}"),
     );
 }
 
@@ -49,25 +38,14 @@ fn sign(dir: &Path, name: &str, ca: &str, ca_key: &str, is_ca: bool, aia: Option
     if let Some(url) = aia {
         ext.push_str(&format!("authorityInfoAccess=caIssuers;URI:{url}\n"));
     }
-    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
-    ossl(
+    let ext_file = format!("{name}.ext");
+    std::fs::write(dir.join(&ext_file), ext).unwrap();
+    openssl_sign_csr(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca_key}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "30",
-            "-extfile",
-            &format!("{name}.ext"),
-        ],
+        name,
+        ca,
+        ca_key,
+        &["-days", "30", "-extfile", &ext_file],
     );
 }
 
@@ -238,17 +216,7 @@ fn a_leaf_only_server_is_completed_through_der_pem_and_p7c_responses() {
         assert_eq!(done[1]["sha256_prefix"], fingerprint_prefix(d, "root"));
         assert!(t["completion_notes"].as_array().unwrap().is_empty(), "{t}");
         // openssl agrees the two complete this leaf's chain.
-        let (ok, out) = openssl(
-            d,
-            &[
-                "verify",
-                "-CAfile",
-                "root.crt",
-                "-untrusted",
-                "int.crt",
-                &format!("{leaf}.crt"),
-            ],
-        );
+        let (ok, out) = openssl_verify(d, "root.crt", "int.crt", &format!("{leaf}.crt"));
         assert!(ok, "{out}");
         // The served chain is still linted as served: the intermediate is missing.
         assert!(
@@ -461,17 +429,7 @@ fn bundle_fetch_aia_completes_a_served_chain() {
         "{stderr}"
     );
     // openssl: the bundle (leaf, fetched intermediate) verifies to the root.
-    let (ok, text) = openssl(
-        d,
-        &[
-            "verify",
-            "-CAfile",
-            "root.crt",
-            "-untrusted",
-            "served.pem",
-            "leaf.crt",
-        ],
-    );
+    let (ok, text) = openssl_verify(d, "root.crt", "served.pem", "leaf.crt");
     assert!(ok, "{text}");
     // Without the flag the leaf alone is an incomplete chain: exit 2.
     chainsmith()

@@ -131,12 +131,7 @@ fn same_subject_pile_is_all_roots_in_bounded_time(shared_key: bool) {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["certificates"], count as u64);
-    let codes: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = field_of_each(&v["findings"], "code");
     for bad in [
         "CS105", "CS204", "CS205", "CS206", "CS207", "CS208", "CS211",
     ] {

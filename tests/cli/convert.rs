@@ -24,15 +24,6 @@ fn assert_one_line_error(stderr: &[u8], needle: &str) {
     assert!(lines[0].contains(needle), "`{needle}` not in: {err}");
 }
 
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
     if !have("openssl") {
@@ -49,7 +40,7 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
         .assert()
         .success();
     assert_eq!(
-        dir_entries(&out),
+        files_in(&out),
         [
             "intermediate-Fixture-Intermediate-CA.cer",
             "leaf-www.example.com.cer",
@@ -382,7 +373,7 @@ fn a_key_that_does_not_match_the_leaf_is_refused() {
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "intermediate.key");
-    assert_eq!(dir_entries(dir.path()), ["pfx.pass"]);
+    assert_eq!(files_in(dir.path()), ["pfx.pass"]);
 }
 
 #[test]

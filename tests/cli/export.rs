@@ -167,31 +167,11 @@ fn apim_writes_der_files_bodies_and_a_script() {
         );
     }
     // The script is valid bash and makes the calls, run against a stand-in `az`.
-    let (ok, syntax) = run(StdCommand::new("bash")
-        .arg("-n")
-        .arg(out.join("apim-upload.sh")));
-    assert!(ok, "{syntax}");
-    let bin = t.join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    std::fs::write(
-        bin.join("az"),
-        "#!/bin/sh\nif [ \"$1\" = cloud ]; then echo AzureCloud; exit 0; fi\n\
-         for a in \"$@\"; do case \"$a\" in @*) test -s \"${a#@}\" || exit 9;; esac; done\n\
-         echo \"$*\" >> \"$AZ_LOG\"\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let log = t.join("az.log");
-    let (ok, said) = run(StdCommand::new("bash")
-        .current_dir(t)
-        .env("PATH", &path)
-        .env("AZ_LOG", &log)
-        .arg("apim/apim-upload.sh")
-        .args(["sub-1", "rg-1", "apim-1", "gw-1"]));
-    assert!(ok, "{said}");
-    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls = run_with_fake_az(
+        t,
+        "apim/apim-upload.sh",
+        &["sub-1", "rg-1", "apim-1", "gw-1"],
+    );
     let calls: Vec<&str> = calls.lines().collect();
     assert_eq!(calls.len(), 4, "{calls:?}");
     let base = "https://management.azure.com/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.ApiManagement/service/apim-1";
@@ -204,7 +184,12 @@ fn apim_writes_der_files_bodies_and_a_script() {
     )));
     assert!(calls[3].contains("--body @gateway-ca-intermediate.json"));
     assert!(calls.iter().all(|c| c.contains("api-version=")));
-    // Without arguments: usage, exit 2.
+    // Without arguments: usage, exit 2 (the stand-in `az` still first on PATH).
+    let path = format!(
+        "{}:{}",
+        t.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
     let (ok, said) = run(StdCommand::new("bash")
         .env("PATH", &path)
         .arg(out.join("apim-upload.sh")));
@@ -273,23 +258,9 @@ fn apim_limit_of_ten_ca_certificates() {
         return;
     };
     let t = tmp.path();
-    let mut bundle = String::new();
-    for i in 0..11 {
-        let name = format!("ca{i}.pem");
-        openssl_self_signed(
-            t,
-            "k.pem",
-            &name,
-            &format!("/CN=CA {i}"),
-            30,
-            OPENSSL_CA_EXTS,
-        );
-        bundle.push_str(&std::fs::read_to_string(t.join(&name)).unwrap());
-        if i == 9 {
-            std::fs::write(t.join("ten.pem"), &bundle).unwrap();
-        }
-    }
-    std::fs::write(t.join("eleven.pem"), &bundle).unwrap();
+    let cas = openssl_self_signed_cas(t, 11);
+    std::fs::write(t.join("ten.pem"), cas[..10].concat()).unwrap();
+    std::fs::write(t.join("eleven.pem"), cas.concat()).unwrap();
     chainsmith()
         .current_dir(t)
         .env("PFX", "pw")

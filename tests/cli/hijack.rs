@@ -12,15 +12,6 @@ use crate::support::*;
 
 const SETS: [&str; 3] = ["root", "intermediate", "server"];
 
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -79,7 +70,7 @@ fn swapping_temporary_files_for_links_changes_no_other_file() {
     let (d, v) = (dir.clone(), victim.clone());
     with_flipper(
         move || {
-            for n in names_in(&d) {
+            for n in files_in(&d) {
                 if n.starts_with(".chainsmith-") && n.ends_with(".tmp") {
                     let p = d.join(&n);
                     if std::fs::remove_file(&p).is_ok() {
@@ -250,7 +241,7 @@ fn a_kill_between_renames_is_completed_by_the_next_run() {
         .status();
     let _ = child.wait();
     assert!(journal.exists(), "the kill came after the commit finished");
-    let landed: Vec<String> = names_in(&dir)
+    let landed: Vec<String> = files_in(&dir)
         .into_iter()
         .filter(|n| n.starts_with(".chainsmith-") && n.ends_with(".tmp"))
         .collect();
@@ -264,7 +255,8 @@ fn a_kill_between_renames_is_completed_by_the_next_run() {
         .output()
         .unwrap();
     assert_eq!(next.status.code(), Some(2));
-    let left: Vec<String> = names_in(&dir)
+    assert!(dir.is_dir());
+    let left: Vec<String> = files_in(&dir)
         .into_iter()
         .filter(|n| n.starts_with('.'))
         .collect();
@@ -279,17 +271,7 @@ fn a_kill_between_renames_is_completed_by_the_next_run() {
         assert!(cert.0 && key.0);
         assert_eq!(cert.1, key.1, "{s}.crt and {s}.key differ");
     }
-    let verify = openssl(
-        &dir,
-        &[
-            "verify",
-            "-CAfile",
-            "root.crt",
-            "-untrusted",
-            "intermediate.crt",
-            "server.crt",
-        ],
-    );
+    let verify = openssl_verify(&dir, "root.crt", "intermediate.crt", "server.crt");
     assert!(verify.0, "{}", verify.1);
 }
 
@@ -405,7 +387,7 @@ fn derived_der_names_never_collide() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let files = names_in(&t.join("out"));
+        let files = files_in(&t.join("out"));
         assert_eq!(files.len(), 3, "{files:?}");
         // Each file is one of the three certificates, and all three are there.
         let mut seen = Vec::new();
@@ -485,7 +467,7 @@ fn no_core_dump_while_a_key_is_in_memory() {
     drop(child.stdin.take().map(|mut s| s.write_all(b"")));
     assert_eq!(status.signal(), Some(3), "{status:?}");
     assert!(!status.core_dumped(), "a core was dumped");
-    let cores: Vec<String> = names_in(tmp.path())
+    let cores: Vec<String> = files_in(tmp.path())
         .into_iter()
         .filter(|n| n.starts_with("core"))
         .collect();

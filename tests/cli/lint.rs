@@ -242,12 +242,7 @@ fn usage_and_config_errors_exit_2() {
 #[test]
 fn directories_are_searched_by_extension_and_stdin_works() {
     let (_, v) = lint_json(&["fixtures"]);
-    let files: Vec<&str> = v["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let files: Vec<&str> = field_of_each(&v["files"], "path");
     assert!(
         files.contains(&"fixtures/reversed-chain.pem")
             && files.contains(&"fixtures/openssl-ca/ca.crt")
@@ -261,12 +256,7 @@ fn directories_are_searched_by_extension_and_stdin_works() {
     let (_, v) = lint_json(&["--include", "*.der", "fixtures"]);
     assert_eq!(v["files"].as_array().unwrap().len(), 3);
     let (_, v) = lint_json(&["--exclude", "openssl-ca", "fixtures"]);
-    let files: Vec<&str> = v["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let files: Vec<&str> = field_of_each(&v["files"], "path");
     assert!(!files.iter().any(|f| f.contains("openssl-ca")), "{files:?}");
 
     let bytes = std::fs::read(fixture("reversed-chain.pem")).unwrap();

@@ -70,6 +70,26 @@ impl Pki {
             self.p("clientca.crt"),
         ]
     }
+    /// `openssl s_server` with this server certificate, client.ca, and `extra`.
+    fn s_server(&self, extra: &[&str]) -> Option<SServer> {
+        let mut args = self.server_args();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        SServer::start(&self.dir, &args)
+    }
+    /// Probe `srv` presenting the client certificate `who` (good, bad), and
+    /// ask Python's `ssl` the same: (exit code, JSON, Python's verdict).
+    fn present(&self, srv: &SServer, tls12: bool, who: &str) -> (i32, serde_json::Value, String) {
+        let (cert, key) = (self.p(&format!("{who}.crt")), self.p(&format!("{who}.key")));
+        let (code, v, _) = probe_json(&srv.addr(), &["--cert", &cert, "--key", &key]);
+        let py = python_verdict(
+            srv.port,
+            Some("www.example.com"),
+            tls12,
+            Some((&cert, &key)),
+        );
+        (code, v, py)
+    }
 }
 
 /// `probe --format json` of `addr` with `extra`: (exit code, JSON, stderr).
@@ -87,6 +107,16 @@ fn probe_json(addr: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
         v,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `probe addr [--sni sni] --format format`, as it ran.
+fn probe_as(addr: &str, sni: Option<&str>, format: &str) -> std::process::Output {
+    let mut cmd = chainsmith();
+    cmd.args(["probe", addr]);
+    if let Some(sni) = sni {
+        cmd.args(["--sni", sni]);
+    }
+    cmd.args(["--format", format]).output().unwrap()
 }
 
 /// Python's `ssl` client: "ACCEPTED", or "REJECTED <reason>" where the
@@ -198,13 +228,11 @@ fn assert_accepted(code: i32, v: &serde_json::Value, python: &str) {
 
 fn check_required(tls12: bool) {
     let Some(k) = pki() else { return };
-    let mut args = k.server_args();
-    args.extend(["-Verify", "1", "-verify_return_error"].map(String::from));
+    let mut extra = vec!["-Verify", "1", "-verify_return_error"];
     if tls12 {
-        args.push("-tls1_2".into());
+        extra.push("-tls1_2");
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let Some(srv) = SServer::start(&k.dir, &args) else {
+    let Some(srv) = k.s_server(&extra) else {
         return;
     };
     let names = s_client_ca_names(srv.port);
@@ -229,16 +257,7 @@ fn check_required(tls12: bool) {
     assert!(stderr.contains(&alert), "{stderr}");
 
     // From the right CA: accepted.
-    let (code, v, _) = probe_json(
-        &srv.addr(),
-        &["--cert", &k.p("good.crt"), "--key", &k.p("good.key")],
-    );
-    let py = python_verdict(
-        srv.port,
-        Some("www.example.com"),
-        tls12,
-        Some((&k.p("good.crt"), &k.p("good.key"))),
-    );
+    let (code, v, py) = k.present(&srv, tls12, "good");
     assert_accepted(code, &v, &py);
     assert_eq!(v["targets"][0]["client_auth"]["sent"], true, "{v}");
     assert_eq!(v["targets"][0]["client_auth"]["issuer_listed"], true, "{v}");
@@ -248,16 +267,7 @@ fn check_required(tls12: bool) {
     );
 
     // From a stranger CA: unknown_ca.
-    let (code, v, _) = probe_json(
-        &srv.addr(),
-        &["--cert", &k.p("bad.crt"), "--key", &k.p("bad.key")],
-    );
-    let py = python_verdict(
-        srv.port,
-        Some("www.example.com"),
-        tls12,
-        Some((&k.p("bad.crt"), &k.p("bad.key"))),
-    );
+    let (code, v, py) = k.present(&srv, tls12, "bad");
     assert_eq!(assert_same_alert(&v, &py), "unknown_ca");
     assert_eq!(
         v["targets"][0]["client_auth"]["issuer_listed"], false,
@@ -286,10 +296,7 @@ fn s_server_requiring_a_client_certificate_tls12() {
 #[test]
 fn s_server_asking_for_an_optional_client_certificate() {
     let Some(k) = pki() else { return };
-    let mut args = k.server_args();
-    args.extend(["-verify", "1", "-verify_return_error"].map(String::from));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let Some(srv) = SServer::start(&k.dir, &args) else {
+    let Some(srv) = k.s_server(&["-verify", "1", "-verify_return_error"]) else {
         return;
     };
     // None: the server asks, accepts the handshake without one, and probe says so.
@@ -311,37 +318,16 @@ fn s_server_asking_for_an_optional_client_certificate() {
         "{text}"
     );
     // The right one: accepted; a stranger's: unknown_ca (the verify flag makes a bad one fatal).
-    let (code, v, _) = probe_json(
-        &srv.addr(),
-        &["--cert", &k.p("good.crt"), "--key", &k.p("good.key")],
-    );
-    let py = python_verdict(
-        srv.port,
-        Some("www.example.com"),
-        false,
-        Some((&k.p("good.crt"), &k.p("good.key"))),
-    );
+    let (code, v, py) = k.present(&srv, false, "good");
     assert_accepted(code, &v, &py);
-    let (_, v, _) = probe_json(
-        &srv.addr(),
-        &["--cert", &k.p("bad.crt"), "--key", &k.p("bad.key")],
-    );
-    let py = python_verdict(
-        srv.port,
-        Some("www.example.com"),
-        false,
-        Some((&k.p("bad.crt"), &k.p("bad.key"))),
-    );
+    let (_, v, py) = k.present(&srv, false, "bad");
     assert_eq!(assert_same_alert(&v, &py), "unknown_ca");
 }
 
 #[test]
 fn a_pfx_client_identity_is_presented() {
     let Some(k) = pki() else { return };
-    let mut args = k.server_args();
-    args.extend(["-Verify", "1", "-verify_return_error"].map(String::from));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let Some(srv) = SServer::start(&k.dir, &args) else {
+    let Some(srv) = k.s_server(&["-Verify", "1", "-verify_return_error"]) else {
         return;
     };
     let (code, v, stderr) = probe_json(
@@ -477,17 +463,7 @@ fn internal_error_from_a_gateway_without_a_certificate_for_the_sni() {
     assert_eq!(py, "ACCEPTED");
 
     // Another name: internal_error, the cause and the fix name the SNI.
-    let out = chainsmith()
-        .args([
-            "probe",
-            &ng.addr(),
-            "--sni",
-            "api.example.com",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let out = probe_as(&ng.addr(), Some("api.example.com"), "json");
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py = python_verdict(ng.port, Some("api.example.com"), false, None);
@@ -501,10 +477,7 @@ fn internal_error_from_a_gateway_without_a_certificate_for_the_sni() {
     assert!(ng.error_log().contains("cannot load certificate"));
 
     // No SNI (an IP address): fallback_sni comes first.
-    let out = chainsmith()
-        .args(["probe", &ng.addr(), "--format", "json"])
-        .output()
-        .unwrap();
+    let out = probe_as(&ng.addr(), None, "json");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py = python_verdict(ng.port, None, false, None);
     assert_eq!(assert_same_alert(&v, &py), "internal_error");
@@ -526,17 +499,7 @@ fn internal_error_from_a_gateway_without_a_certificate_for_the_sni() {
         ("github", "::error title="),
         ("sarif", "\"internal_error\""),
     ] {
-        let out = chainsmith()
-            .args([
-                "probe",
-                &ng.addr(),
-                "--sni",
-                "api.example.com",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
+        let out = probe_as(&ng.addr(), Some("api.example.com"), format);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(needle), "{format}: {text}");
         assert!(text.contains("internal_error"), "{format}: {text}");

@@ -167,12 +167,7 @@ fn plan_dates_follow_overlap_or_explicit_dates() {
         &["--start", "2030-01-01T00:00:00Z", "--overlap", "45d"],
     );
     let p = plan(&out);
-    let starts: Vec<&str> = p["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["start"].as_str().unwrap())
-        .collect();
+    let starts: Vec<&str> = field_of_each(&p["phases"], "start");
     assert_eq!(
         starts,
         [
@@ -217,98 +212,89 @@ fn plan_dates_follow_overlap_or_explicit_dates() {
     assert_eq!(printed["phases"][1]["servers_send"], "server-fullchain.crt");
 }
 
+/// `rotate ARGS MORE` in `d` exits 2 and says `says`.
+fn refused(d: &Path, args: &[&str], more: &[&str], says: &str) {
+    chainsmith()
+        .current_dir(d)
+        .arg("rotate")
+        .args(args)
+        .args(more)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(says));
+}
+
 #[test]
 fn refusals_leave_nothing_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let chain = generate_chain(tmp.path(), &[]);
     let d = tmp.path();
     // Dates out of order: nothing written.
-    chainsmith()
-        .current_dir(d)
-        .args(["rotate", "root", "--from", "chain", "-o", "bad"])
-        .args([
+    refused(
+        d,
+        &["root", "--from", "chain", "-o", "bad"],
+        &[
             "--start",
             "2030-01-01T00:00:00Z",
             "--switch-at",
             "2029-01-01T00:00:00Z",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("--switch-at must be after"));
+        ],
+        "--switch-at must be after",
+    );
     assert!(!d.join("bad").exists());
+    let explicit = [
+        "--intermediate",
+        "chain/intermediate.crt",
+        "--leaf",
+        "chain/server.crt",
+        "-o",
+        "bad",
+    ];
     // A CA key that is not the CA's.
-    chainsmith()
-        .current_dir(d)
-        .args([
-            "rotate",
+    refused(
+        d,
+        &[
             "root",
             "--ca",
             "chain/root.crt",
             "--ca-key",
             "chain/intermediate.key",
-        ])
-        .args([
-            "--intermediate",
-            "chain/intermediate.crt",
-            "--leaf",
-            "chain/server.crt",
-            "-o",
-            "bad",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "chain/intermediate.key: this key does not match",
-        ));
+        ],
+        &explicit,
+        "chain/intermediate.key: this key does not match",
+    );
     // `rotate root` of a CA that is not a root.
-    chainsmith()
-        .current_dir(d)
-        .args([
-            "rotate",
+    refused(
+        d,
+        &[
             "root",
             "--ca",
             "chain/intermediate.crt",
             "--ca-key",
             "chain/intermediate.key",
-        ])
-        .args([
-            "--intermediate",
-            "chain/intermediate.crt",
-            "--leaf",
-            "chain/server.crt",
-            "-o",
-            "bad",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("is not a self-signed root"));
+        ],
+        &explicit,
+        "is not a self-signed root",
+    );
     // A leaf the intermediate did not issue.
-    chainsmith()
-        .current_dir(d)
-        .args([
-            "rotate",
+    refused(
+        d,
+        &[
             "intermediate",
             "--from",
             "chain",
             "--leaf",
             "chain/intermediate.crt",
-            "-o",
-            "bad",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("was not issued by"));
+        ],
+        &["-o", "bad"],
+        "was not issued by",
+    );
     assert!(!d.join("bad").exists());
 
     // An existing set is not replaced without --force, byte for byte.
     let out = rotate(d, "root", "r", &[]);
     let before = std::fs::read(out.join("root.key")).unwrap();
-    chainsmith()
-        .current_dir(d)
-        .args(["rotate", "root", "--from", "chain", "-o", "r"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("--force"));
+    refused(d, &["root", "--from", "chain", "-o", "r"], &[], "--force");
     assert_eq!(std::fs::read(out.join("root.key")).unwrap(), before);
     rotate(d, "root", "r", &["--force"]);
     assert_ne!(std::fs::read(out.join("root.key")).unwrap(), before);
@@ -389,23 +375,12 @@ fn encrypted_new_keys_open_with_openssl_and_roll_over_again() {
         ])
         .assert()
         .success();
-    let (ok, out) = openssl(
-        d,
-        &[
-            "verify",
-            "-CAfile",
-            "r/root.crt",
-            "-untrusted",
-            "r2/intermediate.crt",
-            "r2/server.crt",
-        ],
-    );
+    let (ok, out) = openssl_verify(d, "r/root.crt", "r2/intermediate.crt", "r2/server.crt");
     assert!(ok, "{out}");
     // A password without --encrypt-keys is refused, not ignored.
-    chainsmith()
-        .current_dir(d)
-        .args([
-            "rotate",
+    refused(
+        d,
+        &[
             "root",
             "--from",
             "chain",
@@ -413,10 +388,10 @@ fn encrypted_new_keys_open_with_openssl_and_roll_over_again() {
             "r3",
             "--password-file",
             "pw",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("--encrypt-keys"));
+        ],
+        &[],
+        "--encrypt-keys",
+    );
     assert!(!d.join("r3").exists());
 }
 
@@ -446,35 +421,20 @@ fn keep_key_recertifies_the_intermediate_so_old_leaves_chain_to_it() {
         show("k/intermediate.crt", "-serial")
     );
     // The old leaf, with only the re-certified intermediate beside it.
-    let (ok, out) = openssl(
+    let (ok, out) = openssl_verify(
         d,
-        &[
-            "verify",
-            "-CAfile",
-            "chain/root.crt",
-            "-untrusted",
-            "k/intermediate.crt",
-            "chain/server.crt",
-        ],
+        "chain/root.crt",
+        "k/intermediate.crt",
+        "chain/server.crt",
     );
     assert!(ok, "{out}");
     // Refusals: a root keeps no key, and the key must be the intermediate's.
-    chainsmith()
-        .current_dir(d)
-        .args([
-            "rotate",
-            "root",
-            "--from",
-            "chain",
-            "--keep-key",
-            "-o",
-            "bad",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "--keep-key re-certifies an intermediate",
-        ));
+    refused(
+        d,
+        &["root", "--from", "chain", "--keep-key", "-o", "bad"],
+        &[],
+        "--keep-key re-certifies an intermediate",
+    );
     chainsmith()
         .current_dir(d)
         .args(["rotate", "intermediate", "--from", "chain", "--keep-key"])
@@ -605,24 +565,14 @@ fn scenarios(base: &Path, r: &Rollover) -> Vec<PathBuf> {
     dirs
 }
 
-/// `openssl verify -CAfile BUNDLE -untrusted SERVED LEAF`.
-fn openssl_verify(dir: &Path) -> bool {
+/// `openssl verify -CAfile BUNDLE -untrusted SERVED LEAF` of a cell.
+fn openssl_verifies_cell(dir: &Path) -> bool {
     let leaf = dir.join("leaf.pem");
     let served = std::fs::read_to_string(dir.join("served.pem")).unwrap();
     let end =
         served.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----\n".len();
     std::fs::write(&leaf, &served[..end]).unwrap();
-    let (ok, _) = openssl(
-        dir,
-        &[
-            "verify",
-            "-CAfile",
-            "trust.pem",
-            "-untrusted",
-            "served.pem",
-            "leaf.pem",
-        ],
-    );
+    let (ok, _) = openssl_verify(dir, "trust.pem", "served.pem", "leaf.pem");
     ok
 }
 
@@ -643,7 +593,7 @@ fn measure(dirs: &[PathBuf], work: &Path) -> Verdicts {
     for d in dirs {
         let id = d.file_name().unwrap().to_string_lossy().into_owned();
         let mut cell = BTreeMap::new();
-        cell.insert("openssl verify", openssl_verify(d));
+        cell.insert("openssl verify", openssl_verifies_cell(d));
         for c in CLIENTS.split(',') {
             let name: &'static str = match c {
                 "s_client" => "s_client",

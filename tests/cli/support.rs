@@ -528,49 +528,15 @@ pub fn openssl_ca(dir: &Path, name: &str, cn: &str) {
 /// A TLS client certificate made by openssl in `dir`, issued by the CA
 /// `ca` (see [`openssl_ca`]): `NAME.crt`, `NAME.key`, with clientAuth.
 pub fn openssl_client_cert(dir: &Path, ca: &str, name: &str, cn: &str) {
-    let (ok, out) = openssl(
+    openssl_p256_csr(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={cn}"),
-        ],
+        &format!("{name}.key"),
+        &format!("{name}.csr"),
+        &format!("/CN={cn}"),
     );
-    assert!(ok, "openssl req: {out}");
-    std::fs::write(
-        dir.join(format!("{name}.ext")),
-        "extendedKeyUsage=clientAuth\n",
-    )
-    .unwrap();
-    let (ok, out) = openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "30",
-            "-extfile",
-            &format!("{name}.ext"),
-        ],
-    );
-    assert!(ok, "openssl x509 -req: {out}");
+    let ext = format!("{name}.ext");
+    std::fs::write(dir.join(&ext), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl_sign_csr(dir, name, ca, ca, &["-days", "30", "-extfile", &ext]);
 }
 
 /// Can Python's `cryptography` run here? False (with a loud skip, a
@@ -676,4 +642,78 @@ pub fn files_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// `openssl verify -CAfile ca -untrusted untrusted cert` in `dir`:
+/// (verified, what openssl said).
+pub fn openssl_verify(dir: &Path, ca: &str, untrusted: &str, cert: &str) -> (bool, String) {
+    openssl(
+        dir,
+        &["verify", "-CAfile", ca, "-untrusted", untrusted, cert],
+    )
+}
+
+/// `openssl x509 -req` in `dir`: `NAME.csr` signed by the CA `CA.crt` with
+/// the key `CA_KEY.key` into `NAME.crt`, with `extra` arguments (-days,
+/// -extfile, ...). Fails the test with openssl's output when openssl fails.
+pub fn openssl_sign_csr(dir: &Path, name: &str, ca: &str, ca_key: &str, extra: &[&str]) {
+    let (csr, crt) = (format!("{name}.csr"), format!("{name}.crt"));
+    let (ca, ca_key) = (format!("{ca}.crt"), format!("{ca_key}.key"));
+    let mut args = vec!["x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key];
+    args.extend_from_slice(&["-out", &crt]);
+    args.extend_from_slice(extra);
+    let (ok, text) = openssl(dir, &args);
+    assert!(ok, "openssl {args:?}: {text}");
+}
+
+/// `count` self-signed CA certificates made by openssl in `dir` (`caI.pem`,
+/// `CN=CA I`, all with the key `k.pem`): their PEM texts, in order.
+pub fn openssl_self_signed_cas(dir: &Path, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let name = format!("ca{i}.pem");
+            let subject = format!("/CN=CA {i}");
+            openssl_self_signed(dir, "k.pem", &name, &subject, 30, OPENSSL_CA_EXTS);
+            std::fs::read_to_string(dir.join(&name)).unwrap()
+        })
+        .collect()
+}
+
+/// Run the bash `script` (relative to `dir`, checked with `bash -n` first)
+/// with `args` in `dir`, against a stand-in `az` on PATH that logs its
+/// arguments, one call a line: the log.
+pub fn run_with_fake_az(dir: &Path, script: &str, args: &[&str]) -> String {
+    let (ok, syntax) = run(StdCommand::new("bash").arg("-n").arg(dir.join(script)));
+    assert!(ok, "{syntax}");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("az"),
+        "#!/bin/sh\nif [ \"$1\" = cloud ]; then echo AzureCloud; exit 0; fi\n\
+         for a in \"$@\"; do case \"$a\" in @*) test -s \"${a#@}\" || exit 9;; esac; done\n\
+         echo \"$*\" >> \"$AZ_LOG\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let log = dir.join("az.log");
+    let (ok, said) = run(StdCommand::new("bash")
+        .current_dir(dir)
+        .env("PATH", &path)
+        .env("AZ_LOG", &log)
+        .arg(script)
+        .args(args));
+    assert!(ok, "{said}");
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// The string `field` of each object in the JSON array `array`.
+pub fn field_of_each<'a>(array: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[field].as_str().unwrap())
+        .collect()
 }

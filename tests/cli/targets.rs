@@ -35,22 +35,6 @@ fn fingerprint(dir: &Path, file: &Path, alg: &str) -> String {
     hex.to_uppercase()
 }
 
-/// A stand-in `az` on PATH that logs its arguments; returns the PATH.
-fn fake_az(t: &Path) -> String {
-    let bin = t.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(
-        bin.join("az"),
-        "#!/bin/sh\nif [ \"$1\" = cloud ]; then echo AzureCloud; exit 0; fi\n\
-         for a in \"$@\"; do case \"$a\" in @*) test -s \"${a#@}\" || exit 9;; esac; done\n\
-         echo \"$*\" >> \"$AZ_LOG\"\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
-}
-
 #[test]
 fn apim_v2_backend_names_the_server_and_its_issuing_ca() {
     if !tools() {
@@ -113,20 +97,7 @@ fn apim_v2_backend_names_the_server_and_its_issuing_ca() {
     assert_ne!(thumbs[0], fingerprint(t, &chain.join("root.crt"), "-sha1"));
 
     // The script is valid bash and PUTs the body, against a stand-in `az`.
-    let (ok, syntax) = run(StdCommand::new("bash")
-        .arg("-n")
-        .arg(out.join("apim-backend.sh")));
-    assert!(ok, "{syntax}");
-    let path = fake_az(t);
-    let log = t.join("az.log");
-    let (ok, said) = run(StdCommand::new("bash")
-        .current_dir(t)
-        .env("PATH", &path)
-        .env("AZ_LOG", &log)
-        .arg("apim/apim-backend.sh")
-        .args(["sub-1", "rg-1", "apim-1"]));
-    assert!(ok, "{said}");
-    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls = run_with_fake_az(t, "apim/apim-backend.sh", &["sub-1", "rg-1", "apim-1"]);
     assert_eq!(
         calls.trim(),
         "rest --method put --url https://management.azure.com/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.ApiManagement/service/apim-1/backends/chainsmith-backend?api-version=2025-03-01-preview --body @backend.json --output none"
@@ -338,20 +309,11 @@ fn aks_refuses_a_server_certificate_and_more_than_ten() {
         .code(2)
         .stderr(predicate::str::contains("this is the server certificate"));
     assert!(!t.join("out").exists());
-    let mut bundle = String::new();
-    for i in 0..11 {
-        let name = format!("ca{i}.pem");
-        openssl_self_signed(
-            t,
-            "k.pem",
-            &name,
-            &format!("/CN=CA {i}"),
-            30,
-            OPENSSL_CA_EXTS,
-        );
-        bundle.push_str(&std::fs::read_to_string(t.join(&name)).unwrap());
-    }
-    std::fs::write(t.join("eleven.pem"), &bundle).unwrap();
+    std::fs::write(
+        t.join("eleven.pem"),
+        openssl_self_signed_cas(t, 11).concat(),
+    )
+    .unwrap();
     chainsmith()
         .current_dir(t)
         .args(["export", "aks", "--ca-bundle", "eleven.pem", "-o", "out"])
