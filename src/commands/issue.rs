@@ -483,9 +483,16 @@ fn sign(plan: &IssuePlan) -> anyhow::Result<Issued> {
     {
         bail!("the new certificate does not carry the CSR's public key");
     }
-    // A CA with nameConstraints: a name outside them would be rejected by
-    // every client, so nothing is written.
-    crate::pki::path::check_name_constraints(&[&cert, &plan.ca.cert]).map_err(|e| {
+    // A CA with nameConstraints, or one above it in --ca-chain: a name
+    // outside them would be rejected by every client, so nothing is written.
+    let mut path = vec![&cert, &plan.ca.cert];
+    path.extend(
+        plan.ca
+            .chain
+            .iter()
+            .filter(|c| c.sha256 != plan.ca.cert.sha256),
+    );
+    crate::pki::path::check_name_constraints(&path).map_err(|e| {
         anyhow!(
             "{}: the CA's nameConstraints forbid the new certificate's names: {e}",
             escape_path(&plan.ca.path)

@@ -396,16 +396,14 @@ fn make_intermediate(
         "--intermediate-days",
         warnings,
     )?;
-    let pathlen = cur
-        .int
-        .basic_constraints
-        .and_then(|b| b.path_len)
-        .map_or(0, |l| u8::try_from(l).unwrap_or(u8::MAX));
+    // pathLen and nameConstraints carry over: a rollover never widens
+    // what the intermediate's key may sign.
+    let carried = rollover::Carried::from_cert(&cur.int)?;
     Ok(match kept {
         Some(key) => {
-            rollover::intermediate_with_key(int_dn, key, cur.int.ski.clone(), pathlen, p, signer)?
+            rollover::intermediate_with_key(int_dn, key, cur.int.ski.clone(), &carried, p, signer)?
         }
-        None => rollover::new_intermediate(int_dn, key_type(args, &cur.int), pathlen, p, signer)?,
+        None => rollover::new_intermediate(int_dn, key_type(args, &cur.int), &carried, p, signer)?,
     })
 }
 

@@ -38,6 +38,55 @@ pub enum RolloverError {
     },
     #[error("{what}: the certificate made does not verify with its issuer's key")]
     SelfCheck { what: &'static str },
+    #[error(
+        "{what}: the {field} name could not be written byte for byte as the CA's (repeated or multi-valued attributes, or string types rcgen re-encodes); clients that compare names as bytes would not link it"
+    )]
+    NameChanged {
+        what: &'static str,
+        field: &'static str,
+    },
+    #[error(
+        "{what}: the two roots are never valid at the same time, so a cross certificate would be valid for no time"
+    )]
+    NoOverlap { what: &'static str },
+}
+
+/// What a rotated intermediate keeps of the one it replaces: its
+/// pathLenConstraint (none stays none) and its nameConstraints extension,
+/// copied as it was (critical), so a rollover never widens what the CA's
+/// key may sign.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    pub pathlen: Option<u8>,
+    pub name_constraints: Option<Vec<u8>>,
+}
+
+impl Carried {
+    pub fn from_cert(old: &Cert) -> Result<Carried, RolloverError> {
+        let pathlen = old
+            .basic_constraints
+            .and_then(|b| b.path_len)
+            .map(|l| u8::try_from(l).unwrap_or(u8::MAX));
+        let mut name_constraints = None;
+        if old.has_name_constraints {
+            let what = "the current intermediate";
+            let (_, x) = x509_parser::parse_x509_certificate(&old.der).map_err(|e| {
+                RolloverError::Params {
+                    what,
+                    why: e.to_string(),
+                }
+            })?;
+            name_constraints = x
+                .extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == "2.5.29.30")
+                .map(|e| e.value.to_vec());
+        }
+        Ok(Carried {
+            pathlen,
+            name_constraints,
+        })
+    }
 }
 
 /// One certificate made here: its DER, PEM and parsed model.
@@ -133,6 +182,15 @@ fn checked(
     if !ok {
         return Err(RolloverError::SelfCheck { what });
     }
+    // rcgen rebuilds names from attribute maps: the issuer field must still
+    // be the signer's subject byte for byte, or Go and webpki do not link it.
+    let issuer_subject = issuer.map_or(&parsed.subject_raw, |i| &i.subject_raw);
+    if &parsed.issuer_raw != issuer_subject {
+        return Err(RolloverError::NameChanged {
+            what,
+            field: "issuer",
+        });
+    }
     Ok(Made {
         pem: cert.pem(),
         cert: parsed,
@@ -164,12 +222,12 @@ pub fn new_root(
 pub fn new_intermediate(
     dn: DistinguishedName,
     kt: KeyType,
-    pathlen: u8,
+    carried: &Carried,
     period: Period,
     issuer: &Signer<'_>,
 ) -> Result<NewCa, RolloverError> {
     let key = new_key(kt, "the new intermediate")?;
-    intermediate_with_key(dn, key, None, pathlen, period, issuer)
+    intermediate_with_key(dn, key, None, carried, period, issuer)
 }
 
 /// An intermediate for an existing key (`rotate intermediate --keep-key`):
@@ -179,13 +237,22 @@ pub fn intermediate_with_key(
     dn: DistinguishedName,
     key: keys::Key,
     ski: Option<Vec<u8>>,
-    pathlen: u8,
+    carried: &Carried,
     period: Period,
     issuer: &Signer<'_>,
 ) -> Result<NewCa, RolloverError> {
     const WHAT: &str = "the new intermediate";
     let rsa = key.algorithm() == &rcgen::PKCS_RSA_SHA256;
+    let pathlen = carried.pathlen.unwrap_or(0);
     let mut params = ca_params(Profile::Intermediate { pathlen }, dn, period, rsa, WHAT)?;
+    if carried.pathlen.is_none() {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    if let Some(nc) = &carried.name_constraints {
+        let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 30], nc.clone());
+        ext.set_criticality(true);
+        params.custom_extensions.push(ext);
+    }
     if let Some(ski) = ski {
         params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
     }
@@ -253,8 +320,19 @@ pub fn cross(
         // that match AKI to SKI take either as the issuer.
         params.key_identifier_method = KeyIdMethod::PreSpecified(ski.clone());
     }
+    if period.1 <= period.0 {
+        return Err(RolloverError::NoOverlap { what });
+    }
     let cert = signer.sign(&params, subject_key, what)?;
-    checked(cert, Some(signer.cert), what)
+    let made = checked(cert, Some(signer.cert), what)?;
+    // A cross certificate stands in for `subject` only with its exact name.
+    if made.cert.subject_raw != subject.subject_raw {
+        return Err(RolloverError::NameChanged {
+            what,
+            field: "subject",
+        });
+    }
+    Ok(made)
 }
 
 /// The leaf re-issued under `signer`: the old leaf's subject, its DNS and IP
@@ -357,7 +435,10 @@ mod tests {
         let int = new_intermediate(
             renamed_subject(&r.made.cert, "I", "i").unwrap(),
             KeyType::EcP256,
-            0,
+            &Carried {
+                pathlen: Some(0),
+                name_constraints: None,
+            },
             period(1000),
             &signer,
         )

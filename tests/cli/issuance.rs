@@ -1042,3 +1042,128 @@ fn a_password_with_nothing_to_encrypt_is_refused() {
     );
     assert!(!ok, "the key must not open with another password");
 }
+
+/// A CA two levels up constrains a leaf too: with `--ca-chain` holding a
+/// name-constrained intermediate, `issue` from the unconstrained CA below
+/// it refuses an out-of-tree name (openssl verify rejects that leaf) and
+/// issues an in-tree one (openssl verify accepts it).
+#[test]
+fn name_constraints_above_the_issuing_ca_are_enforced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let chain = generate_chain(d, &[]);
+    // root → constrained (pathlen 1, example.com) → sub (no constraints)
+    issue(chain.join("root.crt"), chain.join("root.key"))
+        .args(["--profile", "intermediate", "--pathlen", "1"])
+        .args(["--permit-dns", "example.com", "--cn", "Constrained CA"])
+        .args(["--name", "constrained"])
+        .out(d)
+        .assert()
+        .success();
+    issue(d.join("constrained.crt"), d.join("constrained.key"))
+        .args([
+            "--profile",
+            "intermediate",
+            "--pathlen",
+            "0",
+            "--cn",
+            "Sub CA",
+        ])
+        .args(["--name", "sub"])
+        .out(d)
+        .assert()
+        .success();
+    let above = d.join("above.pem");
+    let text = [
+        std::fs::read_to_string(d.join("constrained.crt")).unwrap(),
+        std::fs::read_to_string(chain.join("root.crt")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(&above, text).unwrap();
+    let leaf = |san: &str, name: &str| {
+        issue(d.join("sub.crt"), d.join("sub.key"))
+            .arg("--ca-chain")
+            .arg(&above)
+            .san(san)
+            .args(["--name", name])
+            .out(d)
+            .output()
+    };
+    let out = leaf("www.example.org", "outside");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nameConstraints"), "{err}");
+    assert!(!d.join("outside.crt").exists(), "nothing may be written");
+    let out = leaf("www.example.com", "inside");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // openssl agrees on both names (the outside leaf made by openssl itself).
+    let untrusted = d.join("untrusted.pem");
+    let text = [
+        std::fs::read_to_string(d.join("sub.crt")).unwrap(),
+        std::fs::read_to_string(d.join("constrained.crt")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(&untrusted, text).unwrap();
+    let root = chain.join("root.crt");
+    let verify = |leaf: &Path| {
+        openssl(
+            d,
+            &[
+                "verify",
+                "-CAfile",
+                root.to_str().unwrap(),
+                "-untrusted",
+                untrusted.to_str().unwrap(),
+                leaf.to_str().unwrap(),
+            ],
+        )
+    };
+    let (ok, text) = verify(&d.join("inside.crt"));
+    assert!(ok, "{text}");
+    openssl_ok(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "o.key",
+            "-out",
+            "o.csr",
+            "-subj",
+            "/CN=www.example.org",
+            "-addext",
+            "subjectAltName=DNS:www.example.org",
+        ],
+    );
+    openssl_ok(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "o.csr",
+            "-CA",
+            "sub.crt",
+            "-CAkey",
+            "sub.key",
+            "-out",
+            "o.crt",
+            "-days",
+            "30",
+            "-copy_extensions",
+            "copy",
+        ],
+    );
+    let (ok, text) = verify(&d.join("o.crt"));
+    assert!(!ok, "openssl must reject the out-of-tree leaf: {text}");
+}

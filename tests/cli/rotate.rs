@@ -712,3 +712,36 @@ fn rollover_matrix_holds_for_outside_validators() {
         "{DOC}'s matrix is stale: rerun with UPDATE_ROTATION_MATRIX=1 and review the diff"
     );
 }
+
+/// A rolled-over intermediate keeps the nameConstraints (critical) and the
+/// pathLenConstraint of the one it replaces, as openssl reads them: a
+/// rollover never widens what the intermediate's key may sign.
+#[test]
+fn intermediate_rollover_keeps_name_constraints_and_path_length() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = generate_chain(tmp.path(), &["--permit-dns", "example.com"]);
+    let out = tmp.path().join("rotated");
+    chainsmith()
+        .args(["rotate", "intermediate", "--from"])
+        .arg(&chain)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    for dir in [&chain, &out] {
+        let text = openssl_ok(
+            tmp.path(),
+            &[
+                "x509",
+                "-in",
+                dir.join("intermediate.crt").to_str().unwrap(),
+                "-noout",
+                "-ext",
+                "nameConstraints,basicConstraints",
+            ],
+        );
+        assert!(text.contains("X509v3 Name Constraints: critical"), "{text}");
+        assert!(text.contains("DNS:example.com"), "{text}");
+        assert!(text.contains("pathlen:0"), "{text}");
+    }
+}
