@@ -380,6 +380,36 @@ pub fn capture(
 /// this much (within the overall timeout).
 pub const CLIENT_AUTH_VERDICT_WAIT: Duration = Duration::from_millis(1500);
 
+/// Resolve `host:port`, giving up after `limit`: `getaddrinfo` blocks with
+/// its own timeouts (often tens of seconds on a stalling DNS server), so it
+/// runs on a thread of its own and is abandoned when the limit passes. A
+/// literal address resolves at once.
+pub fn resolve_within(host: &str, port: u16, limit: Duration) -> std::io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let r = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.collect::<Vec<_>>());
+            // The receiver may have given up; nothing to do then.
+            let _ = tx.send(r);
+        })?;
+    rx.recv_timeout(limit).unwrap_or_else(|_| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "name resolution took longer than {:.1}s",
+                limit.as_secs_f64()
+            ),
+        ))
+    })
+}
+
 /// As [`capture`], presenting `identity` when the server asks for a client
 /// certificate.
 pub fn capture_with(
@@ -395,13 +425,10 @@ pub fn capture_with(
     let server_name =
         ServerName::try_from(sni.to_owned()).map_err(|_| ProbeError::BadSni(sni.to_owned()))?;
     let sni_sent = matches!(server_name, ServerName::DnsName(_));
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|source| ProbeError::Resolve {
-            target: target.clone(),
-            source,
-        })?
-        .collect();
+    let addrs = resolve_within(host, port, timeout).map_err(|source| ProbeError::Resolve {
+        target: target.clone(),
+        source,
+    })?;
     let mut last_err = String::from("no address");
     let mut tcp = None;
     for addr in addrs {
@@ -613,6 +640,19 @@ fn await_verdict(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn name_resolution_ends_within_its_limit() {
+        let a = resolve_within("127.0.0.1", 443, Duration::from_millis(1)).unwrap();
+        assert_eq!(a, vec!["127.0.0.1:443".parse().unwrap()]);
+        let a = resolve_within("[::1]", 8443, Duration::from_millis(1)).unwrap();
+        assert_eq!(a, vec!["[::1]:8443".parse().unwrap()]);
+        // Whatever the resolver does with this name, the answer (or the
+        // refusal) comes within the limit, give or take scheduling.
+        let start = Instant::now();
+        let _ = resolve_within("no-such-host.invalid", 443, Duration::from_millis(200));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
 
     #[test]
     fn targets_split() {

@@ -14,7 +14,7 @@
 //! verifies the signature of the certificate it should have issued.
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Instant;
 
@@ -314,10 +314,13 @@ pub fn http_get(url: &str, deadline: Instant) -> Result<Vec<u8>, AiaError> {
         let l = deadline.saturating_duration_since(Instant::now());
         if l.is_zero() { Err(timeout()) } else { Ok(l) }
     };
-    let addrs: Vec<SocketAddr> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| fail(format!("cannot resolve: {e}")))?
-        .collect();
+    let addrs: Vec<SocketAddr> = crate::tls::resolve_within(&host, port, left()?).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::TimedOut {
+            timeout()
+        } else {
+            fail(format!("cannot resolve: {e}"))
+        }
+    })?;
     let mut tcp = None;
     let mut last = String::from("no address");
     for a in addrs {
