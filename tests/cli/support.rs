@@ -101,35 +101,7 @@ impl Nginx {
     /// None when nginx is missing on a laptop (and a loud skip message);
     /// under CI a missing nginx fails the test.
     pub fn start(chain: &Path, key: &Path) -> Option<Nginx> {
-        if !have("nginx") {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        std::fs::copy(chain, dir.path().join("chain.pem")).unwrap();
-        std::fs::copy(key, dir.path().join("key.pem")).unwrap();
-        std::fs::create_dir(dir.path().join("tmp")).unwrap();
-        let d = dir.path().display();
-        let user = if is_root() { "user root;\n" } else { "" };
-        let conf = format!(
-            "{user}daemon off;\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
-               server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name _;\n    ssl_certificate {d}/chain.pem;\n    ssl_certificate_key {d}/key.pem;\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n"
-        );
-        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-        let child = StdCommand::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("cannot start nginx");
-        let mut ng = Nginx { child, port, dir };
-        ng.wait_listening();
-        Some(ng)
+        Nginx::start_with(chain, key, "", &[])
     }
 
     fn wait_listening(&mut self) {
