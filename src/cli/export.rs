@@ -134,6 +134,21 @@ impl From<CloudArg> for crate::export::apim::Cloud {
     }
 }
 
+/// `--cert`, `--chain` and `--key`: the served certificate file by file,
+/// instead of `--from DIR` (which each command that flattens this declares).
+#[derive(Debug, Args)]
+pub struct ServedArgs {
+    /// The server certificate, alone or followed by its intermediates
+    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Intermediates to serve after the certificate
+    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
+    pub chain: Option<PathBuf>,
+    /// The server's private key
+    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
+    pub key: Option<PathBuf>,
+}
+
 const APISIX_AFTER: &str = "EXAMPLES:
   Server certificate for the SNIs in its SANs:
     chainsmith export apisix --from chain -o apisix
@@ -158,19 +173,15 @@ EXIT CODES:
 
 #[derive(Debug, Args)]
 #[command(after_help = APISIX_AFTER)]
+#[command(mut_arg("key", |a| a.help(
+    "The server's private key (PEM; encrypted PKCS#8 prompts on a terminal)"
+)))]
 pub struct ApisixArgs {
     /// A chain directory written by `generate` (server-fullchain.crt and server.key)
     #[arg(long, value_name = "DIR", required_unless_present_all = ["cert", "key"])]
     pub from: Option<PathBuf>,
-    /// The server certificate, alone or followed by its intermediates
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Intermediates to serve after the certificate
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
-    pub chain: Option<PathBuf>,
-    /// The server's private key (PEM; encrypted PKCS#8 prompts on a terminal)
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub served: ServedArgs,
     /// SNI host name to serve the certificate for; repeat for more [default: the DNS SANs]
     #[arg(long, value_name = "NAME")]
     pub sni: Vec<String>,
@@ -218,6 +229,9 @@ EXIT CODES:
 
 #[derive(Debug, Args)]
 #[command(after_help = K8S_AFTER)]
+#[command(mut_arg("cert", |a| a.help(
+    "Server certificate for the TLS Secret, alone or followed by its intermediates"
+)))]
 pub struct K8sArgs {
     /// A chain directory written by `generate` (ca-bundle.crt, server-fullchain.crt, server.key)
     #[arg(long, value_name = "DIR", required_unless_present_any = ["ca_bundle", "cert"])]
@@ -225,15 +239,8 @@ pub struct K8sArgs {
     /// CA certificates for the CA Secret; repeat for more files
     #[arg(long, value_name = "FILE", conflicts_with = "from")]
     pub ca_bundle: Vec<PathBuf>,
-    /// Server certificate for the TLS Secret, alone or followed by its intermediates
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// Intermediates to serve after the certificate
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
-    pub chain: Option<PathBuf>,
-    /// The server's private key
-    #[arg(long, value_name = "FILE", conflicts_with = "from", requires = "cert")]
-    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub served: ServedArgs,
     /// Base name: the Secrets are NAME-ca and NAME-tls
     #[arg(long, default_value = "chainsmith")]
     pub name: String,

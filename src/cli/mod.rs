@@ -236,27 +236,36 @@ impl From<KeyTypeArg> for crate::pki::keys::KeyType {
     }
 }
 
-/// `--client`: a client model, or `all`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `--client`: a client model, or `all`. The names and their help come
+/// from the models in `pki::clients`, so a new model is one row there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientArg {
-    /// OpenSSL 3 defaults: nginx proxy_ssl_verify, APISIX, Python ssl, s_client
-    Openssl,
-    /// OpenSSL with X509_STRICT (Python 3.13's default)
-    OpensslStrict,
-    /// curl with OpenSSL (partial chains)
-    Curl,
-    /// Go crypto/x509
-    Go,
-    /// Java PKIX with a PKCS#12 truststore
-    Java,
-    /// rustls (rustls-webpki)
-    Webpki,
-    /// .NET on Linux: the APIM self-hosted gateway
-    DotnetLinux,
-    /// nginx proxy_ssl_verify with the default proxy_ssl_verify_depth 1
-    Nginx,
-    /// Every client above
+    One(crate::pki::clients::Client),
     All,
+}
+
+impl ValueEnum for ClientArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        use crate::pki::clients::Client;
+        const VALUES: [ClientArg; Client::ALL.len() + 1] = {
+            let mut v = [ClientArg::All; Client::ALL.len() + 1];
+            let mut i = 0;
+            while i < Client::ALL.len() {
+                v[i] = ClientArg::One(Client::ALL[i]);
+                i += 1;
+            }
+            v
+        };
+        &VALUES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            ClientArg::One(c) => PossibleValue::new(c.name()).help(c.model().summary),
+            ClientArg::All => PossibleValue::new("all").help("Every client above"),
+        })
+    }
 }
 
 /// The clients named by `--client` (none named: every client).
@@ -268,14 +277,7 @@ pub fn clients_of(args: &[ClientArg]) -> Vec<crate::pki::clients::Client> {
     let mut out: Vec<Client> = args
         .iter()
         .filter_map(|a| match a {
-            ClientArg::Openssl => Some(Client::Openssl),
-            ClientArg::OpensslStrict => Some(Client::OpensslStrict),
-            ClientArg::Curl => Some(Client::Curl),
-            ClientArg::Go => Some(Client::Go),
-            ClientArg::Java => Some(Client::Java),
-            ClientArg::Webpki => Some(Client::Webpki),
-            ClientArg::DotnetLinux => Some(Client::DotnetLinux),
-            ClientArg::Nginx => Some(Client::Nginx),
+            ClientArg::One(c) => Some(*c),
             ClientArg::All => None,
         })
         .collect();

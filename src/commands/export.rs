@@ -9,7 +9,7 @@ use crate::ExitStatus;
 use crate::cli::GlobalArgs;
 use crate::cli::PasswordArgs;
 use crate::cli::export::{
-    AksArgs, ApimArgs, ApisixArgs, ExportArgs, ExportTarget, K8sArgs, OutArgs, TierArg,
+    AksArgs, ApimArgs, ApisixArgs, ExportArgs, ExportTarget, K8sArgs, OutArgs, ServedArgs, TierArg,
 };
 use crate::export::apim::{self, ApimStore, Cloud};
 use crate::export::apisix::{self, ClientCa};
@@ -239,11 +239,11 @@ fn served<'a>(
     Ok(Served { chain, key_pem })
 }
 
+/// The served certificate's files (leaf first) and its key, from `--from
+/// DIR` or `--cert`/`--chain`/`--key`; `None` when neither was given.
 fn server_inputs(
     from: Option<&Path>,
-    cert: Option<&Path>,
-    chain: Option<&Path>,
-    key: Option<&Path>,
+    served: &ServedArgs,
 ) -> anyhow::Result<Option<(Vec<PathBuf>, PathBuf)>> {
     if let Some(dir) = from {
         return Ok(Some((
@@ -251,10 +251,10 @@ fn server_inputs(
             need_file(dir, "server.key")?,
         )));
     }
-    match (cert, key) {
+    match (&served.cert, &served.key) {
         (Some(c), Some(k)) => {
-            let mut files = vec![c.to_path_buf()];
-            files.extend(chain.map(Path::to_path_buf));
+            let mut files = vec![c.clone()];
+            files.extend(served.chain.clone());
             Ok(Some((files, k.to_path_buf())))
         }
         (None, None) => Ok(None),
@@ -521,13 +521,8 @@ fn apisix(args: ApisixArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     if args.name.len() > 40 {
         bail!("--name: at most 40 characters (the Secrets add -client-ca)");
     }
-    let (cert_files, key_file) = server_inputs(
-        args.from.as_deref(),
-        args.cert.as_deref(),
-        args.chain.as_deref(),
-        args.key.as_deref(),
-    )?
-    .ok_or_else(|| anyhow!("pass --from DIR, or --cert and --key"))?;
+    let (cert_files, key_file) = server_inputs(args.from.as_deref(), &args.served)?
+        .ok_or_else(|| anyhow!("pass --from DIR, or --cert and --key"))?;
     let certs = read_all(&cert_files)?;
     let main = served(&certs, &cert_files[0], &key_file, printer)?;
     let snis = apisix_snis(&args.sni, main.chain[0])?;
@@ -726,12 +721,7 @@ fn k8s(args: K8sArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Some(dir) => vec![need_file(dir, "ca-bundle.crt")?],
         None => args.ca_bundle.clone(),
     };
-    let server = server_inputs(
-        args.from.as_deref(),
-        args.cert.as_deref(),
-        args.chain.as_deref(),
-        args.key.as_deref(),
-    )?;
+    let server = server_inputs(args.from.as_deref(), &args.served)?;
     let flags = k8s_ca_flags(&args, !ca_inputs.is_empty())?;
     let ca_store = match flags {
         Some(_) => read_all(&ca_inputs)?,

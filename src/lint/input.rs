@@ -328,21 +328,13 @@ mod tests {
 
     #[test]
     fn cs104_key_is_reported_not_printed() {
-        let k = fixture_finding("with-private-key.pem", "CS104");
+        let k = fires_not_on("CS104", "with-private-key.pem", "server-fullchain.pem");
         assert!(!k.message.contains("MII"));
-        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS104"));
     }
 
-    #[test]
-    fn cs105_duplicate() {
-        assert!(has(&lint_fixture("duplicate.pem", "auto"), "CS105"));
-        assert!(!has(&lint_fixture("chain-with-root.pem", "auto"), "CS105"));
-    }
-
-    #[test]
-    fn cs107_empty() {
-        assert!(has(&lint_fixture("empty.pem", "auto"), "CS107"));
-        assert!(!has(&lint_fixture("root.der", "auto"), "CS107"));
+    fires_on! {
+        cs105_duplicate: "CS105" on "duplicate.pem" as "auto", not on "chain-with-root.pem";
+        cs107_empty: "CS107" on "empty.pem" as "auto", not on "root.der";
     }
 
     #[test]

@@ -199,3 +199,47 @@ pub fn rcgen_ca(cn: &str, ski: &[u8]) -> (rcgen::CertificateParams, rcgen::KeyPa
 pub fn pem_of(der: &[u8]) -> Vec<u8> {
     crate::pki::encode::pem_block("CERTIFICATE", der).into_bytes()
 }
+
+/// The first finding of rule `code` on fixture `hit` (read as `auto`),
+/// after checking that the rule stays quiet on fixture `quiet`: each
+/// rule's test that fires and test that does not, in one call.
+pub fn fires_not_on(code: &str, hit: &str, quiet: &str) -> Finding {
+    assert!(
+        !has(&lint_fixture(quiet, "auto"), code),
+        "{code} fires on {quiet}"
+    );
+    fixture_finding(hit, code)
+}
+
+/// Asserts that `text` holds every one of `parts`, printing it when not.
+pub fn says(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no {part:?} in: {text}");
+    }
+}
+
+/// Tests whose whole body is "rule CODE fires on fixture HIT (read as
+/// EXPECT) and not on fixture QUIET (read as `auto`)", one line each:
+/// `name: "CS305" on "hit.pem" as "auto", not on "quiet.pem";`
+macro_rules! fires_on {
+    ($($name:ident: $code:literal on $hit:literal as $expect:literal, not on $quiet:literal;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                assert!(
+                    has(&lint_fixture($hit, $expect), $code),
+                    "{} does not fire on {}",
+                    $code,
+                    $hit
+                );
+                assert!(
+                    !has(&lint_fixture($quiet, "auto"), $code),
+                    "{} fires on {}",
+                    $code,
+                    $quiet
+                );
+            }
+        )+
+    };
+}
+pub(crate) use fires_on;

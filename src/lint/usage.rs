@@ -444,38 +444,21 @@ mod tests {
         assert!(!has(&lint_corpus("zlint/keyCertSignCA.pem"), "CS304"));
     }
 
-    #[test]
-    fn cs305_ca_without_keycertsign() {
-        assert!(has(&lint_fixture("ca-no-keycertsign.pem", "auto"), "CS305"));
-        assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS305"));
-    }
-
-    #[test]
-    fn cs306_bc_not_critical() {
-        assert!(has(&lint_fixture("bc-not-critical.pem", "auto"), "CS306"));
-        assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS306"));
+    fires_on! {
+        cs305_ca_without_keycertsign: "CS305" on "ca-no-keycertsign.pem" as "auto", not on "ca-bundle.pem";
+        cs306_bc_not_critical: "CS306" on "bc-not-critical.pem" as "auto", not on "ca-bundle.pem";
+        cs308_weak_key: "CS308" on "weak-rsa1024.pem" as "auto", not on "server-fullchain.pem";
+        cs309_no_san: "CS309" on "no-san.pem" as "auto", not on "server-fullchain.pem";
+        cs313_self_signed_leaf: "CS313" on "self-signed-leaf.pem" as "auto", not on "server-fullchain.pem";
     }
 
     #[test]
     fn cs307_sha1_leaf_error_root_note() {
-        let x = fixture_finding("sha1-leaf.pem", "CS307");
+        let x = fires_not_on("CS307", "sha1-leaf.pem", "server-fullchain.pem");
         assert_eq!(x.severity, crate::lint::Severity::Error);
         let root = lint_corpus("cert-chain-resolver/dstrootcax3.pem");
         let r = finding(&root, "CS307");
         assert_eq!(r.severity, crate::lint::Severity::Note);
-        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS307"));
-    }
-
-    #[test]
-    fn cs308_weak_key() {
-        assert!(has(&lint_fixture("weak-rsa1024.pem", "auto"), "CS308"));
-        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS308"));
-    }
-
-    #[test]
-    fn cs309_no_san() {
-        assert!(has(&lint_fixture("no-san.pem", "auto"), "CS309"));
-        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS309"));
     }
 
     #[test]
@@ -528,12 +511,6 @@ mod tests {
             "CS312"
         ));
         assert!(!has(&lint_fixture("ca-bundle.pem", "auto"), "CS312"));
-    }
-
-    #[test]
-    fn cs313_self_signed_leaf() {
-        assert!(has(&lint_fixture("self-signed-leaf.pem", "auto"), "CS313"));
-        assert!(!has(&lint_fixture("server-fullchain.pem", "auto"), "CS313"));
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub enum Evidence {
 pub struct Model {
     pub client: Client,
     pub name: &'static str,
+    /// One line for `--client`'s help.
+    pub summary: &'static str,
     /// Who runs it, as users know them.
     pub consumers: &'static str,
     pub anchors: AnchorRule,
@@ -139,6 +141,7 @@ pub struct Model {
 const OPENSSL: Model = Model {
     client: Client::Openssl,
     name: "openssl",
+    summary: "OpenSSL 3 defaults: nginx proxy_ssl_verify, APISIX, Python ssl, s_client",
     consumers: "nginx proxy_ssl_verify, APISIX upstreams, Python ssl, openssl s_client",
     anchors: AnchorRule::SelfSigned,
     eku_on_cas: true,
@@ -161,6 +164,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::OpensslStrict,
         name: "openssl-strict",
+        summary: "OpenSSL with X509_STRICT (Python 3.13's default)",
         consumers: "Python 3.13+ ssl (VERIFY_X509_STRICT by default), OpenSSL with -x509_strict",
         v1_anchor: false,
         strict: true,
@@ -169,6 +173,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Curl,
         name: "curl",
+        summary: "curl with OpenSSL (partial chains)",
         consumers: "curl and libcurl built with OpenSSL (partial chains on since 7.68)",
         anchors: AnchorRule::AnyInStore,
         ..OPENSSL
@@ -176,6 +181,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Go,
         name: "go",
+        summary: "Go crypto/x509",
         consumers: "Go crypto/tls and crypto/x509 (Kubernetes tooling, Prometheus, Traefik)",
         anchors: AnchorRule::AnyInStore,
         aki_must_match: false,
@@ -186,6 +192,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Java,
         name: "java",
+        summary: "Java PKIX with a PKCS#12 truststore",
         consumers: "Java (SunJSSE PKIX) with a PKCS#12 truststore",
         anchors: AnchorRule::AnyInStore,
         eku_on_cas: false,
@@ -199,6 +206,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Webpki,
         name: "webpki",
+        summary: "rustls (rustls-webpki)",
         consumers: "rustls (rustls-webpki), e.g. Linkerd, many Rust services",
         anchors: AnchorRule::AnyInStore,
         aki_must_match: false,
@@ -211,6 +219,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::DotnetLinux,
         name: "dotnet-linux",
+        summary: ".NET on Linux: the APIM self-hosted gateway",
         consumers: "APIM self-hosted gateway and other .NET services on Linux (SSL_CERT_FILE / SSL_CERT_DIR)",
         fetches_aia: true,
         evidence: Evidence::ReadFromSource,
@@ -219,6 +228,7 @@ pub static MODELS: [Model; 8] = [
     Model {
         client: Client::Nginx,
         name: "nginx",
+        summary: "nginx proxy_ssl_verify with the default proxy_ssl_verify_depth 1",
         consumers: "nginx proxy_pass https:// with proxy_ssl_verify on and the default proxy_ssl_verify_depth 1",
         max_intermediates: 1,
         ..OPENSSL
