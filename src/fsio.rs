@@ -1172,12 +1172,24 @@ mod tests {
         assert_eq!(std::fs::read(d.join("real.pem")).unwrap(), b"x");
     }
 
+    /// A journal as a killed run leaves it in `d`: each move is (temporary
+    /// file, target), both names in `d`, written in hex as the journal has them.
+    #[cfg(unix)]
+    fn journal(d: &Path, moves: &[(&str, &str)]) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        let hexdir = hex::encode(d.as_os_str().as_bytes());
+        let mut text = "chainsmith-journal 1\n".to_owned();
+        for (tmp, target) in moves {
+            text.push_str(&format!("{hexdir} {tmp} {}\n", hex::encode(target)));
+        }
+        text
+    }
+
     /// A journal left by a killed run is completed before the next set is
     /// planned in that directory; temporary files of dead runs go away.
     #[cfg(unix)]
     #[test]
     fn an_interrupted_set_is_completed_by_the_next_run() {
-        use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         // The state after a kill between two renames: a.crt landed, the
@@ -1190,12 +1202,7 @@ mod tests {
         );
         std::fs::write(d.join(t2), "new key").unwrap();
         std::fs::write(d.join(".chainsmith-00000000000000cc.tmp"), "stale").unwrap();
-        let hexdir = hex::encode(d.as_os_str().as_bytes());
-        let journal = format!(
-            "chainsmith-journal 1\n{hexdir} {t1} {}\n{hexdir} {t2} {}\n",
-            hex::encode("a.crt"),
-            hex::encode("a.key")
-        );
+        let journal = journal(d, &[(t1, "a.crt"), (t2, "a.key")]);
         std::fs::write(d.join(JOURNAL), journal).unwrap();
 
         let mut set = WriteSet::new();
@@ -1216,21 +1223,13 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_damaged_or_planted_journal_moves_nothing() {
-        use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(d.join("victim"), "precious").unwrap();
         std::fs::write(d.join("innocent"), "mine").unwrap();
-        let hexdir = hex::encode(d.as_os_str().as_bytes());
         for body in [
-            format!(
-                "chainsmith-journal 1\n{hexdir} innocent {}\n",
-                hex::encode("victim")
-            ),
-            format!(
-                "chainsmith-journal 1\n{hexdir} .chainsmith-00000000000000aa.tmp {}\n",
-                hex::encode("../victim")
-            ),
+            journal(d, &[("innocent", "victim")]),
+            journal(d, &[(".chainsmith-00000000000000aa.tmp", "../victim")]),
             "garbage".to_owned(),
         ] {
             std::fs::write(d.join(JOURNAL), body).unwrap();

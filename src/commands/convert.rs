@@ -35,8 +35,9 @@ pub fn run(args: ConvertArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     match args.to {
         ConvertTo::Der => to_der(&args, &files, &printer),
         ConvertTo::Pem => to_pem(&args, &files, &printer),
-        ConvertTo::Pfx => to_pfx(&args, files, &mut passwords, &printer),
-        ConvertTo::KeyvaultPem => to_keyvault_pem(&args, files, &mut passwords, &printer),
+        ConvertTo::Pfx | ConvertTo::KeyvaultPem => {
+            to_identity(&args, files, &mut passwords, &printer)
+        }
     }
 }
 
@@ -349,13 +350,23 @@ struct Identity {
     to_root: bool,
 }
 
-/// `--to pfx`: resolve the identity, check it against `--for`, write.
-fn to_pfx(
+/// `--to pfx` and `--to keyvault-pem`: a file holding a key, never written
+/// to standard output. The PFX profile and `--for` are checked before any
+/// key is read or password asked for.
+fn to_identity(
     args: &ConvertArgs,
     files: Vec<LoadedFile>,
     passwords: &mut PasswordCache,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
+    if args.to == ConvertTo::KeyvaultPem {
+        let out = secret_out(
+            args,
+            "--to keyvault-pem needs -o FILE.pem (it holds a private key, so never standard output)",
+        )?;
+        let id = resolve_identity(args, files, passwords, printer)?;
+        return write_keyvault_pem(args, out, &id, printer);
+    }
     let out = secret_out(
         args,
         "--to pfx needs -o FILE.pfx (a PFX is never written to standard output)",
@@ -377,13 +388,24 @@ fn to_pfx(
             out.display()
         );
     }
+    write_pfx(args, out, profile, &id, &password, printer)
+}
+
+fn write_pfx(
+    args: &ConvertArgs,
+    out: &Path,
+    profile: pkcs12::Profile,
+    id: &Identity,
+    password: &str,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let spec = pkcs12::PfxSpec {
         key: id.key.as_deref(),
         certs: &id.chain,
         name: args.name.as_deref(),
         profile,
     };
-    let pfx = pkcs12::write(&spec, &password).with_context(|| format!("{}", out.display()))?;
+    let pfx = pkcs12::write(&spec, password).with_context(|| format!("{}", out.display()))?;
     let mode = if id.key.is_some() {
         Mode::Secret
     } else {
@@ -407,20 +429,15 @@ fn to_pfx(
     Ok(ExitStatus::Clean)
 }
 
-/// `--to keyvault-pem`: the leaf, its issuers, then the unencrypted PKCS#8
-/// key, in one file and nothing else (Key Vault's PEM import).
-fn to_keyvault_pem(
+/// The leaf, its issuers, then the unencrypted PKCS#8 key, in one file and
+/// nothing else (Key Vault's PEM import).
+fn write_keyvault_pem(
     args: &ConvertArgs,
-    files: Vec<LoadedFile>,
-    passwords: &mut PasswordCache,
+    out: &Path,
+    id: &Identity,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let out = secret_out(
-        args,
-        "--to keyvault-pem needs -o FILE.pem (it holds a private key, so never standard output)",
-    )?;
-    let id = resolve_identity(args, files, passwords, printer)?;
-    check_target(PfxTarget::Keyvault, &id, printer)?;
+    check_target(PfxTarget::Keyvault, id, printer)?;
     let key = id
         .key
         .as_deref()

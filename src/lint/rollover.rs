@@ -4,7 +4,7 @@
 //! only when every deployed bundle trusts what servers send.
 use std::collections::HashSet;
 
-use super::{Bundle, Context, Deployed, Finding, Intent, Rule, name, rule};
+use super::{Bundle, Context, Deployed, Finding, Intent, Rule, RuleMeta, name, rule};
 use crate::pki::clients::{self, ClientVerdict};
 use crate::pki::model::Cert;
 
@@ -57,28 +57,36 @@ impl Rule for Cs215 {
         let Some(served) = served(b) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for d in ctx.deployed {
+        per_bundle(&Self::META, served[0], ctx, |d| {
             let rejecting: Vec<String> = verdicts(&served, d, ctx, ctx.now)
                 .iter()
                 .filter(|v| !v.trusted)
                 .map(|v| format!("{} ({})", v.client.name(), v.reason))
                 .collect();
-            if !rejecting.is_empty() {
-                out.push(Finding::cert(
-                    &Self::META,
-                    served[0],
-                    format!(
-                        "clients holding the deployed bundle {} would not trust {}: {}",
-                        d.path,
-                        name(served[0]),
-                        rejecting.join("; ")
-                    ),
-                ));
-            }
-        }
-        out
+            (!rejecting.is_empty()).then(|| {
+                format!(
+                    "clients holding the deployed bundle {} would not trust {}: {}",
+                    d.path,
+                    name(served[0]),
+                    rejecting.join("; ")
+                )
+            })
+        })
     }
+}
+
+/// A finding on the served leaf for each deployed bundle `message` has
+/// something to say about, in the order the bundles were given.
+fn per_bundle(
+    meta: &'static RuleMeta,
+    leaf: &Cert,
+    ctx: &Context<'_>,
+    mut message: impl FnMut(&Deployed) -> Option<String>,
+) -> Vec<Finding> {
+    ctx.deployed
+        .iter()
+        .filter_map(|d| message(d).map(|m| Finding::cert(meta, leaf, m)))
+        .collect()
 }
 
 /// A root's identity: its name and key (a re-issued root is the same CA).
@@ -121,27 +129,21 @@ impl Rule for Cs216 {
             return Vec::new();
         };
         let new = new_roots(ctx.deployed, &served);
-        let mut out = Vec::new();
-        for d in ctx.deployed {
+        per_bundle(&Self::META, served[0], ctx, |d| {
             let held: HashSet<_> = roots(d).into_iter().map(identity).collect();
             let lacking: Vec<String> = new
                 .iter()
                 .filter(|r| !held.contains(&identity(r)))
                 .map(|r| name(r))
                 .collect();
-            if !lacking.is_empty() {
-                out.push(Finding::cert(
-                    &Self::META,
-                    served[0],
-                    format!(
-                        "the deployed bundle {} lacks the new root {} that another deployed bundle holds: its clients fail once servers send a chain that ends at it",
-                        d.path,
-                        lacking.join(", ")
-                    ),
-                ));
-            }
-        }
-        out
+            (!lacking.is_empty()).then(|| {
+                format!(
+                    "the deployed bundle {} lacks the new root {} that another deployed bundle holds: its clients fail once servers send a chain that ends at it",
+                    d.path,
+                    lacking.join(", ")
+                )
+            })
+        })
     }
 }
 
@@ -157,8 +159,7 @@ impl Rule for Cs217 {
         if end <= ctx.now {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        for d in ctx.deployed {
+        per_bundle(&Self::META, leaf, ctx, |d| {
             let now = verdicts(&served, d, ctx, ctx.now);
             let then = verdicts(&served, d, ctx, end);
             let dying: Vec<&ClientVerdict<'_>> = now
@@ -167,30 +168,22 @@ impl Rule for Cs217 {
                 .filter(|(n, t)| n.trusted && !t.trusted)
                 .map(|(n, _)| n)
                 .collect();
-            let Some(first) = dying
+            let first = dying
                 .iter()
                 .flat_map(|v| v.path.iter().skip(1))
                 .filter(|c| c.not_after < leaf.not_after)
-                .min_by_key(|c| c.not_after)
-            else {
-                continue;
-            };
+                .min_by_key(|c| c.not_after)?;
             let names: Vec<&str> = dying.iter().map(|v| v.client.name()).collect();
-            out.push(Finding::cert(
-                &Self::META,
-                leaf,
-                format!(
-                    "clients holding the deployed bundle {} ({}) trust {} only until {}, when {} on their path expires; the leaf is valid until {}",
-                    d.path,
-                    names.join(", "),
-                    name(leaf),
-                    super::validity::day(first.not_after),
-                    name(first),
-                    super::validity::day(leaf.not_after)
-                ),
-            ));
-        }
-        out
+            Some(format!(
+                "clients holding the deployed bundle {} ({}) trust {} only until {}, when {} on their path expires; the leaf is valid until {}",
+                d.path,
+                names.join(", "),
+                name(leaf),
+                super::validity::day(first.not_after),
+                name(first),
+                super::validity::day(leaf.not_after)
+            ))
+        })
     }
 }
 
