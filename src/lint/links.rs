@@ -609,13 +609,7 @@ mod tests {
     fn cs204_leaf_alone_fires_unless_trust_has_its_issuer() {
         assert!(has(&lint_fixture("server.crt", "auto"), "CS204"));
         let int = load_certs("intermediate.crt");
-        let f = lint_with(
-            "server.crt",
-            &read_fixture("server.crt"),
-            "auto",
-            &int,
-            None,
-        );
+        let f = lint_fixture_trusting("server.crt", &int);
         assert!(!has(&f, "CS204"));
     }
 
@@ -732,21 +726,9 @@ mod tests {
     #[test]
     fn cs213_trust_verdict() {
         let root = load_certs("root.crt");
-        let good = lint_with(
-            "f.pem",
-            &read_fixture("server-fullchain.pem"),
-            "auto",
-            &root,
-            None,
-        );
+        let good = lint_fixture_trusting("server-fullchain.pem", &root);
         assert!(!has(&good, "CS213"), "{good:?}");
-        let bad = lint_with(
-            "f.pem",
-            &read_fixture("missing-intermediate.pem"),
-            "auto",
-            &root,
-            None,
-        );
+        let bad = lint_fixture_trusting("missing-intermediate.pem", &root);
         assert!(has(&bad, "CS213"));
     }
 }

@@ -276,13 +276,7 @@ mod tests {
         assert!(x.fix.contains("neither is in this file"), "{}", x.fix);
         // ...and says where they are when --trust holds the issuer.
         let trust = load_certs("intermediate.crt");
-        let f = lint_with(
-            "leaf-only-ca-bundle.pem",
-            &read_fixture("leaf-only-ca-bundle.pem"),
-            "auto",
-            &trust,
-            None,
-        );
+        let f = lint_fixture_trusting("leaf-only-ca-bundle.pem", &trust);
         let x = finding(&f, "CS201");
         assert!(x.fix.contains("among the --trust anchors"), "{}", x.fix);
         assert!(has(&lint_fixture("server.crt", "ca-bundle"), "CS201"));

@@ -149,6 +149,11 @@ pub fn lint_fixture(name: &str, expect: &str) -> Vec<Finding> {
     lint_bytes(name, &read_fixture(name), expect)
 }
 
+/// Fixture `name` read as `auto`, with `trust` as the `--trust` anchors.
+pub fn lint_fixture_trusting(name: &str, trust: &[Cert]) -> Vec<Finding> {
+    lint_with(name, &read_fixture(name), "auto", trust, None)
+}
+
 pub fn lint_fixture_at(name: &str, expect: &str, at: &str) -> Vec<Finding> {
     lint_full(name, &read_fixture(name), expect, &[], None, at)
 }

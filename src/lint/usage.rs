@@ -113,6 +113,22 @@ pub(super) fn per_cert(
         .collect()
 }
 
+/// A finding for each certificate whose `list` is not empty: its name,
+/// `says`, then the list.
+fn per_cert_listing(
+    b: &Bundle<'_>,
+    meta: &'static RuleMeta,
+    says: &str,
+    list: impl Fn(&Cert) -> &[String],
+) -> Vec<Finding> {
+    per_cert(
+        b,
+        meta,
+        |i| !list(&b.certs[i]).is_empty(),
+        |c| format!("{} {says} {}", name(c), list(c).join(", ")),
+    )
+}
+
 /// Certificates (first copies in the file) that issued another file certificate.
 fn issuers_in_file(b: &Bundle<'_>) -> HashSet<usize> {
     let mut out = b.graph.issuers_of_any(b.distinct());
@@ -402,34 +418,19 @@ impl Rule for Cs313 {
 
 impl Rule for Cs314 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        per_cert(
-            b,
-            &Self::META,
-            |i| !b.certs[i].duplicate_extensions.is_empty(),
-            |c| {
-                format!(
-                    "{} repeats extension(s) {}",
-                    name(c),
-                    c.duplicate_extensions.join(", ")
-                )
-            },
-        )
+        per_cert_listing(b, &Self::META, "repeats extension(s)", |c| {
+            &c.duplicate_extensions
+        })
     }
 }
 
 impl Rule for Cs315 {
     fn check(&self, b: &Bundle<'_>, _: &Context<'_>) -> Vec<Finding> {
-        per_cert(
+        per_cert_listing(
             b,
             &Self::META,
-            |i| !b.certs[i].unknown_critical_extensions.is_empty(),
-            |c| {
-                format!(
-                    "{} has critical extension(s) clients do not know: {}",
-                    name(c),
-                    c.unknown_critical_extensions.join(", ")
-                )
-            },
+            "has critical extension(s) clients do not know:",
+            |c| &c.unknown_critical_extensions,
         )
     }
 }
