@@ -177,7 +177,7 @@ fn validities(
     let (length, flag) = match (args.not_after, &args.validity) {
         (Some(t), _) => (
             Length::Until(t),
-            format!("--not-after {}", issue::rfc3339(t)),
+            format!("--not-after {}", crate::pki::model::rfc3339(t)),
         ),
         (None, Some(v)) => (Length::For(v.duration), format!("--validity {v}")),
         (None, None) => (
@@ -195,7 +195,7 @@ fn validities(
     if na < now {
         printer.warn(&format!(
             "the server certificate is expired from the start: its notAfter is {}",
-            issue::rfc3339(na)
+            crate::pki::model::rfc3339(na)
         ));
     }
     Ok((root, intermediate, (nb, na)))

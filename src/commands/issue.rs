@@ -407,8 +407,8 @@ fn validity(
     let (length, flag, wanted) = match (args.not_after, &args.validity, args.days) {
         (Some(t), _, _) => (
             Length::Until(t),
-            format!("--not-after {}", issue::rfc3339(t)),
-            format!("--not-after {}", issue::rfc3339(t)),
+            format!("--not-after {}", crate::pki::model::rfc3339(t)),
+            format!("--not-after {}", crate::pki::model::rfc3339(t)),
         ),
         (None, Some(v), _) => (
             Length::For(v.duration),
@@ -437,7 +437,7 @@ fn validity(
     if na < now {
         printer.warn(&format!(
             "the certificate is expired from the start: its notAfter is {}",
-            issue::rfc3339(na)
+            crate::pki::model::rfc3339(na)
         ));
     }
     Ok((nb, na))

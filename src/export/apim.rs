@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::{Body, Export, OutFile, json_text};
 use crate::fsio::Mode;
 use crate::pki::Cert;
+use crate::pki::model::rfc3339;
 
 /// APIM accepts at most this many CA certificates per instance.
 pub const APIM_MAX_CA: usize = 10;
@@ -174,11 +175,6 @@ pub fn gateway_ca_body(store: ApimStore) -> Value {
 /// Body of `PUT .../certificates/{id}`: a certificate-only PFX and its password.
 pub fn certificate_body(pfx: &[u8], password: &str) -> Value {
     json!({ "properties": { "data": super::b64(pfx), "password": password } })
-}
-
-fn rfc3339(t: ::time::OffsetDateTime) -> String {
-    t.format(&::time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// `manifest.json`: what went where, for scripts.

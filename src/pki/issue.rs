@@ -2,6 +2,7 @@
 //! validity clamping. Signing itself is rcgen's.
 use std::net::IpAddr;
 
+use super::model::rfc3339;
 use ::time::{Duration, OffsetDateTime};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -342,12 +343,6 @@ pub enum ValidityError {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     },
-}
-
-/// A time as RFC 3339 (`2030-01-01T00:00:00Z`), as the validity flags take it.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&::time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
 }
 
 /// The validity of a new certificate from explicit choices: it starts at

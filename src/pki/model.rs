@@ -287,6 +287,14 @@ pub fn label(c: &Cert) -> String {
 }
 
 /// A time in a message: `2026-11-22 13:05:00 UTC`.
+/// RFC 3339 in UTC (`2030-01-01T00:00:00Z`), as the time flags take it
+/// and JSON carries it; [`format_time`] for a time RFC 3339 cannot hold.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(::time::UtcOffset::UTC)
+        .format(&::time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format_time(t))
+}
+
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(::time::UtcOffset::UTC);
     format!(

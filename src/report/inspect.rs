@@ -1,11 +1,11 @@
 //! Rendering for `inspect`: a tree per chain for people, and a versioned
 //! JSON document (with each certificate's PEM) for scripts.
 use ::time::OffsetDateTime;
-use ::time::format_description::well_known::Rfc3339;
 use serde_json::{Value, json};
 
 use super::escape;
 use crate::pki::Cert;
+use crate::pki::model::rfc3339;
 
 /// How a certificate relates to its issuer.
 #[derive(Debug, Clone)]
@@ -51,12 +51,6 @@ const DATE: &[::time::format_description::FormatItem<'static>] =
 fn human_time(t: OffsetDateTime) -> String {
     t.to_offset(::time::UtcOffset::UTC)
         .format(DATE)
-        .unwrap_or_else(|_| t.to_string())
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(::time::UtcOffset::UTC)
-        .format(&Rfc3339)
         .unwrap_or_else(|_| t.to_string())
 }
 

@@ -2,10 +2,9 @@
 //! (`rotation-plan.json`, schema in docs/rotation.md) for rotation scripts.
 //! Version 1; within a version, changes are additive only.
 use ::time::OffsetDateTime;
-use ::time::format_description::well_known::Rfc3339;
 use serde::Serialize;
 
-use crate::pki::model::format_time;
+use crate::pki::model::{format_time, rfc3339};
 
 pub const VERSION: u32 = 1;
 
@@ -24,13 +23,6 @@ impl Kind {
             Kind::Root => "root",
         }
     }
-}
-
-/// RFC 3339 in UTC, as `--start` takes it.
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(::time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| format_time(t))
 }
 
 fn ser_time<S: serde::Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
