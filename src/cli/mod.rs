@@ -169,10 +169,10 @@ impl CaKeyPasswordArgs {
 #[command(next_help_heading = "Name constraints of the intermediate (critical)")]
 pub struct NameConstraintArgs {
     /// Names below the intermediate must be in this DNS subtree (example.com: it and every name below); repeat for more
-    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    #[arg(long, value_name = "DOMAIN", value_parser = dns_constraint)]
     pub permit_dns: Vec<String>,
     /// No name below the intermediate may be in this DNS subtree; repeat for more
-    #[arg(long, value_name = "DOMAIN", value_parser = crate::pki::issue::parse_dns_constraint)]
+    #[arg(long, value_name = "DOMAIN", value_parser = dns_constraint)]
     pub exclude_dns: Vec<String>,
     /// IP SANs below the intermediate must be in this block (10.0.0.0/8, fd00::/8); repeat for more
     #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
@@ -183,6 +183,18 @@ pub struct NameConstraintArgs {
     /// Email addresses below the intermediate must match (user@example.com, example.com, .example.com); repeat for more
     #[arg(long, value_name = "MAILBOX|DOMAIN", value_parser = crate::pki::issue::parse_email_constraint)]
     pub permit_email: Vec<String>,
+}
+
+/// `--permit-dns` / `--exclude-dns`: a DNS subtree; an IP address is
+/// pointed at the flags that take one.
+fn dns_constraint(s: &str) -> Result<String, String> {
+    crate::pki::issue::parse_dns_constraint(s).map_err(|e| {
+        if s.trim().parse::<std::net::IpAddr>().is_ok() {
+            format!("{e}; use --permit-ip / --exclude-ip with a CIDR block")
+        } else {
+            e
+        }
+    })
 }
 
 impl NameConstraintArgs {

@@ -8,7 +8,7 @@ use anyhow::{Context as _, anyhow, bail};
 
 use crate::pki::load::{self, Format, LoadOptions, LoadedFile, Problem};
 use crate::pki::model::Cert;
-use crate::report::{Printer, escape};
+use crate::report::{Printer, escape, escape_path};
 use crate::secret::{Password, PasswordSource};
 
 /// One password, read at most once, from `--no-password` (empty) or a source.
@@ -157,6 +157,29 @@ pub fn check(file: &LoadedFile, accept: Accept, printer: &Printer) -> anyhow::Re
 
 /// The system trust store `--trust system` reads.
 pub const SYSTEM_TRUST: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The first certificate of a file that names one certificate (`--ca`,
+/// `--intermediate`, ...); `what` says what it is for. Such flags take no
+/// password: a PKCS#12 file is pointed at `convert --to pem`.
+pub fn first_cert(path: &Path, what: &str) -> anyhow::Result<Cert> {
+    let f = load::load_path(path, &LoadOptions::default())?;
+    let why = if f.format == Format::Pkcs12 {
+        Some(
+            "a PKCS#12 file: take its certificates out first (`chainsmith convert --to pem`)"
+                .to_owned(),
+        )
+    } else {
+        f.first_reason()
+    };
+    f.certs.into_iter().next().ok_or_else(|| match why {
+        Some(r) => anyhow!(
+            "{}: no certificate found ({what}): {}",
+            escape_path(path),
+            escape(&r)
+        ),
+        None => anyhow!("{}: no certificate found ({what})", escape_path(path)),
+    })
+}
 
 /// Read `--trust` arguments (files or `system`) into anchors; each must hold
 /// at least one certificate.

@@ -129,7 +129,7 @@ impl IssuePlan {
 impl Ca {
     /// The CA certificate and its key: able to issue this profile, and a pair.
     fn load(args: &IssueArgs, profile: Profile) -> anyhow::Result<Ca> {
-        let cert = first_cert(&args.ca)?;
+        let cert = super::inputs::first_cert(&args.ca, "the issuing CA")?;
         check_ca_can_issue(&args.ca, &cert, profile)?;
         let source = args.ca_key_password.source();
         if source.stdin && args.password.password_stdin {
@@ -319,7 +319,7 @@ fn renewed(
     sans: &mut Vec<SanSpec>,
     printer: &Printer,
 ) -> anyhow::Result<DistinguishedName> {
-    let old = first_cert(old_path)?;
+    let old = super::inputs::first_cert(old_path, "the certificate to renew")?;
     let issued_by_ca = crate::pki::model::names_match(
         &old.issuer_raw,
         &old.issuer,
@@ -551,15 +551,6 @@ fn emit(plan: &IssuePlan, issued: &Issued, printer: &Printer) -> anyhow::Result<
     }
     printer.out(&s)?;
     Ok(ExitStatus::Clean)
-}
-
-fn first_cert(path: &Path) -> anyhow::Result<Cert> {
-    let f = load::load_path(path, &LoadOptions::default())?;
-    let why = f.first_reason();
-    f.certs.into_iter().next().ok_or_else(|| match why {
-        Some(r) => anyhow!("{}: no certificate found: {r}", path.display()),
-        None => anyhow!("{}: no certificate found", path.display()),
-    })
 }
 
 fn check_ca_can_issue(path: &Path, ca: &Cert, profile: Profile) -> anyhow::Result<()> {

@@ -13,7 +13,6 @@ use crate::cli::rotate::{PlanFormat, RotateArgs, RotateWhat};
 use crate::fsio::{Mode, WriteSet};
 use crate::pki::issue;
 use crate::pki::keys::{self, KeyType};
-use crate::pki::load::{self, LoadOptions};
 use crate::pki::model::Cert;
 use crate::pki::rollover::{self, Made, NewCa, OldCa, Period, Signer};
 use crate::pki::verify::{self, SigCheck};
@@ -140,15 +139,6 @@ fn file_names(what: RotateWhat) -> Vec<(&'static str, bool)> {
     v
 }
 
-fn first_cert(path: &Path, what: &str) -> anyhow::Result<Cert> {
-    let f = load::load_path(path, &LoadOptions::default())?;
-    let why = f.first_reason();
-    f.certs.into_iter().next().ok_or_else(|| match why {
-        Some(r) => anyhow!("{}: no certificate found ({what}): {r}", escape_path(path)),
-        None => anyhow!("{}: no certificate found ({what})", escape_path(path)),
-    })
-}
-
 /// The current root (or issuing CA), its key, intermediate and leaf, from
 /// `--from DIR` or the explicit files; links checked by signature.
 fn resolve(args: &RotateArgs) -> anyhow::Result<Current> {
@@ -164,7 +154,7 @@ fn resolve(args: &RotateArgs) -> anyhow::Result<Current> {
         pick(&args.intermediate, "intermediate.crt")?,
         pick(&args.leaf, "server.crt")?,
     );
-    let root = first_cert(&ca_path, "the current CA")?;
+    let root = super::inputs::first_cert(&ca_path, "the current CA")?;
     check_ca(&ca_path, &root, args.what)?;
     let source = args.ca_key_password.source();
     let root_key = keys::read_key(&key_path, &source, "the CA key").map_err(|e| {
@@ -180,9 +170,9 @@ fn resolve(args: &RotateArgs) -> anyhow::Result<Current> {
             escape(&root.subject)
         );
     }
-    let int = first_cert(&int_path, "the current intermediate")?;
+    let int = super::inputs::first_cert(&int_path, "the current intermediate")?;
     issued_by(&int_path, &int, &ca_path, &root)?;
-    let leaf = first_cert(&leaf_path, "the current server certificate")?;
+    let leaf = super::inputs::first_cert(&leaf_path, "the current server certificate")?;
     issued_by(&leaf_path, &leaf, &int_path, &int)?;
     let int_key = match args.keep_key {
         true => Some(kept_key(args, &source, &int, &int_path)?),

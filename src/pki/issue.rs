@@ -229,9 +229,7 @@ pub fn parse_dns_constraint(s: &str) -> Result<String, String> {
         ));
     }
     if name.parse::<IpAddr>().is_ok() {
-        return Err(format!(
-            "`{s}`: an IP address; use --permit-ip / --exclude-ip with a CIDR block"
-        ));
+        return Err(format!("`{s}`: an IP address, not a domain"));
     }
     validate_dns(name).map_err(|why| format!("`{s}`: {why}"))?;
     Ok(format!("{dot}{name}"))

@@ -373,7 +373,7 @@ fn load_pkcs12(path: Arc<str>, bytes: &[u8], opts: &LoadOptions<'_>) -> LoadedFi
     (out.pkcs12_algorithms, out.pkcs12_kdf) = super::pkcs12::sniff(bytes);
     let Some(password) = opts.pkcs12_password else {
         out.problems.push(Problem::Pkcs12Unread {
-            reason: "PKCS#12 needs a password (--password-file, --password-env or --password-stdin); skipped".to_owned(),
+            reason: "an encrypted PKCS#12 file, and no password was given to open it".to_owned(),
         });
         return out;
     };

@@ -26,6 +26,7 @@ mod issue;
 mod limits;
 mod lint;
 mod names;
+mod neutral;
 mod probe_hostile;
 mod probe_many;
 mod probe_mtls;
