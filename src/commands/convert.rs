@@ -589,7 +589,11 @@ fn choose_key(
                     p.display()
                 ));
             }
-            let loaded = crate::pki::load::load_path(p, &Default::default())?;
+            // A key file: read up to the key file's limit (1 MiB), not a
+            // bundle's, into memory that is wiped after.
+            let bytes = zeroize::Zeroizing::new(keys::read_key_file(p)?);
+            let loaded =
+                crate::pki::load::load_bytes(&p.display().to_string(), &bytes, &Default::default());
             let block = loaded
                 .keys
                 .first()

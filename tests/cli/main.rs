@@ -23,6 +23,7 @@ mod imports;
 mod inspect;
 mod issuance;
 mod issue;
+mod key_inputs;
 mod limits;
 mod lint;
 mod names;

@@ -323,7 +323,8 @@ fn load_deployed(paths: &[PathBuf]) -> anyhow::Result<Vec<Deployed>> {
 }
 
 fn load_key(path: &Path, args: &LintArgs) -> anyhow::Result<GivenKey> {
-    let bytes = zeroize::Zeroizing::new(load::read_limited(path)?);
+    // A key file, so the key file's limit (1 MiB), not a bundle's.
+    let bytes = zeroize::Zeroizing::new(keys::read_key_file(path)?);
     let loaded = load::load_bytes(&path.display().to_string(), &bytes, &LoadOptions::default());
     let block = loaded
         .keys
