@@ -733,3 +733,61 @@ fn host_reason(c: &Cert, host: &str, cn_fallback: bool) -> String {
         format!("{host} is not covered by the names of {}", label(c))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn yes(b: bool) -> String {
+        if b { "yes" } else { "no" }.to_owned()
+    }
+
+    /// The model table in docs/clients.md says what [`MODELS`] says: a
+    /// change to a model that leaves the docs behind fails here.
+    #[test]
+    fn the_docs_model_table_matches_the_models() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md"))
+            .unwrap();
+        let rows: Vec<Vec<&str>> = docs
+            .lines()
+            .skip_while(|l| !l.starts_with("| field "))
+            .take_while(|l| l.starts_with('|'))
+            .filter(|l| !l.starts_with("|--"))
+            .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+            .collect();
+        let header: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+        assert_eq!(rows.first().map(|r| &r[1..]), Some(header.as_slice()));
+        type Cell = fn(&Model) -> String;
+        let fields: [(&str, Cell); 13] = [
+            ("trust anchor", |m| match m.anchors {
+                AnchorRule::SelfSigned => "self-signed".into(),
+                AnchorRule::AnyInStore => "any".into(),
+            }),
+            ("EKU checked on CAs", |m| yes(m.eku_on_cas)),
+            ("AKI must match SKI", |m| yes(m.aki_must_match)),
+            ("smallest RSA key", |m| m.min_rsa_bits.to_string()),
+            ("anchor key checked", |m| yes(m.anchor_key_checked)),
+            ("SHA-1 below anchor", |m| match m.sha1 {
+                Sha1Rule::Accept => "accept".into(),
+                Sha1Rule::Reject => "reject".into(),
+            }),
+            ("CN fallback", |m| yes(m.cn_fallback)),
+            ("anchor dates checked", |m| yes(m.anchor_dates_checked)),
+            ("v1 anchor", |m| yes(m.v1_anchor)),
+            ("X.509 strict", |m| yes(m.strict)),
+            ("maximum depth", |m| m.max_intermediates.to_string()),
+            ("AIA fetching", |m| yes(m.fetches_aia)),
+            ("evidence", |m| match m.evidence {
+                Evidence::Measured => "measured".into(),
+                Evidence::ReadFromSource => "source".into(),
+            }),
+        ];
+        assert_eq!(rows.len(), fields.len() + 1, "rows of the table: {rows:?}");
+        for ((label, cell), row) in fields.iter().zip(&rows[1..]) {
+            assert_eq!(row[0], *label);
+            let want: Vec<String> = MODELS.iter().map(cell).collect();
+            assert_eq!(&row[1..], want.as_slice(), "docs/clients.md, row `{label}`");
+        }
+    }
+}
