@@ -308,9 +308,7 @@ fn apim_needs_a_password_and_force_to_overwrite() {
         .args(["export", "apim", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .args(["-o", "apim"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--password-file"));
+        .refused("--password-file");
     assert!(!t.join("apim").exists());
     let run_it = |force: bool| {
         let mut c = chainsmith();
@@ -625,17 +623,13 @@ fn k8s_needs_container_and_refuses_leaf_as_ca() {
         .args(["export", "k8s", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .args(["--deployment", "api", "-o", "out"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--container"));
+        .refused("--container");
     chainsmith()
         .current_dir(t)
         .args(["export", "k8s", "--ca-bundle"])
         .arg(fixture("server.crt"))
         .args(["--deployment", "api", "--container", "api", "-o", "out"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("this is the server certificate"));
+        .refused("this is the server certificate");
     chainsmith()
         .current_dir(t)
         .args(["export", "k8s", "--ca-bundle"])
@@ -648,8 +642,6 @@ fn k8s_needs_container_and_refuses_leaf_as_ca() {
             "-o",
             "out",
         ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("RFC 1123"));
+        .refused("RFC 1123");
     assert!(!t.join("out").exists());
 }

@@ -9,7 +9,7 @@ use std::process::Command as StdCommand;
 
 use predicates::prelude::*;
 
-use super::support::{chainsmith, free_port, generate_chain, have, openssl_ok, run};
+use super::support::{Refused, chainsmith, free_port, generate_chain, have, openssl_ok, run};
 
 const PASSWORD: &str = "imports-Pa55";
 
@@ -121,9 +121,7 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
             .arg(&pw)
             .arg("-o")
             .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(needle));
+            .refused(needle);
         assert!(!out.exists(), "{needle}: nothing may be written");
     };
     attempt(&[], "intermediate.crt", "the root");
@@ -136,9 +134,7 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
         .arg(&pw)
         .arg("-o")
         .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("private key"));
+        .refused("private key");
     chainsmith()
         .args([
             "convert",
@@ -155,9 +151,7 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
         .arg(chain.join("ca-bundle.crt"))
         .arg("-o")
         .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("password-protected"));
+        .refused("password-protected");
     assert!(!out.exists());
 }
 
@@ -178,9 +172,7 @@ fn keyvault_refuses_an_ed25519_key() {
             .arg(chain.join("server.key"))
             .arg("-o")
             .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("Ed25519"));
+            .refused("Ed25519");
         assert!(!out.exists());
     }
 }

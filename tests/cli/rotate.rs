@@ -219,9 +219,7 @@ fn refused(d: &Path, args: &[&str], more: &[&str], says: &str) {
         .arg("rotate")
         .args(args)
         .args(more)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(says));
+        .refused(says);
 }
 
 #[test]

@@ -689,3 +689,26 @@ pub fn field_of_each<'a>(array: &'a serde_json::Value, field: &str) -> Vec<&'a s
         .map(|x| x[field].as_str().unwrap())
         .collect()
 }
+
+/// How chainsmith refuses bad input: exit code 2 (1 is only for lint
+/// findings), with the reason on stderr. `cmd.refused(needle)` runs the
+/// command and asserts both, `needle` being what the reason must name (the
+/// file, the flag, the limit); further `.stderr(...)` checks chain on.
+pub trait Refused {
+    fn refused(&mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert;
+}
+
+impl Refused for assert_cmd::Command {
+    fn refused(&mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert {
+        self.assert()
+            .code(2)
+            .stderr(predicates::str::contains(needle.into()))
+    }
+}
+
+impl Invocation {
+    /// [`Refused::refused`] for a builder.
+    pub fn refused(mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert {
+        self.cmd.refused(needle)
+    }
+}
