@@ -466,19 +466,12 @@ fn no_password_opens_an_empty_password_pfx_in_inspect_and_lint() {
     let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
     };
-    openssl_ok(
+    openssl_certs_pfx(
         tmp.path(),
-        &[
-            "pkcs12",
-            "-export",
-            "-nokeys",
-            "-in",
-            fixture("server-fullchain.pem").to_str().unwrap(),
-            "-passout",
-            "pass:",
-            "-out",
-            "empty.pfx",
-        ],
+        "server-fullchain.pem",
+        "pass:",
+        "empty.pfx",
+        &[],
     );
     let pfx = tmp.path().join("empty.pfx");
     let out = chainsmith()

@@ -561,22 +561,7 @@ fn cs406_follows_openssl_iteration_counts() {
     let passout = format!("file:{}", pw.display());
     for (iter, expect_warning) in [("2048", false), ("300000", false), ("300001", true)] {
         let out = format!("{iter}.p12");
-        openssl_ok(
-            tmp.path(),
-            &[
-                "pkcs12",
-                "-export",
-                "-nokeys",
-                "-in",
-                fixture("root.crt").to_str().unwrap(),
-                "-iter",
-                iter,
-                "-passout",
-                &passout,
-                "-out",
-                &out,
-            ],
-        );
+        openssl_certs_pfx(tmp.path(), "root.crt", &passout, &out, &["-iter", iter]);
         // OpenSSL 3 uses -iter for the MAC as well (-maciter is a no-op).
         let (_, info) = openssl(
             tmp.path(),

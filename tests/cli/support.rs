@@ -712,3 +712,15 @@ impl Invocation {
         self.cmd.refused(needle)
     }
 }
+
+/// `openssl pkcs12 -export -nokeys` in `dir`: the certificates of the
+/// fixture `name`, no key, protected by `passout` (an openssl `-passout`
+/// value), written to `out`, with `extra` arguments (e.g. `-iter N`).
+pub fn openssl_certs_pfx(dir: &Path, name: &str, passout: &str, out: &str, extra: &[&str]) {
+    let input = fixture(name);
+    let mut args = vec!["pkcs12", "-export", "-nokeys", "-in"];
+    args.push(input.to_str().unwrap());
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-passout", passout, "-out", out]);
+    openssl_ok(dir, &args);
+}

@@ -167,24 +167,22 @@ fn convert_one(rel: &str, work: &Path, n: usize) -> Seen {
     let input = corpus(rel);
     let certs_pem = dir.join("certs.pem");
     let key_pem = dir.join("key.pem");
-    let certs = run(&[
-        "convert".as_ref(),
-        "--to".as_ref(),
-        "pem".as_ref(),
-        input.as_os_str(),
-        "--password-file".as_ref(),
-        pass.as_os_str(),
-        "-o".as_ref(),
-        certs_pem.as_os_str(),
-    ]);
+    // `convert --to pem FILE --password-file pass` with `extra` flags.
+    let convert = |extra: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "convert".as_ref(),
+            "--to".as_ref(),
+            "pem".as_ref(),
+            input.as_os_str(),
+            "--password-file".as_ref(),
+            pass.as_os_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let certs = convert(&["-o".as_ref(), certs_pem.as_os_str()]);
     let with_key_pem = dir.join("with-key.pem");
-    let with_key = run(&[
-        "convert".as_ref(),
-        "--to".as_ref(),
-        "pem".as_ref(),
-        input.as_os_str(),
-        "--password-file".as_ref(),
-        pass.as_os_str(),
+    let with_key = convert(&[
         "--with-key".as_ref(),
         "--key-out".as_ref(),
         key_pem.as_os_str(),
