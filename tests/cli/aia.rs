@@ -6,7 +6,7 @@
 //! fingerprints; the hostile cases (a loop of two URLs, a 10 MB response,
 //! a URL that never answers, non-http schemes) must end within the bounds.
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -88,7 +88,9 @@ fn fingerprint_prefix(dir: &Path, name: &str) -> String {
 }
 
 /// `python3 -m http.server` on 127.0.0.1:`port` serving `dir`, killed on drop.
-struct Http(Child);
+struct Http {
+    _child: KillOnDrop,
+}
 
 impl Http {
     fn start(dir: &Path, port: u16) -> Http {
@@ -111,14 +113,9 @@ impl Http {
             assert!(Instant::now() < deadline, "http.server did not start");
             std::thread::sleep(Duration::from_millis(25));
         }
-        Http(child)
-    }
-}
-
-impl Drop for Http {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        Http {
+            _child: KillOnDrop(child),
+        }
     }
 }
 

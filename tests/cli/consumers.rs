@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use super::support::{chainsmith, have, run};
+use super::support::{chainsmith, have, run, tempdir_with};
 
 const PASSWORD: &str = "consumers-Pa55";
 const KEY_TYPES: [&str; 4] = ["ec-p256", "ec-p384", "ed25519", "rsa-2048"];
@@ -298,10 +298,9 @@ fn every_pfx_chainsmith_writes_opens_in_four_consumers() {
 fn certtool_reads_a_certificate_only_pfx_of_either_password_kind() {
     // The regression of issue 18: p12-keystore's empty key safe (`30 00`)
     // stopped GnuTLS at BAG #1 in every certificate-only PFX.
-    if !have("certtool") {
+    let Some(dir) = tempdir_with(&["certtool"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let chain = super::support::generate_chain(dir.path(), &[]);
     for profile in PROFILES {
         let out = dir.path().join(format!("{profile}.pfx"));

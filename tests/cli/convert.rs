@@ -24,10 +24,9 @@ fn assert_one_line_error(stderr: &[u8], needle: &str) {
 
 #[test]
 fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("apim");
     chainsmith()
         .args(["convert", "--to", "der"])
@@ -213,10 +212,9 @@ fn openssl_info(dir: &Path, pfx: &Path) -> String {
 
 #[test]
 fn compat_pfx_is_3des_with_a_sha1_mac_and_opens_without_legacy() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pfx = make_pfx(dir.path(), "compat");
     let info = openssl_info(dir.path(), &pfx);
     assert!(info.contains("MAC: sha1, Iteration 2048"), "{info}");
@@ -240,10 +238,9 @@ fn compat_pfx_is_3des_with_a_sha1_mac_and_opens_without_legacy() {
 
 #[test]
 fn modern_pfx_is_aes_256_with_a_sha256_mac() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pfx = make_pfx(dir.path(), "modern");
     let info = openssl_info(dir.path(), &pfx);
     assert!(info.contains("MAC: sha256"), "{info}");
@@ -408,10 +405,9 @@ fn an_empty_password_needs_no_password() {
 
 #[test]
 fn openssl_made_pfx_converts_back_to_its_sources() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     for (name, legacy) in [("default.pfx", false), ("legacy.pfx", true)] {
         let extra: &[&str] = if legacy { &["-legacy"] } else { &[] };
@@ -602,10 +598,9 @@ fn corrupt_and_empty_inputs_fail_naming_the_file() {
 
 #[test]
 fn crafted_iteration_counts_are_refused_before_key_derivation() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
     openssl_certs_pfx(
@@ -637,10 +632,9 @@ fn pfx_only_flags_are_refused_elsewhere() {
 
 #[test]
 fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
     openssl_server_pfx(dir.path(), &passout, "old.pfx", &["-legacy"]);

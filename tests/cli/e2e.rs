@@ -7,10 +7,9 @@ use crate::support::*;
 
 #[test]
 fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
-    if !have("curl") || !have("openssl") || !have("python3") {
+    let Some(tmp) = tempdir_with(&["curl", "openssl", "python3"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let Some(ng) = Nginx::start(
         &chain.join("server-fullchain.crt"),
@@ -94,10 +93,9 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
 
 #[test]
 fn leaf_alone_served_needs_the_intermediate_in_the_client_bundle() {
-    if !have("curl") {
+    let Some(tmp) = tempdir_with(&["curl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let Some(ng) = Nginx::start(&chain.join("server.crt"), &chain.join("server.key")) else {
         return;
@@ -235,10 +233,9 @@ fn probe_reports_a_chain_served_in_the_wrong_order() {
 
 #[test]
 fn probe_after_renew_and_reload_shows_the_new_serial_still_trusted() {
-    if !have("openssl") {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let Some(mut ng) = Nginx::start(
         &chain.join("server-fullchain.crt"),

@@ -1,7 +1,6 @@
 //! `inspect`, cross-checked with openssl (hashes, serials, PEM) and parsed
 //! with Python's json module.
 use std::path::Path;
-use std::process::Command as StdCommand;
 
 use predicates::prelude::*;
 
@@ -23,27 +22,7 @@ fn openssl_field(file: &Path, arg: &str) -> String {
 /// Run a Python snippet with `doc` (JSON text) parsed as `d`; return its stdout.
 fn py_json(doc: &str, body: &str) -> String {
     let script = format!("import json, sys\nd = json.load(sys.stdin)\n{body}\n");
-    let mut child = StdCommand::new("python3")
-        .args(["-c", &script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(doc.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    py_stdin(&script, doc.as_bytes())
 }
 
 fn stdout_of(args: &[&str]) -> String {

@@ -28,10 +28,9 @@ fn days_left_by_openssl(cert: &std::path::Path) -> i64 {
 
 #[test]
 fn a_fleet_from_arguments_and_a_targets_file_is_one_report() {
-    if !have("openssl") || !have("python3") {
+    let Some(tmp) = tempdir_with(&["openssl", "python3"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let Some(full) = Nginx::start(
         &chain.join("server-fullchain.crt"),
