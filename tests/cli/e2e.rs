@@ -29,34 +29,26 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
     // leaf-as-trust mistake below.
 
     // OpenSSL's default paths honour SSL_CERT_FILE, as .NET on Linux does.
-    let (ok, out) = run(StdCommand::new("openssl")
-        .args([
-            "s_client",
-            "-verify_return_error",
-            "-brief",
-            "-servername",
-            "www.example.com",
-            "-connect",
-        ])
-        .arg(ng.addr())
-        .env("SSL_CERT_FILE", chain.join("ca-bundle.crt"))
-        .stdin(std::process::Stdio::null()));
+    let s_client = |trust: &str| {
+        run(StdCommand::new("openssl")
+            .args([
+                "s_client",
+                "-verify_return_error",
+                "-brief",
+                "-servername",
+                "www.example.com",
+                "-connect",
+            ])
+            .arg(ng.addr())
+            .env("SSL_CERT_FILE", chain.join(trust))
+            .stdin(std::process::Stdio::null()))
+    };
+    let (ok, out) = s_client("ca-bundle.crt");
     assert!(
         ok && out.contains("Verification: OK"),
         "s_client with SSL_CERT_FILE: {out}"
     );
-    let (ok, out) = run(StdCommand::new("openssl")
-        .args([
-            "s_client",
-            "-verify_return_error",
-            "-brief",
-            "-servername",
-            "www.example.com",
-            "-connect",
-        ])
-        .arg(ng.addr())
-        .env("SSL_CERT_FILE", chain.join("server.crt"))
-        .stdin(std::process::Stdio::null()));
+    let (ok, out) = s_client("server.crt");
     assert!(!ok, "s_client must fail with only server.crt: {out}");
     // ... because the path cannot be completed, not for some other reason.
     assert!(
@@ -71,16 +63,17 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
          \x20       print('verified', t.version())\n",
         port = ng.port
     );
-    let (ok, out) = run(StdCommand::new("python3")
-        .args(["-c", &py])
-        .env("SSL_CERT_FILE", chain.join("ca-bundle.crt")));
+    let python = |trust: &str| {
+        run(StdCommand::new("python3")
+            .args(["-c", &py])
+            .env("SSL_CERT_FILE", chain.join(trust)))
+    };
+    let (ok, out) = python("ca-bundle.crt");
     assert!(
         ok && out.contains("verified"),
         "python ssl with SSL_CERT_FILE: {out}"
     );
-    let (ok, out) = run(StdCommand::new("python3")
-        .args(["-c", &py])
-        .env("SSL_CERT_FILE", chain.join("server.crt")));
+    let (ok, out) = python("server.crt");
     assert!(
         !ok,
         "python must not trust the server with only server.crt: {out}"
