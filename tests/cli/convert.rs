@@ -852,13 +852,7 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fifo = d.join("pipe");
-    assert!(
-        StdCommand::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())

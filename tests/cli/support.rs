@@ -721,3 +721,10 @@ pub fn py_stdin(script: &str, input: &[u8]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A FIFO at `path`, made by mkfifo(1); fails the test with its output
+/// when mkfifo fails.
+pub fn mkfifo(path: &Path) {
+    let (ok, out) = run(StdCommand::new("mkfifo").arg(path));
+    assert!(ok, "mkfifo {}: {out}", path.display());
+}
