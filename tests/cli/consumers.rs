@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use super::support::{chainsmith, have, run, tempdir_with};
+use super::support::{chainsmith, convert, have, run, tempdir_with};
 
 const PASSWORD: &str = "consumers-Pa55";
 const KEY_TYPES: [&str; 4] = ["ec-p256", "ec-p384", "ed25519", "rsa-2048"];
@@ -32,15 +32,13 @@ fn password_file(dir: &Path) -> PathBuf {
     p
 }
 
-fn convert(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+/// `convert --to pfx ARGS` with the password file, written to `dir/name`.
+fn convert_pfx(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .args(args)
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&out)
+        .flag("--password-file", password_file(dir))
+        .out(&out)
         .assert()
         .success();
     out
@@ -67,7 +65,7 @@ fn make_all(dir: &Path) -> Vec<Made> {
                 certs: 2,
                 compat: profile == "compat",
             });
-            let keyed = convert(
+            let keyed = convert_pfx(
                 dir,
                 &format!("{kt}-{profile}-key.pfx"),
                 &[
@@ -86,7 +84,7 @@ fn make_all(dir: &Path) -> Vec<Made> {
                 certs: 3,
                 compat: profile == "compat",
             });
-            let only = convert(
+            let only = convert_pfx(
                 dir,
                 &format!("{kt}-{profile}-certs.pfx"),
                 &["--profile", profile, &s("ca-bundle.crt")],
@@ -111,7 +109,7 @@ fn service_pfx(dir: &Path) -> Vec<Made> {
     ["appservice", "keyvault"]
         .into_iter()
         .map(|service| Made {
-            path: convert(
+            path: convert_pfx(
                 dir,
                 &format!("{service}.pfx"),
                 &[
@@ -304,18 +302,10 @@ fn certtool_reads_a_certificate_only_pfx_of_either_password_kind() {
     let chain = super::support::generate_chain(dir.path(), &[]);
     for profile in PROFILES {
         let out = dir.path().join(format!("{profile}.pfx"));
-        chainsmith()
-            .args([
-                "convert",
-                "--to",
-                "pfx",
-                "--no-password",
-                "--profile",
-                profile,
-            ])
+        convert("pfx")
+            .args(["--no-password", "--profile", profile])
             .arg(chain.join("root.crt"))
-            .arg("-o")
-            .arg(&out)
+            .out(&out)
             .assert()
             .success();
         let (ok, text) = run(StdCommand::new("certtool")

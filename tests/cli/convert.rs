@@ -28,12 +28,10 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
         return;
     };
     let out = dir.path().join("apim");
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("crlf-text.pem"))
         .arg(fixture("ca-bundle.pem"))
-        .arg("-o")
-        .arg(&out)
+        .out(&out)
         .assert()
         .success();
     assert_eq!(
@@ -100,11 +98,9 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
 fn der_to_one_file_needs_one_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let one = dir.path().join("root.cer");
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("root.crt"))
-        .arg("-o")
-        .arg(&one)
+        .out(&one)
         .assert()
         .success();
     assert_eq!(
@@ -112,21 +108,17 @@ fn der_to_one_file_needs_one_certificate() {
         std::fs::read(fixture("root.der")).unwrap()
     );
     let two = dir.path().join("bundle.cer");
-    let out = chainsmith()
-        .args(["convert", "--to", "der"])
+    let out = convert("der")
         .arg(fixture("ca-bundle.pem"))
-        .arg("-o")
-        .arg(&two)
+        .out(&two)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "bundle.cer");
     assert!(!two.exists());
     // Never clobbers without --force.
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("intermediate.crt"))
-        .arg("-o")
-        .arg(&one)
+        .out(&one)
         .refused("--force");
     assert_eq!(
         std::fs::read(&one).unwrap(),
@@ -136,8 +128,7 @@ fn der_to_one_file_needs_one_certificate() {
 
 #[test]
 fn pem_from_der_and_p7b_equals_the_openssl_sources() {
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(fixture("server-fullchain.p7b"))
         .assert()
         .success();
@@ -145,8 +136,7 @@ fn pem_from_der_and_p7b_equals_the_openssl_sources() {
         String::from_utf8_lossy(&out.get_output().stdout),
         std::fs::read_to_string(fixture("server-fullchain.pem")).unwrap()
     );
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(fixture("root.der"))
         .arg(fixture("intermediate.der"))
         .assert()
@@ -159,25 +149,14 @@ fn pem_from_der_and_p7b_equals_the_openssl_sources() {
 /// A PFX of the fixture chain in `profile`, with the key and `--name api`.
 fn make_pfx(dir: &Path, profile: &str) -> PathBuf {
     let pfx = dir.join(format!("{profile}.pfx"));
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pfx",
-            "--profile",
-            profile,
-            "--name",
-            "api",
-        ])
+    convert("pfx")
+        .args(["--profile", profile, "--name", "api"])
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
+        .key(fixture("server.key"))
         .arg("--chain")
         .arg(fixture("ca-bundle.pem"))
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&pfx)
+        .flag("--password-file", password_file(dir))
+        .out(&pfx)
         .assert()
         .success();
     #[cfg(unix)]
@@ -318,13 +297,10 @@ fn both_profiles_open_with_keytool_and_python_cryptography() {
 fn certificate_only_pfx_opens_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("root.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("root.crt"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&pfx)
+        .flag("--password-file", password_file(dir.path()))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -354,15 +330,11 @@ fn certificate_only_pfx_opens_everywhere() {
 fn a_key_that_does_not_match_the_leaf_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("bad.pfx");
-    let out = chainsmith()
-        .args(["convert", "--to", "pfx"])
+    let out = convert("pfx")
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("intermediate.key"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("intermediate.key"))
+        .flag("--password-file", password_file(dir.path()))
+        .out(&pfx)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "intermediate.key");
@@ -374,22 +346,17 @@ fn an_empty_password_needs_no_password() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("open.pfx");
     // No password source and no TTY: refused.
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("server.key"))
+        .out(&pfx)
         .refused("--no-password");
     assert!(!pfx.exists());
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--no-password"])
+    convert("pfx")
+        .args(["--no-password"])
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("server.key"))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -413,13 +380,11 @@ fn openssl_made_pfx_converts_back_to_its_sources() {
         let extra: &[&str] = if legacy { &["-legacy"] } else { &[] };
         openssl_server_pfx(dir.path(), &format!("file:{}", pass.display()), name, extra);
         let pem = dir.path().join(format!("{name}.pem"));
-        chainsmith()
-            .args(["convert", "--to", "pem", "--with-key"])
+        convert("pem")
+            .args(["--with-key"])
             .arg(dir.path().join(name))
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&pem)
+            .flag("--password-file", &pass)
+            .out(&pem)
             .assert()
             .success();
         assert_eq!(
@@ -471,11 +436,9 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
     for (file, pw, n) in cases {
         let pass = dir.path().join("p");
         std::fs::write(&pass, pw).unwrap();
-        let out = chainsmith()
-            .args(["convert", "--to", "pem"])
+        let out = convert("pem")
             .arg(corpus(file))
-            .arg("--password-file")
-            .arg(&pass)
+            .flag("--password-file", &pass)
             .assert()
             .success();
         let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
@@ -492,11 +455,9 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
             );
         }
         std::fs::write(&pass, "not the password").unwrap();
-        let out = chainsmith()
-            .args(["convert", "--to", "pem"])
+        let out = convert("pem")
             .arg(corpus(file))
-            .arg("--password-file")
-            .arg(&pass)
+            .flag("--password-file", &pass)
             .assert()
             .code(2);
         assert_one_line_error(&out.get_output().stderr, "wrong password");
@@ -506,8 +467,8 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
         );
     }
     // `--no-password` is the same empty password.
-    let out = chainsmith()
-        .args(["convert", "--to", "pem", "--no-password"])
+    let out = convert("pem")
+        .args(["--no-password"])
         .arg(corpus("pyca/pkcs12/no-password.p12"))
         .assert()
         .success();
@@ -524,20 +485,11 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
         let pass = dir.path().join("p");
         std::fs::write(&pass, pw).unwrap();
         let key = dir.path().join("k.pem");
-        chainsmith()
-            .args([
-                "convert",
-                "--to",
-                "pem",
-                "--with-key",
-                "--force",
-                "--key-out",
-            ])
+        convert("pem")
+            .args(["--with-key", "--force", "--key-out"])
             .arg(&key)
-            .arg("-o")
-            .arg(dir.path().join("c.pem"))
-            .arg("--password-file")
-            .arg(&pass)
+            .out(dir.path().join("c.pem"))
+            .flag("--password-file", &pass)
             .arg(corpus(file))
             .assert()
             .success();
@@ -581,13 +533,10 @@ fn corrupt_and_empty_inputs_fail_naming_the_file() {
         (fixture("empty.pem"), "pfx"),
     ] {
         let out_path = dir.path().join("out-file");
-        let out = chainsmith()
-            .args(["convert", "--to", to])
+        let out = convert(to)
             .arg(&input)
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&out_path)
+            .flag("--password-file", &pass)
+            .out(&out_path)
             .assert()
             .code(2);
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
@@ -611,11 +560,9 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
         &["-certpbe", "AES-256-CBC", "-iter", "2100000"],
     );
     let started = std::time::Instant::now();
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(dir.path().join("slow.pfx"))
-        .arg("--password-file")
-        .arg(&pass)
+        .flag("--password-file", &pass)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "iterations");
@@ -624,8 +571,8 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
 
 #[test]
 fn pfx_only_flags_are_refused_elsewhere() {
-    chainsmith()
-        .args(["convert", "--to", "pem", "--name", "x"])
+    convert("pem")
+        .args(["--name", "x"])
         .arg(fixture("root.crt"))
         .refused("--name only applies to --to pfx");
 }
@@ -646,13 +593,10 @@ fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
         ],
     );
     assert!(!ok, "OpenSSL 3 opened an RC2 PFX without -legacy");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(dir.path().join("old.pfx"))
-        .arg("--password-file")
-        .arg(&pass)
-        .arg("-o")
-        .arg(dir.path().join("new.pfx"))
+        .flag("--password-file", &pass)
+        .out(dir.path().join("new.pfx"))
         .assert()
         .success();
     // ... and opens the re-encrypted one without it, key included.
@@ -680,13 +624,11 @@ fn corpus_keys_come_out_as_pyca_wrote_them() {
         "cert-none-key-none",
     ] {
         let pem = dir.path().join(format!("{file}.pem"));
-        chainsmith()
-            .args(["convert", "--to", "pem", "--with-key"])
+        convert("pem")
+            .args(["--with-key"])
             .arg(corpus(&format!("pyca/pkcs12/{file}.p12")))
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&pem)
+            .flag("--password-file", &pass)
+            .out(&pem)
             .assert()
             .success();
         assert_eq!(
@@ -702,20 +644,16 @@ fn corpus_keys_come_out_as_pyca_wrote_them() {
     }
     // A key-only PKCS#12 needs --with-key, which then writes the key to -o.
     let only = corpus("pyca/pkcs12/no-cert-key-aes256cbc.p12");
-    chainsmith()
-        .args(["convert", "--to", "pem"])
+    convert("pem")
         .arg(&only)
-        .arg("--password-file")
-        .arg(&pass)
+        .flag("--password-file", &pass)
         .refused("no certificate");
     let key = dir.path().join("only.key");
-    chainsmith()
-        .args(["convert", "--to", "pem", "--with-key"])
+    convert("pem")
+        .args(["--with-key"])
         .arg(&only)
-        .arg("--password-file")
-        .arg(&pass)
-        .arg("-o")
-        .arg(&key)
+        .flag("--password-file", &pass)
+        .out(&key)
         .assert()
         .success();
     assert_eq!(
@@ -805,15 +743,11 @@ fn generate_writes_server_pfx_only_with_a_password() {
 fn an_encrypted_key_is_opened_with_the_pfx_password() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("ca.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("--password-file")
-        .arg(fixture("openssl-ca/password.txt"))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .flag("--password-file", fixture("openssl-ca/password.txt"))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -827,15 +761,11 @@ fn an_encrypted_key_is_opened_with_the_pfx_password() {
         assert!(ok && out.contains("BEGIN PRIVATE KEY"), "{out}");
     }
     let wrong = dir.path().join("wrong.pfx");
-    let out = chainsmith()
-        .args(["convert", "--to", "pfx"])
+    let out = convert("pfx")
         .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&wrong)
+        .key(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .flag("--password-file", password_file(dir.path()))
+        .out(&wrong)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "ca-pkcs8-encrypted.key");
@@ -857,16 +787,9 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pem",
-            "fixtures/server-fullchain.pem",
-            "--force",
-            "-o",
-        ])
-        .arg(&fifo)
+    convert("pem")
+        .args(["fixtures/server-fullchain.pem", "--force"])
+        .out(&fifo)
         .assert()
         .success();
     let got = String::from_utf8(reader.join().unwrap()).unwrap();
@@ -892,14 +815,8 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
             .success()
     );
     // Without --force an existing device is refused like any existing file.
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pem",
-            "fixtures/server-fullchain.pem",
-            "-o",
-        ])
+    convert("pem")
+        .args(["fixtures/server-fullchain.pem", "-o"])
         .arg(&null)
         .assert()
         .code(2);
@@ -907,8 +824,8 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
         ("pem", "fixtures/server-fullchain.pem"),
         ("der", "fixtures/server.crt"),
     ] {
-        chainsmith()
-            .args(["convert", "--to", to, input, "--force", "-o"])
+        convert(to)
+            .args([input, "--force", "-o"])
             .arg(&null)
             .assert()
             .success();

@@ -9,7 +9,9 @@ use std::process::Command as StdCommand;
 
 use predicates::prelude::*;
 
-use super::support::{Refused, SServer, chainsmith, generate_chain, openssl_ok, run, tempdir_with};
+use super::support::{
+    Invocation, SServer, chainsmith, convert, generate_chain, openssl_ok, run, tempdir_with,
+};
 
 const PASSWORD: &str = "imports-Pa55";
 
@@ -19,16 +21,13 @@ fn password_file(dir: &Path) -> PathBuf {
     p
 }
 
-/// `chainsmith convert ARGS CHAIN/server.crt --key CHAIN/server.key`, for
+/// `chainsmith convert --to TO ARGS CHAIN/server.crt --key CHAIN/server.key`, for
 /// the caller to add `--chain`, a password source and `-o`.
-fn convert_server(chain: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = chainsmith();
-    cmd.arg("convert")
+fn convert_server(chain: &Path, to: &str, args: &[&str]) -> Invocation {
+    convert(to)
         .args(args)
         .arg(chain.join("server.crt"))
-        .arg("--key")
-        .arg(chain.join("server.key"));
-    cmd
+        .key(chain.join("server.key"))
 }
 
 fn rsa_chain(dir: &Path) -> PathBuf {
@@ -43,13 +42,10 @@ fn appservice_pfx_is_triple_des_with_key_chain_and_root_and_lints_clean() {
     let chain = rsa_chain(dir.path());
     let pw = password_file(dir.path());
     let out = dir.path().join("app.pfx");
-    convert_server(&chain, &["--to", "pfx", "--for", "appservice"])
-        .arg("--chain")
-        .arg(chain.join("ca-bundle.crt"))
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
+    convert_server(&chain, "pfx", &["--for", "appservice"])
+        .flag("--chain", chain.join("ca-bundle.crt"))
+        .flag("--password-file", &pw)
+        .out(&out)
         .assert()
         .success();
     chainsmith()
@@ -116,37 +112,27 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
     let pw = password_file(dir.path());
     let out = dir.path().join("app.pfx");
     let attempt = |extra: &[&str], chain_file: &str, needle: &str| {
-        convert_server(&chain, &["--to", "pfx", "--for", "appservice"])
+        convert_server(&chain, "pfx", &["--for", "appservice"])
             .args(extra)
-            .arg("--chain")
-            .arg(chain.join(chain_file))
-            .arg("--password-file")
-            .arg(&pw)
-            .arg("-o")
-            .arg(&out)
+            .flag("--chain", chain.join(chain_file))
+            .flag("--password-file", &pw)
+            .out(&out)
             .refused(needle);
         assert!(!out.exists(), "{needle}: nothing may be written");
     };
     attempt(&[], "intermediate.crt", "the root");
     attempt(&["--profile", "modern"], "ca-bundle.crt", "triple-DES");
     // Without a key App Service has nothing to bind.
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--for", "appservice"])
+    convert("pfx")
+        .args(["--for", "appservice"])
         .arg(chain.join("ca-bundle.crt"))
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
+        .flag("--password-file", &pw)
+        .out(&out)
         .refused("private key");
-    convert_server(
-        &chain,
-        &["--to", "pfx", "--for", "appservice", "--no-password"],
-    )
-    .arg("--chain")
-    .arg(chain.join("ca-bundle.crt"))
-    .arg("-o")
-    .arg(&out)
-    .refused("password-protected");
+    convert_server(&chain, "pfx", &["--for", "appservice", "--no-password"])
+        .flag("--chain", chain.join("ca-bundle.crt"))
+        .out(&out)
+        .refused("password-protected");
     assert!(!out.exists());
 }
 
@@ -154,14 +140,13 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
 fn keyvault_refuses_an_ed25519_key() {
     let dir = tempfile::tempdir().unwrap();
     let chain = generate_chain(dir.path(), &["--key-type", "ed25519"]);
-    for to in [
-        &["--to", "pfx", "--for", "keyvault", "--no-password"][..],
-        &["--to", "keyvault-pem"],
+    for (to, flags) in [
+        ("pfx", &["--for", "keyvault", "--no-password"][..]),
+        ("keyvault-pem", &[]),
     ] {
         let out = dir.path().join("kv.out");
-        convert_server(&chain, to)
-            .arg("-o")
-            .arg(&out)
+        convert_server(&chain, to, flags)
+            .out(&out)
             .refused("Ed25519");
         assert!(!out.exists());
     }
@@ -175,15 +160,10 @@ fn keyvault_pem_is_certificates_leaf_first_then_a_pkcs8_key() {
     let chain = generate_chain(dir.path(), &[]);
     let out = dir.path().join("kv.pem");
     let write = |force: bool| {
-        let mut cmd = convert_server(&chain, &["--to", "keyvault-pem"]);
-        cmd.arg("--chain")
-            .arg(chain.join("ca-bundle.crt"))
-            .arg("-o")
-            .arg(&out);
-        if force {
-            cmd.arg("--force");
-        }
-        cmd.assert()
+        let cmd = convert_server(&chain, "keyvault-pem", &[])
+            .flag("--chain", chain.join("ca-bundle.crt"))
+            .out(&out);
+        if force { cmd.arg("--force") } else { cmd }.assert()
     };
     write(false).success();
     #[cfg(unix)]
@@ -255,11 +235,9 @@ fn lint_flags_a_modern_pfx_for_app_service() {
     let chain = rsa_chain(dir.path());
     let pw = password_file(dir.path());
     let out = dir.path().join("aes.pfx");
-    convert_server(&chain, &["--to", "pfx", "--profile", "modern"])
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
+    convert_server(&chain, "pfx", &["--profile", "modern"])
+        .flag("--password-file", &pw)
+        .out(&out)
         .assert()
         .success();
     let lint = chainsmith()
@@ -309,13 +287,10 @@ fn java_connects(dir: &Path, port: u16, truststore: &Path) -> (bool, String) {
 
 fn truststore(dir: &Path, chain: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(chain.join("root.crt"))
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&out)
+        .flag("--password-file", password_file(dir))
+        .out(&out)
         .assert()
         .success();
     out

@@ -185,8 +185,8 @@ pub const AT: &str = "2026-12-01T00:00:00Z";
 
 /// One way to build a `chainsmith` command line (as zizmor's
 /// `tests/integration/common.rs` does): start from [`generate`], [`issue`],
-/// [`issue_by_chain`] or [`lint`], add flags one at a time, then `.assert()`
-/// or `.output()`. The order of flags does not matter to chainsmith.
+/// [`issue_by_chain`], [`convert`] or [`lint`], add flags one at a time, then
+/// `.assert()` or `.output()`. The order of flags does not matter to chainsmith.
 pub struct Invocation {
     cmd: assert_cmd::Command,
 }
@@ -294,6 +294,11 @@ pub fn issue_by_chain(chain: &Path) -> Invocation {
         chain.join("intermediate.crt"),
         chain.join("intermediate.key"),
     )
+}
+
+/// `chainsmith convert --to TO`.
+pub fn convert(to: &str) -> Invocation {
+    Invocation::new("convert").flag("--to", to)
 }
 
 /// `chainsmith lint --no-config`.
