@@ -196,6 +196,14 @@ fn apim_writes_der_files_bodies_and_a_script() {
     assert!(!ok && said.contains("usage"), "{said}");
 }
 
+/// `chainsmith export apim --password-env PFX`, with PFX=pw.
+fn apim() -> assert_cmd::Command {
+    let mut cmd = chainsmith();
+    cmd.env("PFX", "pw")
+        .args(["export", "apim", "--password-env", "PFX"]);
+    cmd
+}
+
 #[test]
 fn apim_china_cloud_uses_its_endpoint() {
     if !tools() {
@@ -203,17 +211,8 @@ fn apim_china_cloud_uses_its_endpoint() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("apim");
-    chainsmith()
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--cloud",
-            "china",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-        ])
+    apim()
+        .args(["--cloud", "china", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .arg("-o")
         .arg(&out)
@@ -235,9 +234,8 @@ fn apim_refuses_the_server_certificate_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("apim");
     for bad in ["leaf-only-ca-bundle.pem", "fullchain-as-ca-bundle.pem"] {
-        let assert = chainsmith()
-            .env("PFX", "pw")
-            .args(["export", "apim", "--password-env", "PFX", "--ca-bundle"])
+        let assert = apim()
+            .arg("--ca-bundle")
             .arg(fixture(bad))
             .arg("-o")
             .arg(&out)
@@ -261,19 +259,9 @@ fn apim_limit_of_ten_ca_certificates() {
     let cas = openssl_self_signed_cas(t, 11);
     std::fs::write(t.join("ten.pem"), cas[..10].concat()).unwrap();
     std::fs::write(t.join("eleven.pem"), cas.concat()).unwrap();
-    chainsmith()
+    apim()
         .current_dir(t)
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-            "eleven.pem",
-            "-o",
-            "out11",
-        ])
+        .args(["--ca-bundle", "eleven.pem", "-o", "out11"])
         .assert()
         .code(2)
         .stderr(
@@ -281,19 +269,9 @@ fn apim_limit_of_ten_ca_certificates() {
                 .and(predicate::str::contains("at most 10")),
         );
     assert!(!t.join("out11").exists());
-    chainsmith()
+    apim()
         .current_dir(t)
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-            "ten.pem",
-            "-o",
-            "out10",
-        ])
+        .args(["--ca-bundle", "ten.pem", "-o", "out10"])
         .assert()
         .success();
     assert!(t.join("out10/root-10.cer").exists());
@@ -311,10 +289,9 @@ fn apim_needs_a_password_and_force_to_overwrite() {
         .refused("--password-file");
     assert!(!t.join("apim").exists());
     let run_it = |force: bool| {
-        let mut c = chainsmith();
+        let mut c = apim();
         c.current_dir(t)
-            .env("PFX", "pw")
-            .args(["export", "apim", "--password-env", "PFX", "--ca-bundle"])
+            .arg("--ca-bundle")
             .arg(fixture("ca-bundle.pem"))
             .args(["-o", "apim"]);
         if force {
