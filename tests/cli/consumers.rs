@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use super::support::{chainsmith, convert, have, run, tempdir_with};
+use super::support::{chainsmith, convert, have, keytool_list, run, tempdir_with};
 
 const PASSWORD: &str = "consumers-Pa55";
 const KEY_TYPES: [&str; 4] = ["ec-p256", "ec-p384", "ed25519", "rsa-2048"];
@@ -220,15 +220,7 @@ fn check_certtool(m: &Made) {
 
 fn check_keytool(m: &Made) {
     let path = m.path.to_str().unwrap();
-    let (ok, out) = run(StdCommand::new("keytool").args([
-        "-list",
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        PASSWORD,
-        "-keystore",
-        path,
-    ]));
+    let (ok, out) = keytool_list(&m.path, PASSWORD);
     assert!(ok, "keytool cannot open {path}: {out}");
     if m.keyed {
         assert_eq!(out.matches("PrivateKeyEntry").count(), 1, "{path}: {out}");

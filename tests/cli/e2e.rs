@@ -11,10 +11,7 @@ fn generated_chain_served_by_nginx_is_trusted_through_the_ca_bundle_only() {
         return;
     };
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(ng) = Nginx::start(
-        &chain.join("server-fullchain.crt"),
-        &chain.join("server.key"),
-    ) else {
+    let Some(ng) = Nginx::serving(&chain, "server-fullchain.crt") else {
         return;
     };
     // curl reads --cacert (Debian's curl ignores SSL_CERT_FILE).
@@ -90,7 +87,7 @@ fn leaf_alone_served_needs_the_intermediate_in_the_client_bundle() {
         return;
     };
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(ng) = Nginx::start(&chain.join("server.crt"), &chain.join("server.key")) else {
+    let Some(ng) = Nginx::serving(&chain, "server.crt") else {
         return;
     };
     // A client holding only the root cannot build the path: the missing
@@ -146,10 +143,7 @@ fn server_certificate_as_ca_bundle_is_cs201() {
 fn probe_sees_a_good_chain_clean_and_trusted() {
     let tmp = tempfile::tempdir().unwrap();
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(ng) = Nginx::start(
-        &chain.join("server-fullchain.crt"),
-        &chain.join("server.key"),
-    ) else {
+    let Some(ng) = Nginx::serving(&chain, "server-fullchain.crt") else {
         return;
     };
     let bundle = chain.join("ca-bundle.crt");
@@ -189,7 +183,7 @@ fn probe_sees_a_good_chain_clean_and_trusted() {
 fn probe_reports_a_leaf_served_alone_as_missing_intermediate() {
     let tmp = tempfile::tempdir().unwrap();
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(ng) = Nginx::start(&chain.join("server.crt"), &chain.join("server.key")) else {
+    let Some(ng) = Nginx::serving(&chain, "server.crt") else {
         return;
     };
     let (code, out) = probe(&ng.addr(), &[]);
@@ -230,10 +224,7 @@ fn probe_after_renew_and_reload_shows_the_new_serial_still_trusted() {
         return;
     };
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(mut ng) = Nginx::start(
-        &chain.join("server-fullchain.crt"),
-        &chain.join("server.key"),
-    ) else {
+    let Some(mut ng) = Nginx::serving(&chain, "server-fullchain.crt") else {
         return;
     };
     let serial_of = |dir: &std::path::Path| {

@@ -10,7 +10,8 @@ use std::process::Command as StdCommand;
 use predicates::prelude::*;
 
 use super::support::{
-    Invocation, SServer, chainsmith, convert, generate_chain, openssl_ok, run, tempdir_with,
+    Invocation, SServer, chainsmith, convert, generate_chain, keytool_list, openssl_ok, run,
+    tempdir_with,
 };
 
 const PASSWORD: &str = "imports-Pa55";
@@ -305,16 +306,7 @@ fn a_certificate_only_pfx_is_a_java_truststore() {
     let other = generate_chain(&dir.path().join("other"), &[]);
     let good = truststore(dir.path(), &ours, "trust.p12");
     let wrong = truststore(dir.path(), &other, "other.p12");
-    let (ok, list) = run(StdCommand::new("keytool")
-        .args([
-            "-list",
-            "-storetype",
-            "PKCS12",
-            "-storepass",
-            PASSWORD,
-            "-keystore",
-        ])
-        .arg(&good));
+    let (ok, list) = keytool_list(&good, PASSWORD);
     assert!(ok && list.contains("trustedCertEntry"), "{list}");
     let Some(server) = SServer::start(
         &ours,

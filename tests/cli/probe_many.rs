@@ -32,13 +32,10 @@ fn a_fleet_from_arguments_and_a_targets_file_is_one_report() {
         return;
     };
     let chain = generate_chain(tmp.path(), &[]);
-    let Some(full) = Nginx::start(
-        &chain.join("server-fullchain.crt"),
-        &chain.join("server.key"),
-    ) else {
+    let Some(full) = Nginx::serving(&chain, "server-fullchain.crt") else {
         return;
     };
-    let Some(leaf_only) = Nginx::start(&chain.join("server.crt"), &chain.join("server.key")) else {
+    let Some(leaf_only) = Nginx::serving(&chain, "server.crt") else {
         return;
     };
     let srv = SServer::start(

@@ -733,3 +733,20 @@ pub fn mkfifo(path: &Path) {
     let (ok, out) = run(StdCommand::new("mkfifo").arg(path));
     assert!(ok, "mkfifo {}: {out}", path.display());
 }
+
+/// `keytool -list` of the PKCS#12 keystore `store`, opened with
+/// `password`: (opened, what keytool said).
+pub fn keytool_list(store: &Path, password: &str) -> (bool, String) {
+    run(StdCommand::new("keytool")
+        .args(["-list", "-storetype", "PKCS12", "-storepass", password])
+        .arg("-keystore")
+        .arg(store))
+}
+
+impl Nginx {
+    /// [`Nginx::start`] serving `served` (e.g. `server-fullchain.crt`) of
+    /// the `generate` output directory `chain`, with its `server.key`.
+    pub fn serving(chain: &Path, served: &str) -> Option<Nginx> {
+        Nginx::start(&chain.join(served), &chain.join("server.key"))
+    }
+}
