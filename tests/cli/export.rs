@@ -109,18 +109,13 @@ fn apim_writes_der_files_bodies_and_a_script() {
             ),
         );
         let pfx = format!("{body}.pfx");
-        let (ok, info) = openssl(
-            &out,
-            &[
-                "pkcs12",
-                "-info",
-                "-nokeys",
-                "-in",
-                &pfx,
-                "-passin",
-                "pass:Pfx-p4ss word",
-            ],
-        );
+        let info_with = |passin: &str| {
+            openssl(
+                &out,
+                &["pkcs12", "-info", "-nokeys", "-in", &pfx, "-passin", passin],
+            )
+        };
+        let (ok, info) = info_with("pass:Pfx-p4ss word");
         assert!(ok, "openssl cannot open {pfx}: {info}");
         assert!(!info.contains("PRIVATE KEY"), "{info}");
         assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 1, "{info}");
@@ -141,18 +136,7 @@ fn apim_writes_der_files_bodies_and_a_script() {
             sha256_of(&out, &["-in", "back.pem"]),
             sha256_of(&chain, &["-in", crt])
         );
-        let (wrong, _) = openssl(
-            &out,
-            &[
-                "pkcs12",
-                "-info",
-                "-nokeys",
-                "-in",
-                &pfx,
-                "-passin",
-                "pass:nope",
-            ],
-        );
+        let (wrong, _) = info_with("pass:nope");
         assert!(!wrong, "a wrong password opened {pfx}");
         std::fs::remove_file(out.join(&pfx)).unwrap();
         std::fs::remove_file(out.join("back.pem")).unwrap();
