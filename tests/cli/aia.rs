@@ -6,7 +6,7 @@
 //! fingerprints; the hostile cases (a loop of two URLs, a 10 MB response,
 //! a URL that never answers, non-http schemes) must end within the bounds.
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -88,7 +88,9 @@ fn fingerprint_prefix(dir: &Path, name: &str) -> String {
 }
 
 /// `python3 -m http.server` on 127.0.0.1:`port` serving `dir`, killed on drop.
-struct Http(Child);
+struct Http {
+    _child: KillOnDrop,
+}
 
 impl Http {
     fn start(dir: &Path, port: u16) -> Http {
@@ -111,14 +113,9 @@ impl Http {
             assert!(Instant::now() < deadline, "http.server did not start");
             std::thread::sleep(Duration::from_millis(25));
         }
-        Http(child)
-    }
-}
-
-impl Drop for Http {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        Http {
+            _child: KillOnDrop(child),
+        }
     }
 }
 
@@ -145,20 +142,19 @@ fn leaf_server(dir: &Path, name: &str, url: &str) -> SServer {
     .unwrap()
 }
 
-fn probe(addr: &str, extra: &[&str]) -> (serde_json::Value, Duration, String) {
-    let t = Instant::now();
-    let out = chainsmith()
-        .args([
-            "probe",
-            addr,
-            "--sni",
-            "www.example.com",
-            "--format",
-            "json",
-        ])
+/// `chainsmith probe ADDR --sni www.example.com EXTRA`.
+fn probe_output(addr: &str, extra: &[&str]) -> std::process::Output {
+    chainsmith()
+        .args(["probe", addr, "--sni", "www.example.com"])
         .args(extra)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`probe_output`] as JSON: the report, how long it took, and stderr.
+fn probe(addr: &str, extra: &[&str]) -> (serde_json::Value, Duration, String) {
+    let t = Instant::now();
+    let out = probe_output(addr, &[&["--format", "json"], extra].concat());
     let took = t.elapsed();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
@@ -230,16 +226,7 @@ fn a_leaf_only_server_is_completed_through_der_pem_and_p7c_responses() {
     }
     // The human output shows each fetched certificate with its URL.
     let srv = leaf_server(d, "leafh", &format!("http://127.0.0.1:{port}/int.cer"));
-    let out = chainsmith()
-        .args([
-            "probe",
-            &srv.addr(),
-            "--sni",
-            "www.example.com",
-            "--fetch-aia",
-        ])
-        .output()
-        .unwrap();
+    let out = probe_output(&srv.addr(), &["--fetch-aia"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!(
@@ -249,18 +236,7 @@ fn a_leaf_only_server_is_completed_through_der_pem_and_p7c_responses() {
         "{text}"
     );
     // GitHub annotations carry the URL too.
-    let out = chainsmith()
-        .args([
-            "probe",
-            &srv.addr(),
-            "--sni",
-            "www.example.com",
-            "--fetch-aia",
-            "--format",
-            "github",
-        ])
-        .output()
-        .unwrap();
+    let out = probe_output(&srv.addr(), &["--fetch-aia", "--format", "github"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.lines()

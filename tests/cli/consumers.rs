@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use super::support::{chainsmith, have, run};
+use super::support::{chainsmith, convert, have, keytool_list, run, tempdir_with};
 
 const PASSWORD: &str = "consumers-Pa55";
 const KEY_TYPES: [&str; 4] = ["ec-p256", "ec-p384", "ed25519", "rsa-2048"];
@@ -32,15 +32,13 @@ fn password_file(dir: &Path) -> PathBuf {
     p
 }
 
-fn convert(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+/// `convert --to pfx ARGS` with the password file, written to `dir/name`.
+fn convert_pfx(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .args(args)
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&out)
+        .flag("--password-file", password_file(dir))
+        .out(&out)
         .assert()
         .success();
     out
@@ -67,7 +65,7 @@ fn make_all(dir: &Path) -> Vec<Made> {
                 certs: 2,
                 compat: profile == "compat",
             });
-            let keyed = convert(
+            let keyed = convert_pfx(
                 dir,
                 &format!("{kt}-{profile}-key.pfx"),
                 &[
@@ -86,7 +84,7 @@ fn make_all(dir: &Path) -> Vec<Made> {
                 certs: 3,
                 compat: profile == "compat",
             });
-            let only = convert(
+            let only = convert_pfx(
                 dir,
                 &format!("{kt}-{profile}-certs.pfx"),
                 &["--profile", profile, &s("ca-bundle.crt")],
@@ -111,7 +109,7 @@ fn service_pfx(dir: &Path) -> Vec<Made> {
     ["appservice", "keyvault"]
         .into_iter()
         .map(|service| Made {
-            path: convert(
+            path: convert_pfx(
                 dir,
                 &format!("{service}.pfx"),
                 &[
@@ -222,15 +220,7 @@ fn check_certtool(m: &Made) {
 
 fn check_keytool(m: &Made) {
     let path = m.path.to_str().unwrap();
-    let (ok, out) = run(StdCommand::new("keytool").args([
-        "-list",
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        PASSWORD,
-        "-keystore",
-        path,
-    ]));
+    let (ok, out) = keytool_list(&m.path, PASSWORD);
     assert!(ok, "keytool cannot open {path}: {out}");
     if m.keyed {
         assert_eq!(out.matches("PrivateKeyEntry").count(), 1, "{path}: {out}");
@@ -298,25 +288,16 @@ fn every_pfx_chainsmith_writes_opens_in_four_consumers() {
 fn certtool_reads_a_certificate_only_pfx_of_either_password_kind() {
     // The regression of issue 18: p12-keystore's empty key safe (`30 00`)
     // stopped GnuTLS at BAG #1 in every certificate-only PFX.
-    if !have("certtool") {
+    let Some(dir) = tempdir_with(&["certtool"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let chain = super::support::generate_chain(dir.path(), &[]);
     for profile in PROFILES {
         let out = dir.path().join(format!("{profile}.pfx"));
-        chainsmith()
-            .args([
-                "convert",
-                "--to",
-                "pfx",
-                "--no-password",
-                "--profile",
-                profile,
-            ])
+        convert("pfx")
+            .args(["--no-password", "--profile", profile])
             .arg(chain.join("root.crt"))
-            .arg("-o")
-            .arg(&out)
+            .out(&out)
             .assert()
             .success();
         let (ok, text) = run(StdCommand::new("certtool")

@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use predicates::prelude::*;
-
 use crate::support::*;
 
 const PASSWORD: &str = "correct horse";
@@ -26,17 +24,14 @@ fn assert_one_line_error(stderr: &[u8], needle: &str) {
 
 #[test]
 fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("apim");
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("crlf-text.pem"))
         .arg(fixture("ca-bundle.pem"))
-        .arg("-o")
-        .arg(&out)
+        .out(&out)
         .assert()
         .success();
     assert_eq!(
@@ -103,11 +98,9 @@ fn der_files_are_read_by_openssl_and_byte_identical_to_its_der() {
 fn der_to_one_file_needs_one_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let one = dir.path().join("root.cer");
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("root.crt"))
-        .arg("-o")
-        .arg(&one)
+        .out(&one)
         .assert()
         .success();
     assert_eq!(
@@ -115,24 +108,18 @@ fn der_to_one_file_needs_one_certificate() {
         std::fs::read(fixture("root.der")).unwrap()
     );
     let two = dir.path().join("bundle.cer");
-    let out = chainsmith()
-        .args(["convert", "--to", "der"])
+    let out = convert("der")
         .arg(fixture("ca-bundle.pem"))
-        .arg("-o")
-        .arg(&two)
+        .out(&two)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "bundle.cer");
     assert!(!two.exists());
     // Never clobbers without --force.
-    chainsmith()
-        .args(["convert", "--to", "der"])
+    convert("der")
         .arg(fixture("intermediate.crt"))
-        .arg("-o")
-        .arg(&one)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--force"));
+        .out(&one)
+        .refused("--force");
     assert_eq!(
         std::fs::read(&one).unwrap(),
         std::fs::read(fixture("root.der")).unwrap()
@@ -141,8 +128,7 @@ fn der_to_one_file_needs_one_certificate() {
 
 #[test]
 fn pem_from_der_and_p7b_equals_the_openssl_sources() {
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(fixture("server-fullchain.p7b"))
         .assert()
         .success();
@@ -150,8 +136,7 @@ fn pem_from_der_and_p7b_equals_the_openssl_sources() {
         String::from_utf8_lossy(&out.get_output().stdout),
         std::fs::read_to_string(fixture("server-fullchain.pem")).unwrap()
     );
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(fixture("root.der"))
         .arg(fixture("intermediate.der"))
         .assert()
@@ -164,25 +149,14 @@ fn pem_from_der_and_p7b_equals_the_openssl_sources() {
 /// A PFX of the fixture chain in `profile`, with the key and `--name api`.
 fn make_pfx(dir: &Path, profile: &str) -> PathBuf {
     let pfx = dir.join(format!("{profile}.pfx"));
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pfx",
-            "--profile",
-            profile,
-            "--name",
-            "api",
-        ])
+    convert("pfx")
+        .args(["--profile", profile, "--name", "api"])
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
+        .key(fixture("server.key"))
         .arg("--chain")
         .arg(fixture("ca-bundle.pem"))
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&pfx)
+        .flag("--password-file", password_file(dir))
+        .out(&pfx)
         .assert()
         .success();
     #[cfg(unix)]
@@ -217,10 +191,9 @@ fn openssl_info(dir: &Path, pfx: &Path) -> String {
 
 #[test]
 fn compat_pfx_is_3des_with_a_sha1_mac_and_opens_without_legacy() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pfx = make_pfx(dir.path(), "compat");
     let info = openssl_info(dir.path(), &pfx);
     assert!(info.contains("MAC: sha1, Iteration 2048"), "{info}");
@@ -244,10 +217,9 @@ fn compat_pfx_is_3des_with_a_sha1_mac_and_opens_without_legacy() {
 
 #[test]
 fn modern_pfx_is_aes_256_with_a_sha256_mac() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pfx = make_pfx(dir.path(), "modern");
     let info = openssl_info(dir.path(), &pfx);
     assert!(info.contains("MAC: sha256"), "{info}");
@@ -325,13 +297,10 @@ fn both_profiles_open_with_keytool_and_python_cryptography() {
 fn certificate_only_pfx_opens_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("root.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("root.crt"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&pfx)
+        .flag("--password-file", password_file(dir.path()))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -361,15 +330,11 @@ fn certificate_only_pfx_opens_everywhere() {
 fn a_key_that_does_not_match_the_leaf_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("bad.pfx");
-    let out = chainsmith()
-        .args(["convert", "--to", "pfx"])
+    let out = convert("pfx")
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("intermediate.key"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("intermediate.key"))
+        .flag("--password-file", password_file(dir.path()))
+        .out(&pfx)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "intermediate.key");
@@ -381,24 +346,17 @@ fn an_empty_password_needs_no_password() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("open.pfx");
     // No password source and no TTY: refused.
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
-        .arg("-o")
-        .arg(&pfx)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--no-password"));
+        .key(fixture("server.key"))
+        .out(&pfx)
+        .refused("--no-password");
     assert!(!pfx.exists());
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--no-password"])
+    convert("pfx")
+        .args(["--no-password"])
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(fixture("server.key"))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("server.key"))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -414,22 +372,19 @@ fn an_empty_password_needs_no_password() {
 
 #[test]
 fn openssl_made_pfx_converts_back_to_its_sources() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     for (name, legacy) in [("default.pfx", false), ("legacy.pfx", true)] {
         let extra: &[&str] = if legacy { &["-legacy"] } else { &[] };
         openssl_server_pfx(dir.path(), &format!("file:{}", pass.display()), name, extra);
         let pem = dir.path().join(format!("{name}.pem"));
-        chainsmith()
-            .args(["convert", "--to", "pem", "--with-key"])
+        convert("pem")
+            .args(["--with-key"])
             .arg(dir.path().join(name))
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&pem)
+            .flag("--password-file", &pass)
+            .out(&pem)
             .assert()
             .success();
         assert_eq!(
@@ -481,11 +436,9 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
     for (file, pw, n) in cases {
         let pass = dir.path().join("p");
         std::fs::write(&pass, pw).unwrap();
-        let out = chainsmith()
-            .args(["convert", "--to", "pem"])
+        let out = convert("pem")
             .arg(corpus(file))
-            .arg("--password-file")
-            .arg(&pass)
+            .flag("--password-file", &pass)
             .assert()
             .success();
         let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
@@ -502,11 +455,9 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
             );
         }
         std::fs::write(&pass, "not the password").unwrap();
-        let out = chainsmith()
-            .args(["convert", "--to", "pem"])
+        let out = convert("pem")
             .arg(corpus(file))
-            .arg("--password-file")
-            .arg(&pass)
+            .flag("--password-file", &pass)
             .assert()
             .code(2);
         assert_one_line_error(&out.get_output().stderr, "wrong password");
@@ -516,8 +467,8 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
         );
     }
     // `--no-password` is the same empty password.
-    let out = chainsmith()
-        .args(["convert", "--to", "pem", "--no-password"])
+    let out = convert("pem")
+        .args(["--no-password"])
         .arg(corpus("pyca/pkcs12/no-password.p12"))
         .assert()
         .success();
@@ -534,20 +485,11 @@ fn corpus_pkcs12_files_open_with_their_passwords() {
         let pass = dir.path().join("p");
         std::fs::write(&pass, pw).unwrap();
         let key = dir.path().join("k.pem");
-        chainsmith()
-            .args([
-                "convert",
-                "--to",
-                "pem",
-                "--with-key",
-                "--force",
-                "--key-out",
-            ])
+        convert("pem")
+            .args(["--with-key", "--force", "--key-out"])
             .arg(&key)
-            .arg("-o")
-            .arg(dir.path().join("c.pem"))
-            .arg("--password-file")
-            .arg(&pass)
+            .out(dir.path().join("c.pem"))
+            .flag("--password-file", &pass)
             .arg(corpus(file))
             .assert()
             .success();
@@ -591,13 +533,10 @@ fn corrupt_and_empty_inputs_fail_naming_the_file() {
         (fixture("empty.pem"), "pfx"),
     ] {
         let out_path = dir.path().join("out-file");
-        let out = chainsmith()
-            .args(["convert", "--to", to])
+        let out = convert(to)
             .arg(&input)
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&out_path)
+            .flag("--password-file", &pass)
+            .out(&out_path)
             .assert()
             .code(2);
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
@@ -608,36 +547,22 @@ fn corrupt_and_empty_inputs_fail_naming_the_file() {
 
 #[test]
 fn crafted_iteration_counts_are_refused_before_key_derivation() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
-    openssl_ok(
+    openssl_certs_pfx(
         dir.path(),
-        &[
-            "pkcs12",
-            "-export",
-            "-nokeys",
-            "-in",
-            fixture("root.crt").to_str().unwrap(),
-            "-certpbe",
-            "AES-256-CBC",
-            "-iter",
-            "2100000",
-            "-passout",
-            &passout,
-            "-out",
-            "slow.pfx",
-        ],
+        "root.crt",
+        &passout,
+        "slow.pfx",
+        &["-certpbe", "AES-256-CBC", "-iter", "2100000"],
     );
     let started = std::time::Instant::now();
-    let out = chainsmith()
-        .args(["convert", "--to", "pem"])
+    let out = convert("pem")
         .arg(dir.path().join("slow.pfx"))
-        .arg("--password-file")
-        .arg(&pass)
+        .flag("--password-file", &pass)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "iterations");
@@ -646,20 +571,17 @@ fn crafted_iteration_counts_are_refused_before_key_derivation() {
 
 #[test]
 fn pfx_only_flags_are_refused_elsewhere() {
-    chainsmith()
-        .args(["convert", "--to", "pem", "--name", "x"])
+    convert("pem")
+        .args(["--name", "x"])
         .arg(fixture("root.crt"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--name only applies to --to pfx"));
+        .refused("--name only applies to --to pfx");
 }
 
 #[test]
 fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
-    if !have("openssl") {
+    let Some(dir) = tempdir_with(&["openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let pass = password_file(dir.path());
     let passout = format!("file:{}", pass.display());
     openssl_server_pfx(dir.path(), &passout, "old.pfx", &["-legacy"]);
@@ -671,13 +593,10 @@ fn an_rc2_pfx_is_reencrypted_with_the_compat_profile() {
         ],
     );
     assert!(!ok, "OpenSSL 3 opened an RC2 PFX without -legacy");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(dir.path().join("old.pfx"))
-        .arg("--password-file")
-        .arg(&pass)
-        .arg("-o")
-        .arg(dir.path().join("new.pfx"))
+        .flag("--password-file", &pass)
+        .out(dir.path().join("new.pfx"))
         .assert()
         .success();
     // ... and opens the re-encrypted one without it, key included.
@@ -705,13 +624,11 @@ fn corpus_keys_come_out_as_pyca_wrote_them() {
         "cert-none-key-none",
     ] {
         let pem = dir.path().join(format!("{file}.pem"));
-        chainsmith()
-            .args(["convert", "--to", "pem", "--with-key"])
+        convert("pem")
+            .args(["--with-key"])
             .arg(corpus(&format!("pyca/pkcs12/{file}.p12")))
-            .arg("--password-file")
-            .arg(&pass)
-            .arg("-o")
-            .arg(&pem)
+            .flag("--password-file", &pass)
+            .out(&pem)
             .assert()
             .success();
         assert_eq!(
@@ -727,22 +644,16 @@ fn corpus_keys_come_out_as_pyca_wrote_them() {
     }
     // A key-only PKCS#12 needs --with-key, which then writes the key to -o.
     let only = corpus("pyca/pkcs12/no-cert-key-aes256cbc.p12");
-    chainsmith()
-        .args(["convert", "--to", "pem"])
+    convert("pem")
         .arg(&only)
-        .arg("--password-file")
-        .arg(&pass)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no certificate"));
+        .flag("--password-file", &pass)
+        .refused("no certificate");
     let key = dir.path().join("only.key");
-    chainsmith()
-        .args(["convert", "--to", "pem", "--with-key"])
+    convert("pem")
+        .args(["--with-key"])
         .arg(&only)
-        .arg("--password-file")
-        .arg(&pass)
-        .arg("-o")
-        .arg(&key)
+        .flag("--password-file", &pass)
+        .out(&key)
         .assert()
         .success();
     assert_eq!(
@@ -824,9 +735,7 @@ fn generate_writes_server_pfx_only_with_a_password() {
             "-o",
         ])
         .arg(other.path().join("x"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("password"));
+        .refused("password");
     assert!(!other.path().join("x").exists());
 }
 
@@ -834,15 +743,11 @@ fn generate_writes_server_pfx_only_with_a_password() {
 fn an_encrypted_key_is_opened_with_the_pfx_password() {
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("ca.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("--password-file")
-        .arg(fixture("openssl-ca/password.txt"))
-        .arg("-o")
-        .arg(&pfx)
+        .key(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .flag("--password-file", fixture("openssl-ca/password.txt"))
+        .out(&pfx)
         .assert()
         .success();
     if have("openssl") {
@@ -856,15 +761,11 @@ fn an_encrypted_key_is_opened_with_the_pfx_password() {
         assert!(ok && out.contains("BEGIN PRIVATE KEY"), "{out}");
     }
     let wrong = dir.path().join("wrong.pfx");
-    let out = chainsmith()
-        .args(["convert", "--to", "pfx"])
+    let out = convert("pfx")
         .arg(fixture("openssl-ca/ca.crt"))
-        .arg("--key")
-        .arg(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
-        .arg("--password-file")
-        .arg(password_file(dir.path()))
-        .arg("-o")
-        .arg(&wrong)
+        .key(fixture("openssl-ca/ca-pkcs8-encrypted.key"))
+        .flag("--password-file", password_file(dir.path()))
+        .out(&wrong)
         .assert()
         .code(2);
     assert_one_line_error(&out.get_output().stderr, "ca-pkcs8-encrypted.key");
@@ -881,27 +782,14 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fifo = d.join("pipe");
-    assert!(
-        StdCommand::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pem",
-            "fixtures/server-fullchain.pem",
-            "--force",
-            "-o",
-        ])
-        .arg(&fifo)
+    convert("pem")
+        .args(["fixtures/server-fullchain.pem", "--force"])
+        .out(&fifo)
         .assert()
         .success();
     let got = String::from_utf8(reader.join().unwrap()).unwrap();
@@ -927,14 +815,8 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
             .success()
     );
     // Without --force an existing device is refused like any existing file.
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pem",
-            "fixtures/server-fullchain.pem",
-            "-o",
-        ])
+    convert("pem")
+        .args(["fixtures/server-fullchain.pem", "-o"])
         .arg(&null)
         .assert()
         .code(2);
@@ -942,8 +824,8 @@ fn a_device_or_fifo_output_is_written_into_not_replaced() {
         ("pem", "fixtures/server-fullchain.pem"),
         ("der", "fixtures/server.crt"),
     ] {
-        chainsmith()
-            .args(["convert", "--to", to, input, "--force", "-o"])
+        convert(to)
+            .args([input, "--force", "-o"])
             .arg(&null)
             .assert()
             .success();

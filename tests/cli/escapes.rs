@@ -118,6 +118,15 @@ fn issue_renew_prints_names_copied_from_the_old_certificate_escaped() {
     );
 }
 
+/// `chainsmith lint --format FORMAT --expect EXPECT --at AT INPUTS...`.
+fn lint_as(format: &str, expect: &str, inputs: &[&Path]) -> std::process::Output {
+    chainsmith()
+        .args(["lint", "--format", format, "--expect", expect, "--at", AT])
+        .args(inputs)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn lint_github_keeps_a_hostile_file_name_in_one_well_formed_command() {
     let tmp = tempfile::tempdir().unwrap();
@@ -127,20 +136,7 @@ fn lint_github_keeps_a_hostile_file_name_in_one_well_formed_command() {
     std::fs::copy(fixture("leaf-only-ca-bundle.pem"), dir.join(name)).unwrap();
     let missing = tmp.path().join("gone\u{1b}[2J,%.pem");
 
-    let out = chainsmith()
-        .args([
-            "lint",
-            "--format",
-            "github",
-            "--expect",
-            "ca-bundle",
-            "--at",
-            AT,
-        ])
-        .arg(&dir)
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let out = lint_as("github", "ca-bundle", &[&dir, &missing]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_clean("stdout", &out.stdout);
     assert_clean("stderr", &out.stderr);
@@ -215,19 +211,7 @@ fn lint_github_keeps_a_hostile_file_name_in_one_well_formed_command() {
 
     // JSON and SARIF carry the real name, with no raw control in the bytes.
     for format in ["json", "sarif"] {
-        let out = chainsmith()
-            .args([
-                "lint",
-                "--format",
-                format,
-                "--expect",
-                "ca-bundle",
-                "--at",
-                AT,
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let out = lint_as(format, "ca-bundle", &[&dir]);
         assert_eq!(out.status.code(), Some(1));
         assert_clean(format, &out.stdout);
         let text = String::from_utf8(out.stdout).unwrap();
@@ -313,19 +297,7 @@ fn inspect_escapes_a_right_to_left_override_and_cuts_long_values() {
 
     // Lint, every format.
     for format in ["human", "json", "sarif", "github"] {
-        let out = chainsmith()
-            .args([
-                "lint",
-                "--format",
-                format,
-                "--expect",
-                "server-chain",
-                "--at",
-                AT,
-            ])
-            .arg(&cert)
-            .output()
-            .unwrap();
+        let out = lint_as(format, "server-chain", &[&cert]);
         assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
         assert_clean(format, &out.stdout);
         assert_clean(format, &out.stderr);

@@ -109,18 +109,13 @@ fn apim_writes_der_files_bodies_and_a_script() {
             ),
         );
         let pfx = format!("{body}.pfx");
-        let (ok, info) = openssl(
-            &out,
-            &[
-                "pkcs12",
-                "-info",
-                "-nokeys",
-                "-in",
-                &pfx,
-                "-passin",
-                "pass:Pfx-p4ss word",
-            ],
-        );
+        let info_with = |passin: &str| {
+            openssl(
+                &out,
+                &["pkcs12", "-info", "-nokeys", "-in", &pfx, "-passin", passin],
+            )
+        };
+        let (ok, info) = info_with("pass:Pfx-p4ss word");
         assert!(ok, "openssl cannot open {pfx}: {info}");
         assert!(!info.contains("PRIVATE KEY"), "{info}");
         assert_eq!(info.matches("BEGIN CERTIFICATE").count(), 1, "{info}");
@@ -141,18 +136,7 @@ fn apim_writes_der_files_bodies_and_a_script() {
             sha256_of(&out, &["-in", "back.pem"]),
             sha256_of(&chain, &["-in", crt])
         );
-        let (wrong, _) = openssl(
-            &out,
-            &[
-                "pkcs12",
-                "-info",
-                "-nokeys",
-                "-in",
-                &pfx,
-                "-passin",
-                "pass:nope",
-            ],
-        );
+        let (wrong, _) = info_with("pass:nope");
         assert!(!wrong, "a wrong password opened {pfx}");
         std::fs::remove_file(out.join(&pfx)).unwrap();
         std::fs::remove_file(out.join("back.pem")).unwrap();
@@ -196,6 +180,14 @@ fn apim_writes_der_files_bodies_and_a_script() {
     assert!(!ok && said.contains("usage"), "{said}");
 }
 
+/// `chainsmith export apim --password-env PFX`, with PFX=pw.
+fn apim() -> assert_cmd::Command {
+    let mut cmd = chainsmith();
+    cmd.env("PFX", "pw")
+        .args(["export", "apim", "--password-env", "PFX"]);
+    cmd
+}
+
 #[test]
 fn apim_china_cloud_uses_its_endpoint() {
     if !tools() {
@@ -203,17 +195,8 @@ fn apim_china_cloud_uses_its_endpoint() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("apim");
-    chainsmith()
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--cloud",
-            "china",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-        ])
+    apim()
+        .args(["--cloud", "china", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .arg("-o")
         .arg(&out)
@@ -235,9 +218,8 @@ fn apim_refuses_the_server_certificate_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("apim");
     for bad in ["leaf-only-ca-bundle.pem", "fullchain-as-ca-bundle.pem"] {
-        let assert = chainsmith()
-            .env("PFX", "pw")
-            .args(["export", "apim", "--password-env", "PFX", "--ca-bundle"])
+        let assert = apim()
+            .arg("--ca-bundle")
             .arg(fixture(bad))
             .arg("-o")
             .arg(&out)
@@ -261,19 +243,9 @@ fn apim_limit_of_ten_ca_certificates() {
     let cas = openssl_self_signed_cas(t, 11);
     std::fs::write(t.join("ten.pem"), cas[..10].concat()).unwrap();
     std::fs::write(t.join("eleven.pem"), cas.concat()).unwrap();
-    chainsmith()
+    apim()
         .current_dir(t)
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-            "eleven.pem",
-            "-o",
-            "out11",
-        ])
+        .args(["--ca-bundle", "eleven.pem", "-o", "out11"])
         .assert()
         .code(2)
         .stderr(
@@ -281,19 +253,9 @@ fn apim_limit_of_ten_ca_certificates() {
                 .and(predicate::str::contains("at most 10")),
         );
     assert!(!t.join("out11").exists());
-    chainsmith()
+    apim()
         .current_dir(t)
-        .env("PFX", "pw")
-        .args([
-            "export",
-            "apim",
-            "--password-env",
-            "PFX",
-            "--ca-bundle",
-            "ten.pem",
-            "-o",
-            "out10",
-        ])
+        .args(["--ca-bundle", "ten.pem", "-o", "out10"])
         .assert()
         .success();
     assert!(t.join("out10/root-10.cer").exists());
@@ -308,15 +270,12 @@ fn apim_needs_a_password_and_force_to_overwrite() {
         .args(["export", "apim", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .args(["-o", "apim"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--password-file"));
+        .refused("--password-file");
     assert!(!t.join("apim").exists());
     let run_it = |force: bool| {
-        let mut c = chainsmith();
+        let mut c = apim();
         c.current_dir(t)
-            .env("PFX", "pw")
-            .args(["export", "apim", "--password-env", "PFX", "--ca-bundle"])
+            .arg("--ca-bundle")
             .arg(fixture("ca-bundle.pem"))
             .args(["-o", "apim"]);
         if force {
@@ -625,17 +584,13 @@ fn k8s_needs_container_and_refuses_leaf_as_ca() {
         .args(["export", "k8s", "--ca-bundle"])
         .arg(fixture("ca-bundle.pem"))
         .args(["--deployment", "api", "-o", "out"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--container"));
+        .refused("--container");
     chainsmith()
         .current_dir(t)
         .args(["export", "k8s", "--ca-bundle"])
         .arg(fixture("server.crt"))
         .args(["--deployment", "api", "--container", "api", "-o", "out"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("this is the server certificate"));
+        .refused("this is the server certificate");
     chainsmith()
         .current_dir(t)
         .args(["export", "k8s", "--ca-bundle"])
@@ -648,8 +603,6 @@ fn k8s_needs_container_and_refuses_leaf_as_ca() {
             "-o",
             "out",
         ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("RFC 1123"));
+        .refused("RFC 1123");
     assert!(!t.join("out").exists());
 }

@@ -41,6 +41,17 @@ fn generate_force(dir: &Path) -> Option<i32> {
     }
 }
 
+/// A chain from `generate` in `dir`, and beside it a file of the victim's
+/// (holding [`VICTIM`]) that an attacker would like chainsmith to write
+/// through.
+fn chain_and_victim(dir: &Path) -> (PathBuf, PathBuf) {
+    let victim = dir.join("victim");
+    std::fs::write(&victim, VICTIM).unwrap();
+    (generate_chain(dir, &[]), victim)
+}
+
+const VICTIM: &[u8] = b"victim's bytes";
+
 /// Run `swap` in a loop on another thread while `body` runs.
 fn with_flipper(swap: impl Fn() + Send + 'static, body: impl FnOnce()) {
     let stop = Arc::new(AtomicBool::new(false));
@@ -63,9 +74,7 @@ fn with_flipper(swap: impl Fn() + Send + 'static, body: impl FnOnce()) {
 #[test]
 fn swapping_temporary_files_for_links_changes_no_other_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = generate_chain(tmp.path(), &[]);
-    let victim = tmp.path().join("victim");
-    std::fs::write(&victim, "victim's bytes").unwrap();
+    let (dir, victim) = chain_and_victim(tmp.path());
     std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
     let (d, v) = (dir.clone(), victim.clone());
     with_flipper(
@@ -99,7 +108,7 @@ fn swapping_temporary_files_for_links_changes_no_other_file() {
             }
         },
     );
-    assert_eq!(std::fs::read(&victim).unwrap(), b"victim's bytes");
+    assert_eq!(std::fs::read(&victim).unwrap(), VICTIM);
     assert_eq!(mode(&victim), 0o600);
 }
 
@@ -108,17 +117,9 @@ fn swapping_temporary_files_for_links_changes_no_other_file() {
 #[test]
 fn a_key_name_flipping_between_links_is_never_written_through() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = generate_chain(tmp.path(), &[]);
-    let victim = tmp.path().join("victim");
-    std::fs::write(&victim, "victim's bytes").unwrap();
+    let (dir, victim) = chain_and_victim(tmp.path());
     let fifo = tmp.path().join("fifo");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     // A reader is waiting on the FIFO: a key written into it would be read.
     let reader = rustix::fs::open(
         &fifo,
@@ -146,7 +147,7 @@ fn a_key_name_flipping_between_links_is_never_written_through() {
             }
         },
     );
-    assert_eq!(std::fs::read(&victim).unwrap(), b"victim's bytes");
+    assert_eq!(std::fs::read(&victim).unwrap(), VICTIM);
     let mut buf = [0u8; 64];
     let got = rustix::io::read(&reader, &mut buf).unwrap_or(0);
     assert_eq!(got, 0, "bytes reached the FIFO");
@@ -161,13 +162,7 @@ fn another_users_fifo_never_receives_a_key() {
     let dir = generate_chain(tmp.path(), &[]);
     let key = dir.join("server.key");
     std::fs::remove_file(&key).unwrap();
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&key);
     if is_root() {
         std::os::unix::fs::chown(&key, Some(65534), Some(65534)).unwrap();
     }
@@ -289,23 +284,39 @@ fn pfx_with_key(dir: &Path) -> (PathBuf, PathBuf) {
     (chain.join("server.pfx"), pass)
 }
 
+/// `convert --to pem --with-key` of a fresh [`pfx_with_key`] PFX, run in
+/// `dir` with `outs` (where the certificates and the key go): the exit code
+/// and stderr.
+fn split_pfx(dir: &Path, outs: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let (pfx, pass) = pfx_with_key(dir);
+    let out = chainsmith()
+        .current_dir(dir)
+        .args(["convert", "--to", "pem", "--with-key", "--password-file"])
+        .arg(&pass)
+        .arg(&pfx)
+        .args(outs)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), err)
+}
+
 /// `-o a.pem --key-out $PWD/a.pem`: two outputs for one file are refused
 /// before anything is written; the key never lands over the certificates.
 #[test]
 fn two_names_for_one_output_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let (pfx, pass) = pfx_with_key(tmp.path());
-    let out = chainsmith()
-        .current_dir(tmp.path())
-        .args(["convert", "--to", "pem", "--with-key", "--password-file"])
-        .arg(&pass)
-        .arg(&pfx)
-        .args(["-o", "a.pem", "--key-out"])
-        .arg(tmp.path().join("a.pem"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let a_pem = tmp.path().join("a.pem");
+    let (code, err) = split_pfx(
+        tmp.path(),
+        &[
+            "-o".as_ref(),
+            "a.pem".as_ref(),
+            "--key-out".as_ref(),
+            a_pem.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("same file"), "{err}");
     assert!(!tmp.path().join("a.pem").exists());
 }
@@ -319,17 +330,16 @@ fn a_failed_device_write_leaves_no_key_behind() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (pfx, pass) = pfx_with_key(tmp.path());
-    let out = chainsmith()
-        .current_dir(tmp.path())
-        .args(["convert", "--to", "pem", "--with-key", "--password-file"])
-        .arg(&pass)
-        .arg(&pfx)
-        .args(["-o", "/dev/full", "--key-out", "k.key"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, err) = split_pfx(
+        tmp.path(),
+        &[
+            "-o".as_ref(),
+            "/dev/full".as_ref(),
+            "--key-out".as_ref(),
+            "k.key".as_ref(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
     assert!(!tmp.path().join("k.key").exists(), "{err}");
 }
 

@@ -95,19 +95,7 @@ fn deeply_nested_and_oversized_der_lengths_are_findings_not_crashes() {
 fn control_characters_in_names_are_escaped_in_human_output() {
     let tmp = tempfile::tempdir().unwrap();
     let evil = "Evil \u{1b}[31mRoot\u{7}";
-    let out = tmp.path().join("chain");
-    chainsmith()
-        .args([
-            "generate",
-            "--san",
-            "a.example.com",
-            "--root-cn",
-            evil,
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    let out = generate_chain(tmp.path(), &["--root-cn", evil]);
     for cmd in [vec!["inspect"], vec!["lint", "--expect", "ca-bundle"]] {
         let o = chainsmith()
             .args(&cmd)
@@ -136,8 +124,7 @@ fn symlinks_fifos_and_loops_in_a_scanned_directory() {
     // A directory symlink loop must not be followed.
     std::os::unix::fs::symlink(&d, d.join("loop")).unwrap();
     // A FIFO would block a reader forever.
-    let (ok, msg) = run(std::process::Command::new("mkfifo").arg(d.join("pipe.pem")));
-    assert!(ok, "{msg}");
+    mkfifo(&d.join("pipe.pem"));
     chainsmith()
         .args(["lint"])
         .arg(&d)
@@ -201,80 +188,67 @@ fn no_command_that_handles_keys_prints_key_material() {
         secrets.extend(key_lines(&std::fs::read_to_string(chain.join(k)).unwrap()));
     }
     let p = |x: &std::path::Path| x.display().to_string();
-    let runs: Vec<Vec<String>> = vec![
+    let (with_key, server_key, pw) = (
+        p(&fixture("with-private-key.pem")),
+        p(&fixture("server.key")),
+        p(&pw),
+    );
+    let (int_fixture, fullchain) = (
+        p(&fixture("intermediate.crt")),
+        p(&fixture("server-fullchain.pem")),
+    );
+    let (pfx, chain_dir) = (p(&tmp.path().join("s.pfx")), p(&chain));
+    let (back, apisix, issued) = (
+        p(&tmp.path().join("back.pem")),
+        p(&tmp.path().join("apisix")),
+        p(&tmp.path().join("issued")),
+    );
+    let (int_crt, int_key) = (
+        p(&chain.join("intermediate.crt")),
+        p(&chain.join("intermediate.key")),
+    );
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["lint", "-v", &with_key],
+        vec!["lint", "--format", "json", &with_key],
+        vec!["inspect", "--format", "json", &with_key],
+        vec!["bundle", "--for", "server", &with_key, &int_fixture],
+        vec!["convert", "--to", "pem", &with_key],
         vec![
-            "lint".into(),
-            "-v".into(),
-            p(&fixture("with-private-key.pem")),
+            "convert",
+            "--to",
+            "pfx",
+            "-v",
+            "--key",
+            &server_key,
+            "--password-file",
+            &pw,
+            "-o",
+            &pfx,
+            &fullchain,
         ],
         vec![
-            "lint".into(),
-            "--format".into(),
-            "json".into(),
-            p(&fixture("with-private-key.pem")),
+            "convert",
+            "--to",
+            "pem",
+            "--with-key",
+            "--password-file",
+            &pw,
+            "-o",
+            &back,
+            &pfx,
         ],
+        vec!["export", "apisix", "--from", &chain_dir, "-o", &apisix],
         vec![
-            "inspect".into(),
-            "--format".into(),
-            "json".into(),
-            p(&fixture("with-private-key.pem")),
-        ],
-        vec![
-            "bundle".into(),
-            "--for".into(),
-            "server".into(),
-            p(&fixture("with-private-key.pem")),
-            p(&fixture("intermediate.crt")),
-        ],
-        vec![
-            "convert".into(),
-            "--to".into(),
-            "pem".into(),
-            p(&fixture("with-private-key.pem")),
-        ],
-        vec![
-            "convert".into(),
-            "--to".into(),
-            "pfx".into(),
-            "-v".into(),
-            "--key".into(),
-            p(&fixture("server.key")),
-            "--password-file".into(),
-            p(&pw),
-            "-o".into(),
-            p(&tmp.path().join("s.pfx")),
-            p(&fixture("server-fullchain.pem")),
-        ],
-        vec![
-            "convert".into(),
-            "--to".into(),
-            "pem".into(),
-            "--with-key".into(),
-            "--password-file".into(),
-            p(&pw),
-            "-o".into(),
-            p(&tmp.path().join("back.pem")),
-            p(&tmp.path().join("s.pfx")),
-        ],
-        vec![
-            "export".into(),
-            "apisix".into(),
-            "--from".into(),
-            p(&chain),
-            "-o".into(),
-            p(&tmp.path().join("apisix")),
-        ],
-        vec![
-            "issue".into(),
-            "-v".into(),
-            "--san".into(),
-            "x.example.com".into(),
-            "--ca".into(),
-            p(&chain.join("intermediate.crt")),
-            "--ca-key".into(),
-            p(&chain.join("intermediate.key")),
-            "-o".into(),
-            p(&tmp.path().join("issued")),
+            "issue",
+            "-v",
+            "--san",
+            "x.example.com",
+            "--ca",
+            &int_crt,
+            "--ca-key",
+            &int_key,
+            "-o",
+            &issued,
         ],
     ];
     // Each command does its job (lint finds the key: exit 1), so a usage
@@ -339,19 +313,7 @@ fn non_utf8_bytes_in_a_subject_are_handled_and_escaped() {
     // rcgen writes the CN as a UTF8String; patch its bytes into invalid
     // UTF-8 (0xFF 0xFE), as a hostile or broken issuer would.
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("chain");
-    chainsmith()
-        .args([
-            "generate",
-            "--san",
-            "a.example.com",
-            "--root-cn",
-            "bad\u{ff}\u{fe}\u{1b}name",
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    let out = generate_chain(tmp.path(), &["--root-cn", "bad\u{ff}\u{fe}\u{1b}name"]);
     let mut der = std::fs::read(out.join("root.cer")).unwrap();
     let needle = [0xc3, 0xbf, 0xc3, 0xbe];
     let mut patched = 0;

@@ -9,7 +9,10 @@ use std::process::Command as StdCommand;
 
 use predicates::prelude::*;
 
-use super::support::{chainsmith, free_port, generate_chain, have, openssl_ok, run};
+use super::support::{
+    Invocation, SServer, chainsmith, convert, generate_chain, keytool_list, openssl_ok, run,
+    tempdir_with,
+};
 
 const PASSWORD: &str = "imports-Pa55";
 
@@ -19,30 +22,31 @@ fn password_file(dir: &Path) -> PathBuf {
     p
 }
 
+/// `chainsmith convert --to TO ARGS CHAIN/server.crt --key CHAIN/server.key`, for
+/// the caller to add `--chain`, a password source and `-o`.
+fn convert_server(chain: &Path, to: &str, args: &[&str]) -> Invocation {
+    convert(to)
+        .args(args)
+        .arg(chain.join("server.crt"))
+        .key(chain.join("server.key"))
+}
+
 fn rsa_chain(dir: &Path) -> PathBuf {
     generate_chain(dir, &["--key-type", "rsa-2048"])
 }
 
 #[test]
 fn appservice_pfx_is_triple_des_with_key_chain_and_root_and_lints_clean() {
-    if !have("openssl") || !have("python3") {
+    let Some(dir) = tempdir_with(&["openssl", "python3"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let chain = rsa_chain(dir.path());
     let pw = password_file(dir.path());
     let out = dir.path().join("app.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--for", "appservice"])
-        .arg(chain.join("server.crt"))
-        .arg("--key")
-        .arg(chain.join("server.key"))
-        .arg("--chain")
-        .arg(chain.join("ca-bundle.crt"))
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
+    convert_server(&chain, "pfx", &["--for", "appservice"])
+        .flag("--chain", chain.join("ca-bundle.crt"))
+        .flag("--password-file", &pw)
+        .out(&out)
         .assert()
         .success();
     chainsmith()
@@ -109,55 +113,27 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
     let pw = password_file(dir.path());
     let out = dir.path().join("app.pfx");
     let attempt = |extra: &[&str], chain_file: &str, needle: &str| {
-        chainsmith()
-            .args(["convert", "--to", "pfx", "--for", "appservice"])
+        convert_server(&chain, "pfx", &["--for", "appservice"])
             .args(extra)
-            .arg(chain.join("server.crt"))
-            .arg("--key")
-            .arg(chain.join("server.key"))
-            .arg("--chain")
-            .arg(chain.join(chain_file))
-            .arg("--password-file")
-            .arg(&pw)
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(needle));
+            .flag("--chain", chain.join(chain_file))
+            .flag("--password-file", &pw)
+            .out(&out)
+            .refused(needle);
         assert!(!out.exists(), "{needle}: nothing may be written");
     };
     attempt(&[], "intermediate.crt", "the root");
     attempt(&["--profile", "modern"], "ca-bundle.crt", "triple-DES");
     // Without a key App Service has nothing to bind.
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--for", "appservice"])
+    convert("pfx")
+        .args(["--for", "appservice"])
         .arg(chain.join("ca-bundle.crt"))
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("private key"));
-    chainsmith()
-        .args([
-            "convert",
-            "--to",
-            "pfx",
-            "--for",
-            "appservice",
-            "--no-password",
-        ])
-        .arg(chain.join("server.crt"))
-        .arg("--key")
-        .arg(chain.join("server.key"))
-        .arg("--chain")
-        .arg(chain.join("ca-bundle.crt"))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("password-protected"));
+        .flag("--password-file", &pw)
+        .out(&out)
+        .refused("private key");
+    convert_server(&chain, "pfx", &["--for", "appservice", "--no-password"])
+        .flag("--chain", chain.join("ca-bundle.crt"))
+        .out(&out)
+        .refused("password-protected");
     assert!(!out.exists());
 }
 
@@ -165,48 +141,30 @@ fn appservice_refuses_what_app_service_would_refuse_and_writes_nothing() {
 fn keyvault_refuses_an_ed25519_key() {
     let dir = tempfile::tempdir().unwrap();
     let chain = generate_chain(dir.path(), &["--key-type", "ed25519"]);
-    for to in [
-        &["--to", "pfx", "--for", "keyvault", "--no-password"][..],
-        &["--to", "keyvault-pem"],
+    for (to, flags) in [
+        ("pfx", &["--for", "keyvault", "--no-password"][..]),
+        ("keyvault-pem", &[]),
     ] {
         let out = dir.path().join("kv.out");
-        chainsmith()
-            .arg("convert")
-            .args(to)
-            .arg(chain.join("server.crt"))
-            .arg("--key")
-            .arg(chain.join("server.key"))
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("Ed25519"));
+        convert_server(&chain, to, flags)
+            .out(&out)
+            .refused("Ed25519");
         assert!(!out.exists());
     }
 }
 
 #[test]
 fn keyvault_pem_is_certificates_leaf_first_then_a_pkcs8_key() {
-    if !have("openssl") || !have("python3") {
+    let Some(dir) = tempdir_with(&["openssl", "python3"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(dir.path(), &[]);
     let out = dir.path().join("kv.pem");
     let write = |force: bool| {
-        let mut cmd = chainsmith();
-        cmd.args(["convert", "--to", "keyvault-pem"])
-            .arg(chain.join("server.crt"))
-            .arg("--key")
-            .arg(chain.join("server.key"))
-            .arg("--chain")
-            .arg(chain.join("ca-bundle.crt"))
-            .arg("-o")
-            .arg(&out);
-        if force {
-            cmd.arg("--force");
-        }
-        cmd.assert()
+        let cmd = convert_server(&chain, "keyvault-pem", &[])
+            .flag("--chain", chain.join("ca-bundle.crt"))
+            .out(&out);
+        if force { cmd.arg("--force") } else { cmd }.assert()
     };
     write(false).success();
     #[cfg(unix)]
@@ -278,15 +236,9 @@ fn lint_flags_a_modern_pfx_for_app_service() {
     let chain = rsa_chain(dir.path());
     let pw = password_file(dir.path());
     let out = dir.path().join("aes.pfx");
-    chainsmith()
-        .args(["convert", "--to", "pfx", "--profile", "modern"])
-        .arg(chain.join("server.crt"))
-        .arg("--key")
-        .arg(chain.join("server.key"))
-        .arg("--password-file")
-        .arg(&pw)
-        .arg("-o")
-        .arg(&out)
+    convert_server(&chain, "pfx", &["--profile", "modern"])
+        .flag("--password-file", &pw)
+        .out(&out)
         .assert()
         .success();
     let lint = chainsmith()
@@ -300,51 +252,6 @@ fn lint_flags_a_modern_pfx_for_app_service() {
 }
 
 // ------------------------------------------------------------ Java truststore
-
-/// `openssl s_server` on 127.0.0.1, killed on drop.
-struct Server(std::process::Child, u16);
-
-impl Server {
-    fn start(chain: &Path) -> Server {
-        let port = free_port();
-        let child = StdCommand::new("openssl")
-            .args([
-                "s_server",
-                "-quiet",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .arg("-cert")
-            .arg(chain.join("server.crt"))
-            .arg("-key")
-            .arg(chain.join("server.key"))
-            .arg("-cert_chain")
-            .arg(chain.join("intermediate.crt"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut server = Server(child, port);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "s_server did not listen within 10 s"
-            );
-            assert!(server.0.try_wait().unwrap().is_none(), "s_server exited");
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A JSSE client with the default SSLContext, which reads the truststore
 /// from the javax.net.ssl.* system properties, as any Java program does.
@@ -381,13 +288,10 @@ fn java_connects(dir: &Path, port: u16, truststore: &Path) -> (bool, String) {
 
 fn truststore(dir: &Path, chain: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
-    chainsmith()
-        .args(["convert", "--to", "pfx"])
+    convert("pfx")
         .arg(chain.join("root.crt"))
-        .arg("--password-file")
-        .arg(password_file(dir))
-        .arg("-o")
-        .arg(&out)
+        .flag("--password-file", password_file(dir))
+        .out(&out)
         .assert()
         .success();
     out
@@ -395,29 +299,32 @@ fn truststore(dir: &Path, chain: &Path, name: &str) -> PathBuf {
 
 #[test]
 fn a_certificate_only_pfx_is_a_java_truststore() {
-    if !have("java") || !have("javac") || !have("keytool") || !have("openssl") {
+    let Some(dir) = tempdir_with(&["java", "javac", "keytool", "openssl"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let ours = generate_chain(&dir.path().join("ours"), &[]);
     let other = generate_chain(&dir.path().join("other"), &[]);
     let good = truststore(dir.path(), &ours, "trust.p12");
     let wrong = truststore(dir.path(), &other, "other.p12");
-    let (ok, list) = run(StdCommand::new("keytool")
-        .args([
-            "-list",
-            "-storetype",
-            "PKCS12",
-            "-storepass",
-            PASSWORD,
-            "-keystore",
-        ])
-        .arg(&good));
+    let (ok, list) = keytool_list(&good, PASSWORD);
     assert!(ok && list.contains("trustedCertEntry"), "{list}");
-    let server = Server::start(&ours);
-    let (ok, out) = java_connects(dir.path(), server.1, &good);
+    let Some(server) = SServer::start(
+        &ours,
+        &[
+            "-quiet",
+            "-cert",
+            "server.crt",
+            "-key",
+            "server.key",
+            "-cert_chain",
+            "intermediate.crt",
+        ],
+    ) else {
+        return;
+    };
+    let (ok, out) = java_connects(dir.path(), server.port, &good);
     assert!(ok && out.contains("trusted CN=www.example.com"), "{out}");
-    let (ok, out) = java_connects(dir.path(), server.1, &wrong);
+    let (ok, out) = java_connects(dir.path(), server.port, &wrong);
     assert!(
         !ok,
         "a truststore without our root must not trust the server: {out}"

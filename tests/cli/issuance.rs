@@ -22,12 +22,19 @@ fn dates(dir: &Path, file: &str) -> (String, String) {
 
 /// `chainsmith issue` from the chain's intermediate.
 fn issue_from(chain: &Path) -> assert_cmd::Command {
-    let mut cmd = chainsmith();
-    cmd.arg("issue")
-        .arg("--ca")
-        .arg(chain.join("intermediate.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("intermediate.key"));
+    issue_by_chain(chain).command()
+}
+
+/// `chainsmith issue` from the chain's intermediate for the CSR `csr`, with
+/// `flags`, written to `out`.
+fn issue_csr(
+    chain: &Path,
+    csr: impl AsRef<std::ffi::OsStr>,
+    flags: &[&str],
+    out: impl AsRef<std::ffi::OsStr>,
+) -> assert_cmd::Command {
+    let mut cmd = issue_from(chain);
+    cmd.arg("--csr").arg(csr).args(flags).arg("-o").arg(out);
     cmd
 }
 
@@ -213,12 +220,7 @@ fn bad_validity_values_are_one_usage_error_and_write_nothing() {
                     }
                 })
                 .collect();
-            cmd.args(&flags)
-                .arg("-o")
-                .arg(&out)
-                .assert()
-                .code(2)
-                .stderr(predicate::str::contains(says));
+            cmd.args(&flags).arg("-o").arg(&out).refused(says);
             assert!(!out.exists(), "{command} {flags:?} wrote {out:?}");
         }
     }
@@ -305,26 +307,21 @@ fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
             format!("{name}.csr")
         };
         let out = dir.join(format!("out-{name}"));
-        issue_from(&chain)
-            .arg("--csr")
-            .arg(dir.join(&csr))
-            .args([
-                "--allow-san",
-                "*.example.com",
-                "--allow-san",
-                "10.0.0.0/8",
-                "-o",
-            ])
-            .arg(&out)
-            .assert()
-            .success()
-            .stderr(predicate::str::contains(
-                "basicConstraints (2.5.29.19, critical) is not copied",
-            ))
-            .stderr(predicate::str::contains(
-                "keyUsage (2.5.29.15) is not copied",
-            ))
-            .stderr(predicate::str::contains("organizationName=Requester Ltd"));
+        issue_csr(
+            &chain,
+            dir.join(&csr),
+            &["--allow-san", "*.example.com", "--allow-san", "10.0.0.0/8"],
+            &out,
+        )
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "basicConstraints (2.5.29.19, critical) is not copied",
+        ))
+        .stderr(predicate::str::contains(
+            "keyUsage (2.5.29.15) is not copied",
+        ))
+        .stderr(predicate::str::contains("organizationName=Requester Ltd"));
         let crt = format!("out-{name}/{name}.crt");
         let (ok, v) = openssl(
             dir,
@@ -385,28 +382,21 @@ fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
     );
     let out = dir.join("out");
     for allow in [&[][..], &["--allow-san", "*.example.com"][..]] {
-        issue_from(&chain)
-            .arg("--csr")
-            .arg(dir.join("req.csr"))
-            .args(allow)
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("evil.example.org"));
+        issue_csr(&chain, dir.join("req.csr"), allow, &out).refused("evil.example.org");
         assert!(!out.exists());
     }
     // --san replaces what the CSR asks for, and says what it dropped.
-    issue_from(&chain)
-        .arg("--csr")
-        .arg(dir.join("req.csr"))
-        .args(["--san", "api.example.com", "-o"])
-        .arg(&out)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "requested SAN `evil.example.org` is not copied",
-        ));
+    issue_csr(
+        &chain,
+        dir.join("req.csr"),
+        &["--san", "api.example.com"],
+        &out,
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "requested SAN `evil.example.org` is not copied",
+    ));
     let san = ext(dir, "out/req.crt", "subjectAltName");
     assert!(
         san.contains("DNS:api.example.com") && !san.contains("evil"),
@@ -461,14 +451,8 @@ fn a_csr_with_a_flipped_signature_byte_is_refused_in_one_line() {
             "{name}: openssl accepts the altered CSR: {v}"
         );
         let out = dir.join(format!("out-{name}"));
-        let assert = issue_from(&chain)
-            .arg("--csr")
-            .arg(&path)
-            .args(["--allow-san", "api.example.com", "-o"])
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("signature does not verify"));
+        let assert = issue_csr(&chain, &path, &["--allow-san", "api.example.com"], &out)
+            .refused("signature does not verify");
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(&format!("{name}.csr")), "{stderr}");
@@ -528,20 +512,9 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
         assert!(ok, "{out}");
         let out = dir.join(format!("out-{kind}"));
         // An email SAN is never issued from a CSR: refused without --san.
-        issue_from(&chain)
-            .arg("--csr")
-            .arg(&csr)
-            .args(["--allow-san", "*.example.com", "-o"])
-            .arg(&out)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("ops@example.com"));
-        issue_from(&chain)
-            .arg("--csr")
-            .arg(&csr)
-            .args(["--san", "app.example.com", "-o"])
-            .arg(&out)
-            .assert()
+        issue_csr(&chain, &csr, &["--allow-san", "*.example.com"], &out).refused("ops@example.com");
+        issue_csr(&chain, &csr, &["--san", "app.example.com"], &out)
+                        .assert()
             .success()
             .stderr(predicate::str::contains(
                 "requested extension unknown extension (1.3.6.1.4.1.55555.1, critical) is not copied",
@@ -581,14 +554,13 @@ fn csrs_from_python_cryptography_are_signed_and_unknown_extensions_named() {
         let last = der.len() - 1;
         der[last] ^= 0x80;
         std::fs::write(dir.join(&bad), der).unwrap();
-        issue_from(&chain)
-            .arg("--csr")
-            .arg(dir.join(&bad))
-            .args(["--san", "app.example.com", "-o"])
-            .arg(dir.join(format!("bad-{kind}")))
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("signature does not verify"));
+        issue_csr(
+            &chain,
+            dir.join(&bad),
+            &["--san", "app.example.com"],
+            dir.join(format!("bad-{kind}")),
+        )
+        .refused("signature does not verify");
         assert!(!dir.join(format!("bad-{kind}")).exists());
     }
 }
@@ -614,21 +586,13 @@ fn csr_flags_that_cannot_go_together_are_usage_errors() {
             .arg("--csr")
             .arg(&csr)
             .args(&flags)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(says));
+            .refused(says);
     }
     issue_from(&chain)
         .args(["--san", "a.example.com", "--allow-san", "*.example.com"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--csr <FILE>"));
+        .refused("--csr <FILE>");
     // Not a CSR at all: one line naming the file.
-    issue_from(&chain)
-        .arg("--csr")
-        .arg(&csr)
-        .arg("-o")
-        .arg(tmp.path().join("out"))
+    issue_csr(&chain, &csr, &[], tmp.path().join("out"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
@@ -716,12 +680,7 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
         .assert()
         .success();
     // 2. issue --profile intermediate: a second constrained CA, under the same root.
-    chainsmith()
-        .arg("issue")
-        .arg("--ca")
-        .arg(gen_dir.join("root.crt"))
-        .arg("--ca-key")
-        .arg(gen_dir.join("root.key"))
+    issue(gen_dir.join("root.crt"), gen_dir.join("root.key"))
         .args([
             "--profile",
             "intermediate",
@@ -784,25 +743,13 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
         }
     }
     // chainsmith itself refuses to issue outside the constraints.
-    chainsmith()
-        .arg("issue")
-        .arg("--ca")
-        .arg(gen_dir.join("team.crt"))
-        .arg("--ca-key")
-        .arg(gen_dir.join("team.key"))
+    issue(gen_dir.join("team.crt"), gen_dir.join("team.key"))
         .args(["--san", "www.example.org", "-o"])
         .arg(dir.join("refused"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("nameConstraints forbid"));
+        .refused("nameConstraints forbid");
     assert!(!dir.join("refused").exists());
     // A leaf chainsmith issues inside them is accepted by both.
-    chainsmith()
-        .arg("issue")
-        .arg("--ca")
-        .arg(gen_dir.join("team.crt"))
-        .arg("--ca-key")
-        .arg(gen_dir.join("team.key"))
+    issue(gen_dir.join("team.crt"), gen_dir.join("team.key"))
         .args(["--san", "ok.example.com", "--name", "ok", "-o"])
         .arg(&gen_dir)
         .assert()
@@ -846,9 +793,7 @@ fn name_constraint_flags_are_checked() {
             .args(["generate", "--san", "www.example.com", "-o"])
             .arg(&out)
             .args(flags)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(says));
+            .refused(says);
         assert!(!out.exists(), "{flags:?}");
     }
     let chain = generate_chain(tmp.path(), &[]);
@@ -887,12 +832,7 @@ fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits(
         "DNS:team.example.com",
         false,
     );
-    chainsmith()
-        .arg("issue")
-        .arg("--ca")
-        .arg(chain.join("root.crt"))
-        .arg("--ca-key")
-        .arg(chain.join("root.key"))
+    issue(chain.join("root.crt"), chain.join("root.key"))
         .arg("--csr")
         .arg(dir.join("team.csr"))
         .args(["--profile", "intermediate", "--cn", "Team CA"])
@@ -963,9 +903,7 @@ fn a_csr_on_standard_input_is_named_after_the_profile() {
     issue_from(&chain)
         .args(["--csr", "-", "--ca-key-password-stdin", "-o"])
         .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("cannot both read standard input"));
+        .refused("cannot both read standard input");
 }
 
 #[cfg(unix)]
@@ -978,9 +916,7 @@ fn an_endless_csr_stops_at_the_input_limit() {
         .args(["--csr", "/dev/zero", "--san", "a.example.com", "-o"])
         .arg(&out)
         .timeout(std::time::Duration::from_secs(60))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("/dev/zero"))
+        .refused("/dev/zero")
         .stderr(predicate::str::contains("input limit"));
     assert!(!out.exists());
 }

@@ -212,6 +212,15 @@ fn issue_with_key(dir: &Path, key: &Path) -> Invocation {
         .out(dir.join("out"))
 }
 
+/// `lint --key KEY` of the fixture chain, with the password file in `dir`.
+fn lint_with_key(dir: &Path, key: &Path) -> assert_cmd::Command {
+    lint()
+        .key(key)
+        .flag("--password-file", password_file(dir))
+        .arg(fixture("server-fullchain.pem"))
+        .command()
+}
+
 // ------------------------------------------------------------ PKCS#8 key derivation
 
 #[test]
@@ -259,15 +268,12 @@ fn scrypt_with_p_65535_is_refused_by_the_work_limit() {
     // The attack: p=65535 made `convert --to pfx --key` run for minutes.
     let tmp = tempfile::tempdir().unwrap();
     let key = write_key(tmp.path(), "server.key", pbes2(scrypt(1 << 14, 8, 65_535)));
-    let mut cmd = chainsmith();
-    cmd.args(["convert", "--to", "pfx"])
+    let mut cmd = convert("pfx")
         .arg(fixture("server.crt"))
-        .arg("--key")
-        .arg(&key)
-        .arg("--password-file")
-        .arg(password_file(tmp.path()))
-        .arg("-o")
-        .arg(tmp.path().join("out.pfx"));
+        .key(&key)
+        .flag("--password-file", password_file(tmp.path()))
+        .out(tmp.path().join("out.pfx"))
+        .command();
     refused(&mut cmd, &key, &["p=65535", "work limit of 4194304"]);
     assert!(!tmp.path().join("out.pfx").exists());
 }
@@ -277,12 +283,7 @@ fn scrypt_with_a_gigabyte_of_memory_is_refused() {
     // The attack: N=2^20 (1 GiB) through `lint --key`.
     let tmp = tempfile::tempdir().unwrap();
     let key = write_key(tmp.path(), "server.key", pbes2(scrypt(1 << 20, 8, 1)));
-    let mut cmd = chainsmith();
-    cmd.args(["lint", "--no-config", "--key"])
-        .arg(&key)
-        .arg("--password-file")
-        .arg(password_file(tmp.path()))
-        .arg(fixture("server-fullchain.pem"));
+    let mut cmd = lint_with_key(tmp.path(), &key);
     refused(
         &mut cmd,
         &key,
@@ -296,12 +297,7 @@ fn fuzz_regression_scrypt_with_n_0_is_refused_not_a_panic() {
     // panic (exit 101) while deriving, through PKCS#8 and PKCS#12 alike.
     let tmp = tempfile::tempdir().unwrap();
     let key = write_key(tmp.path(), "n0.key", pbes2(scrypt(0, 1, 1)));
-    let mut cmd = chainsmith();
-    cmd.args(["lint", "--no-config", "--key"])
-        .arg(&key)
-        .arg("--password-file")
-        .arg(password_file(tmp.path()))
-        .arg(fixture("server-fullchain.pem"));
+    let mut cmd = lint_with_key(tmp.path(), &key);
     refused(&mut cmd, &key, &["N=0", "power of two"]);
     let file = tmp.path().join("n0.p12");
     std::fs::write(
@@ -561,22 +557,7 @@ fn cs406_follows_openssl_iteration_counts() {
     let passout = format!("file:{}", pw.display());
     for (iter, expect_warning) in [("2048", false), ("300000", false), ("300001", true)] {
         let out = format!("{iter}.p12");
-        openssl_ok(
-            tmp.path(),
-            &[
-                "pkcs12",
-                "-export",
-                "-nokeys",
-                "-in",
-                fixture("root.crt").to_str().unwrap(),
-                "-iter",
-                iter,
-                "-passout",
-                &passout,
-                "-out",
-                &out,
-            ],
-        );
+        openssl_certs_pfx(tmp.path(), "root.crt", &passout, &out, &["-iter", iter]);
         // OpenSSL 3 uses -iter for the MAC as well (-maciter is a no-op).
         let (_, info) = openssl(
             tmp.path(),
@@ -631,8 +612,7 @@ fn passwords_from_dev_zero_a_fifo_or_the_environment_stop_at_the_limit() {
     if have("mkfifo") {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("pw.fifo");
-        let (ok, out) = run(std::process::Command::new("mkfifo").arg(&fifo));
-        assert!(ok, "{out}");
+        mkfifo(&fifo);
         let writer = {
             let fifo = fifo.clone();
             std::thread::spawn(move || {

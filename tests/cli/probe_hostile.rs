@@ -6,7 +6,7 @@
 //! with one line for that target, exit 2; all five in one run still give
 //! one line each; and the run's peak memory (GNU time) stays bounded.
 use std::io::BufRead;
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -80,7 +80,7 @@ while True:
 
 /// A hostile server of `mode`, killed on drop.
 struct Hostile {
-    child: Child,
+    _child: KillOnDrop,
     port: u16,
 }
 
@@ -104,17 +104,13 @@ impl Hostile {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("no port: {line:?}"));
-        Hostile { child, port }
+        Hostile {
+            _child: KillOnDrop(child),
+            port,
+        }
     }
     fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -122,10 +118,9 @@ const MODES: [&str; 5] = ["certs1000", "huge", "trickle", "midclose", "http"];
 
 #[test]
 fn each_hostile_server_ends_within_the_timeout_with_one_line() {
-    if !have("python3") {
+    let Some(tmp) = tempdir_with(&["python3"]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let chain = generate_chain(tmp.path(), &[]);
     let pem = chain.join("intermediate.crt");
     for mode in MODES {

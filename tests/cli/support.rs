@@ -89,9 +89,19 @@ pub fn generate_chain(dir: &Path, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// A server process started by a test, killed and reaped on drop.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A throwaway nginx serving HTTPS on 127.0.0.1, stopped on drop.
 pub struct Nginx {
-    child: std::process::Child,
+    child: KillOnDrop,
     pub port: u16,
     dir: tempfile::TempDir,
 }
@@ -110,7 +120,7 @@ impl Nginx {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child.0.try_wait() {
                 let log =
                     std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
                 panic!("nginx exited with {status}: {log}");
@@ -138,13 +148,6 @@ impl Nginx {
 
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -182,8 +185,8 @@ pub const AT: &str = "2026-12-01T00:00:00Z";
 
 /// One way to build a `chainsmith` command line (as zizmor's
 /// `tests/integration/common.rs` does): start from [`generate`], [`issue`],
-/// [`issue_by_chain`] or [`lint`], add flags one at a time, then `.assert()`
-/// or `.output()`. The order of flags does not matter to chainsmith.
+/// [`issue_by_chain`], [`convert`] or [`lint`], add flags one at a time, then
+/// `.assert()` or `.output()`. The order of flags does not matter to chainsmith.
 pub struct Invocation {
     cmd: assert_cmd::Command,
 }
@@ -293,6 +296,11 @@ pub fn issue_by_chain(chain: &Path) -> Invocation {
     )
 }
 
+/// `chainsmith convert --to TO`.
+pub fn convert(to: &str) -> Invocation {
+    Invocation::new("convert").flag("--to", to)
+}
+
 /// `chainsmith lint --no-config`.
 pub fn lint() -> Invocation {
     Invocation::new("lint").arg("--no-config")
@@ -348,23 +356,9 @@ pub fn openssl_self_signed(
     extra: &[&str],
 ) {
     let days = days.to_string();
-    let mut args = vec![
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        out,
-        "-subj",
-        subj,
-        "-days",
-        &days,
-    ];
+    let mut args = vec!["req", "-x509"];
+    args.extend_from_slice(OPENSSL_NEW_P256);
+    args.extend_from_slice(&["-keyout", key, "-out", out, "-subj", subj, "-days", &days]);
     args.extend_from_slice(extra);
     let (ok, text) = openssl(dir, &args);
     assert!(ok, "openssl {args:?}: {text}");
@@ -414,7 +408,11 @@ impl Nginx {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("cannot start nginx");
-        let mut ng = Nginx { child, port, dir };
+        let mut ng = Nginx {
+            child: KillOnDrop(child),
+            port,
+            dir,
+        };
         ng.wait_listening();
         Some(ng)
     }
@@ -427,7 +425,7 @@ impl Nginx {
 
 /// A throwaway `openssl s_server` on 127.0.0.1 with `args` added, killed on drop.
 pub struct SServer {
-    child: std::process::Child,
+    _child: KillOnDrop,
     pub port: u16,
 }
 
@@ -457,7 +455,10 @@ impl SServer {
             );
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        Some(SServer { child, port })
+        Some(SServer {
+            _child: KillOnDrop(child),
+            port,
+        })
     }
 
     pub fn addr(&self) -> String {
@@ -465,36 +466,16 @@ impl SServer {
     }
 }
 
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A CA made by openssl in `dir`: `NAME.crt` and `NAME.key` (EC P-256), subject `CN=CN`.
 pub fn openssl_ca(dir: &Path, name: &str, cn: &str) {
-    let (ok, out) = openssl(
+    openssl_self_signed(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-subj",
-            &format!("/CN={cn}"),
-            "-days",
-            "30",
-        ],
+        &format!("{name}.key"),
+        &format!("{name}.crt"),
+        &format!("/CN={cn}"),
+        30,
+        &[],
     );
-    assert!(ok, "openssl req -x509: {out}");
 }
 
 /// A TLS client certificate made by openssl in `dir`, issued by the CA
@@ -688,4 +669,84 @@ pub fn field_of_each<'a>(array: &'a serde_json::Value, field: &str) -> Vec<&'a s
         .iter()
         .map(|x| x[field].as_str().unwrap())
         .collect()
+}
+
+/// How chainsmith refuses bad input: exit code 2 (1 is only for lint
+/// findings), with the reason on stderr. `cmd.refused(needle)` runs the
+/// command and asserts both, `needle` being what the reason must name (the
+/// file, the flag, the limit); further `.stderr(...)` checks chain on.
+pub trait Refused {
+    fn refused(&mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert;
+}
+
+impl Refused for assert_cmd::Command {
+    fn refused(&mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert {
+        self.assert()
+            .code(2)
+            .stderr(predicates::str::contains(needle.into()))
+    }
+}
+
+impl Invocation {
+    /// [`Refused::refused`] for a builder.
+    pub fn refused(mut self, needle: impl Into<String>) -> assert_cmd::assert::Assert {
+        self.cmd.refused(needle)
+    }
+}
+
+/// `openssl pkcs12 -export -nokeys` in `dir`: the certificates of the
+/// fixture `name`, no key, protected by `passout` (an openssl `-passout`
+/// value), written to `out`, with `extra` arguments (e.g. `-iter N`).
+pub fn openssl_certs_pfx(dir: &Path, name: &str, passout: &str, out: &str, extra: &[&str]) {
+    let input = fixture(name);
+    let mut args = vec!["pkcs12", "-export", "-nokeys", "-in"];
+    args.push(input.to_str().unwrap());
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-passout", passout, "-out", out]);
+    openssl_ok(dir, &args);
+}
+
+/// Run a Python script with `input` on its standard input, which must
+/// succeed: its stdout.
+pub fn py_stdin(script: &str, input: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = StdCommand::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A FIFO at `path`, made by mkfifo(1); fails the test with its output
+/// when mkfifo fails.
+pub fn mkfifo(path: &Path) {
+    let (ok, out) = run(StdCommand::new("mkfifo").arg(path));
+    assert!(ok, "mkfifo {}: {out}", path.display());
+}
+
+/// `keytool -list` of the PKCS#12 keystore `store`, opened with
+/// `password`: (opened, what keytool said).
+pub fn keytool_list(store: &Path, password: &str) -> (bool, String) {
+    run(StdCommand::new("keytool")
+        .args(["-list", "-storetype", "PKCS12", "-storepass", password])
+        .arg("-keystore")
+        .arg(store))
+}
+
+impl Nginx {
+    /// [`Nginx::start`] serving `served` (e.g. `server-fullchain.crt`) of
+    /// the `generate` output directory `chain`, with its `server.key`.
+    pub fn serving(chain: &Path, served: &str) -> Option<Nginx> {
+        Nginx::start(&chain.join(served), &chain.join("server.key"))
+    }
 }

@@ -8,11 +8,11 @@
 //! Python process (PEM blocks decoded with `base64`, keys loaded with
 //! `load_pem_private_key`), so no digest or parse is done by the test itself.
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Command as StdCommand;
 
 use serde_json::{Value, json};
 
-use crate::support::{cannot_run, chainsmith, corpus, have};
+use crate::support::{cannot_run, chainsmith, corpus, have, py_stdin};
 
 /// Files pyca/cryptography 48 cannot open, with the reason. Their
 /// certificates are read with `openssl pkcs12 -nokeys` instead.
@@ -70,27 +70,7 @@ fn p12_files(dir: &str) -> Vec<String> {
 /// Run `script` with `input` as JSON on standard input; its standard output
 /// is JSON.
 fn python_json(script: &str, input: &Value) -> Value {
-    use std::io::Write;
-    let mut child = StdCommand::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python3 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&py_stdin(script, input.to_string().as_bytes())).unwrap()
 }
 
 /// pyca/cryptography's reading of each file: certificates (SHA-256 of the
@@ -167,24 +147,22 @@ fn convert_one(rel: &str, work: &Path, n: usize) -> Seen {
     let input = corpus(rel);
     let certs_pem = dir.join("certs.pem");
     let key_pem = dir.join("key.pem");
-    let certs = run(&[
-        "convert".as_ref(),
-        "--to".as_ref(),
-        "pem".as_ref(),
-        input.as_os_str(),
-        "--password-file".as_ref(),
-        pass.as_os_str(),
-        "-o".as_ref(),
-        certs_pem.as_os_str(),
-    ]);
+    // `convert --to pem FILE --password-file pass` with `extra` flags.
+    let convert = |extra: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "convert".as_ref(),
+            "--to".as_ref(),
+            "pem".as_ref(),
+            input.as_os_str(),
+            "--password-file".as_ref(),
+            pass.as_os_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let certs = convert(&["-o".as_ref(), certs_pem.as_os_str()]);
     let with_key_pem = dir.join("with-key.pem");
-    let with_key = run(&[
-        "convert".as_ref(),
-        "--to".as_ref(),
-        "pem".as_ref(),
-        input.as_os_str(),
-        "--password-file".as_ref(),
-        pass.as_os_str(),
+    let with_key = convert(&[
         "--with-key".as_ref(),
         "--key-out".as_ref(),
         key_pem.as_os_str(),

@@ -59,6 +59,27 @@ fn error_lines(stderr: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// `count` error lines on `stderr`, the first ones naming `first` in order.
+fn assert_errors(stderr: &[u8], count: usize, first: &[&str]) {
+    let errors = error_lines(stderr);
+    assert_eq!(errors.len(), count, "{errors:?}");
+    for (line, needle) in errors.iter().zip(first) {
+        assert!(line.contains(needle), "{errors:?}");
+    }
+}
+
+/// `chainsmith lint EXTRA --at AT DIR`, bounded in time.
+fn lint_tree(dir: &Path, extra: &[&str]) -> std::process::Output {
+    chainsmith()
+        .arg("lint")
+        .args(extra)
+        .args(["--at", AT])
+        .arg(dir)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_certificate_deeper_than_path_max_is_linted_not_skipped() {
     let tmp = tempfile::tempdir().unwrap();
@@ -77,12 +98,7 @@ fn a_certificate_deeper_than_path_max_is_linted_not_skipped() {
         Some(rustix::io::Errno::NAMETOOLONG.raw_os_error())
     );
 
-    let out = chainsmith()
-        .args(["lint", "--at", AT])
-        .arg(&top)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let out = lint_tree(&top, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -115,20 +131,10 @@ fn a_tree_nested_past_the_walk_limit_is_an_error_not_a_silent_pass() {
     let top = tmp.path().join("certs");
     nest(&top, "d", 300, "ca.pem", &bad);
     std::fs::copy(fixture("leaf-only-ca-bundle.pem"), top.join("ca.pem")).unwrap();
-    let out = chainsmith()
-        .args(["lint", "--at", AT])
-        .arg(&top)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let out = lint_tree(&top, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
-    let errors = error_lines(&out.stderr);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        errors[0].contains("nested more than 256 directories deep"),
-        "{errors:?}"
-    );
+    assert_errors(&out.stderr, 1, &["nested more than 256 directories deep"]);
     // The shallow file is still checked.
     assert!(
         stdout.contains("error[CS201]") && stdout.contains("certs/ca.pem:1"),
@@ -169,15 +175,13 @@ fn unreadable_entries_are_exit_2_and_the_rest_is_still_checked() {
     assert!(trace.matches("(INJECTED)").count() >= 2, "{trace}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{trace}");
-    let errors = error_lines(&out.stderr);
-    assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(
-        errors[0].contains("a-locked: cannot read the directory: Permission denied"),
-        "{errors:?}"
-    );
-    assert!(
-        errors[1].contains("locked.pem: cannot read: Permission denied"),
-        "{errors:?}"
+    assert_errors(
+        &out.stderr,
+        2,
+        &[
+            "a-locked: cannot read the directory: Permission denied",
+            "locked.pem: cannot read: Permission denied",
+        ],
     );
     // The readable file was linted.
     assert!(
@@ -198,16 +202,10 @@ fn links_fifos_and_sockets_are_skipped_with_a_note_and_a_directory_loop_ends() {
     // Loops through directory links, one named like a certificate.
     std::os::unix::fs::symlink(&d, d.join("sub/loop")).unwrap();
     std::os::unix::fs::symlink("..", d.join("sub/up.pem")).unwrap();
-    let (ok, msg) = run(StdCommand::new("mkfifo").arg(d.join("pipe.pem")));
-    assert!(ok, "{msg}");
+    mkfifo(&d.join("pipe.pem"));
     let _socket = std::os::unix::net::UnixListener::bind(d.join("sock.pem")).unwrap();
 
-    let out = chainsmith()
-        .args(["lint", "-v", "--at", AT])
-        .arg(&d)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let out = lint_tree(&d, &["-v"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -227,12 +225,7 @@ fn links_fifos_and_sockets_are_skipped_with_a_note_and_a_directory_loop_ends() {
     }
 
     // Without -v the run is as quiet as before.
-    let out = chainsmith()
-        .args(["lint", "--at", AT])
-        .arg(&d)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let out = lint_tree(&d, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         out.stderr.is_empty(),
@@ -251,18 +244,12 @@ fn a_loop_of_file_links_is_an_error_naming_it() {
     std::fs::copy(fixture("server-fullchain.pem"), d.join("good.pem")).unwrap();
     std::os::unix::fs::symlink("b.pem", d.join("a.pem")).unwrap();
     std::os::unix::fs::symlink("a.pem", d.join("b.pem")).unwrap();
-    let out = chainsmith()
-        .args(["lint", "--at", AT])
-        .arg(&d)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let out = lint_tree(&d, &[]);
     assert_eq!(out.status.code(), Some(2));
-    let errors = error_lines(&out.stderr);
-    assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(
-        errors[0].contains("a.pem: cannot read: Too many levels of symbolic links"),
-        "{errors:?}"
+    assert_errors(
+        &out.stderr,
+        2,
+        &["a.pem: cannot read: Too many levels of symbolic links"],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("no findings in 3 files"), "{stdout}");
