@@ -108,13 +108,8 @@ impl Http {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "http.server did not start");
-            std::thread::sleep(Duration::from_millis(25));
-        }
         Http {
-            _child: KillOnDrop(child),
+            _child: KillOnDrop::listening(child, port, "python3 -m http.server"),
         }
     }
 }

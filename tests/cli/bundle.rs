@@ -1,10 +1,8 @@
 //! `bundle`, checked against real TLS clients (curl, openssl s_client,
 //! Python's ssl) and against files openssl made.
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -284,7 +282,7 @@ fn system_roots_are_appended_after_the_private_cas() {
 
 /// `openssl s_server` serving the fixture chain on 127.0.0.1, killed on drop.
 struct TlsServer {
-    child: KillOnDrop,
+    _child: KillOnDrop,
     port: u16,
 }
 
@@ -309,23 +307,10 @@ fn start_server(dir: &Path) -> TlsServer {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut server = TlsServer {
-        child: KillOnDrop(child),
+    TlsServer {
+        _child: KillOnDrop::listening(child, port, "openssl s_server"),
         port,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = server.child.0.try_wait() {
-            let mut err = String::new();
-            if let Some(mut e) = server.child.0.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("openssl s_server exited ({status}): {err}");
-        }
-        assert!(Instant::now() < deadline, "openssl s_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
     }
-    server
 }
 
 fn curl_trusts(port: u16, cafile: &Path) -> (bool, String) {

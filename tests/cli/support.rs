@@ -92,6 +92,33 @@ pub fn generate_chain(dir: &Path, extra: &[&str]) -> PathBuf {
 /// A server process started by a test, killed and reaped on drop.
 pub struct KillOnDrop(pub std::process::Child);
 
+impl KillOnDrop {
+    /// Wait, at most 10 s, until `child` (`what`, for messages) listens on
+    /// 127.0.0.1:`port`. It is killed on every path out, a failed wait
+    /// included, and a child that exits first fails at once with its
+    /// standard error when that was piped.
+    pub fn listening(child: std::process::Child, port: u16, what: &str) -> KillOnDrop {
+        use std::io::Read as _;
+        let mut guard = KillOnDrop(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = guard.0.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = guard.0.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("{what} exited ({status}) before listening on 127.0.0.1:{port}: {err}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} did not listen on 127.0.0.1:{port} within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        guard
+    }
+}
+
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -447,16 +474,8 @@ impl SServer {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("cannot start openssl s_server");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "openssl s_server did not listen on 127.0.0.1:{port}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
         Some(SServer {
-            _child: KillOnDrop(child),
+            _child: KillOnDrop::listening(child, port, "openssl s_server"),
             port,
         })
     }
