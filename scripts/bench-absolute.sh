@@ -30,6 +30,8 @@ if [ ! -f "$ib" ]; then
 fi
 cargo build --release -q
 cs=$(pwd)/target/release/chainsmith
+# shellcheck source=scripts/s-server.sh
+. scripts/s-server.sh
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -95,14 +97,7 @@ PY
 
 # probe: a local openssl s_server with a chainsmith chain (leaf + intermediate)
 "$cs" generate --quiet --san localhost -o "$work/chain" >/dev/null
-port=$((20000 + RANDOM % 20000))
-openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$work/chain/server.crt" \
-  -key "$work/chain/server.key" -cert_chain "$work/chain/intermediate.crt" -www >/dev/null 2>&1 &
-server_pid=$!
-for _ in $(seq 1 50); do
-  if "$cs" probe --quiet --exit-zero --timeout 2 --sni localhost "127.0.0.1:$port" >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
+start_s_server "$work/chain"
 one probe "$cs probe --quiet --exit-zero --sni localhost 127.0.0.1:$port"
 
 # peak memory of the 1385-certificate lint (median of 5)

@@ -26,6 +26,8 @@ for tool in hyperfine nginx openssl python3; do
 done
 cargo build --release -q
 cs=$(pwd)/target/release/chainsmith
+# shellcheck source=scripts/s-server.sh
+. scripts/s-server.sh
 work=$(mktemp -d)
 nginx_pid=
 server_pid=
@@ -96,14 +98,7 @@ got=$("$cs" probe --quiet --exit-zero --jobs "$jobs" --targets "$work/targets.tx
 [ "$got" = "$n" ] || { echo "bench-probe: only $got of $n targets answered" >&2; exit 2; }
 
 # One endpoint, as scripts/bench-absolute.sh measures it.
-port=$((20000 + RANDOM % 20000))
-openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$work/chain/server.crt" \
-  -key "$work/chain/server.key" -cert_chain "$work/chain/intermediate.crt" -www >/dev/null 2>&1 &
-server_pid=$!
-for _ in $(seq 1 50); do
-  if "$cs" probe --quiet --exit-zero --timeout 2 --sni localhost "127.0.0.1:$port" >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
+start_s_server "$work/chain"
 
 hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/fleet.json" \
   -n "chainsmith probe --jobs $jobs ($n endpoints)" \
