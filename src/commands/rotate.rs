@@ -386,8 +386,8 @@ fn make_intermediate(
         "--intermediate-days",
         warnings,
     )?;
-    // pathLen and nameConstraints carry over: a rollover never widens
-    // what the intermediate's key may sign.
+    // pathLen, nameConstraints and extendedKeyUsage carry over: a rollover
+    // never widens what the intermediate's key may sign.
     let carried = rollover::Carried::from_cert(&cur.int)?;
     Ok(match kept {
         Some(key) => {

@@ -52,13 +52,16 @@ pub enum RolloverError {
 }
 
 /// What a rotated intermediate keeps of the one it replaces: its
-/// pathLenConstraint (none stays none) and its nameConstraints extension,
-/// copied as it was (critical), so a rollover never widens what the CA's
-/// key may sign.
+/// pathLenConstraint (none stays none), its nameConstraints extension
+/// (critical) and its extendedKeyUsage extension (with its criticality),
+/// each copied as it was, so a rollover neither widens what the CA's key
+/// may sign nor changes what clients that check EKU on CAs accept.
 #[derive(Debug, Clone, Default)]
 pub struct Carried {
     pub pathlen: Option<u8>,
     pub name_constraints: Option<Vec<u8>>,
+    /// The extendedKeyUsage extension's value and whether it was critical.
+    pub ext_key_usage: Option<(Vec<u8>, bool)>,
 }
 
 impl Carried {
@@ -67,24 +70,28 @@ impl Carried {
             .basic_constraints
             .and_then(|b| b.path_len)
             .map(|l| u8::try_from(l).unwrap_or(u8::MAX));
-        let mut name_constraints = None;
-        if old.has_name_constraints {
-            let what = "the current intermediate";
-            let (_, x) = x509_parser::parse_x509_certificate(&old.der).map_err(|e| {
-                RolloverError::Params {
-                    what,
-                    why: e.to_string(),
-                }
-            })?;
-            name_constraints = x
-                .extensions()
-                .iter()
-                .find(|e| e.oid.to_id_string() == "2.5.29.30")
-                .map(|e| e.value.to_vec());
+        if !old.has_name_constraints && old.ext_key_usage.is_none() {
+            return Ok(Carried {
+                pathlen,
+                ..Carried::default()
+            });
         }
+        let what = "the current intermediate";
+        let (_, x) =
+            x509_parser::parse_x509_certificate(&old.der).map_err(|e| RolloverError::Params {
+                what,
+                why: e.to_string(),
+            })?;
+        let extension = |oid: &str| {
+            x.extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == oid)
+                .map(|e| (e.value.to_vec(), e.critical))
+        };
         Ok(Carried {
             pathlen,
-            name_constraints,
+            name_constraints: extension("2.5.29.30").map(|(value, _)| value),
+            ext_key_usage: extension("2.5.29.37"),
         })
     }
 }
@@ -251,6 +258,11 @@ pub fn intermediate_with_key(
     if let Some(nc) = &carried.name_constraints {
         let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 30], nc.clone());
         ext.set_criticality(true);
+        params.custom_extensions.push(ext);
+    }
+    if let Some((eku, critical)) = &carried.ext_key_usage {
+        let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], eku.clone());
+        ext.set_criticality(*critical);
         params.custom_extensions.push(ext);
     }
     if let Some(ski) = ski {
@@ -437,7 +449,7 @@ mod tests {
             KeyType::EcP256,
             &Carried {
                 pathlen: Some(0),
-                name_constraints: None,
+                ..Carried::default()
             },
             period(1000),
             &signer,

@@ -740,3 +740,109 @@ fn intermediate_rollover_keeps_name_constraints_and_path_length() {
         assert!(text.contains("pathlen:0"), "{text}");
     }
 }
+
+/// An intermediate made by openssl with extendedKeyUsage serverAuth and
+/// clientAuth (critical or not), rotated: openssl reads the same EKU, with
+/// the same criticality, on the new intermediate, and still verifies the
+/// re-issued leaf for TLS server use (`-purpose sslserver` checks EKU on
+/// the CAs of the path, as OpenSSL clients do).
+#[test]
+fn intermediate_rollover_keeps_extended_key_usage() {
+    let Some(tmp) = tempdir_with(&["openssl"]) else {
+        return;
+    };
+    let d = tmp.path();
+    openssl_ca(d, "root", "EKU Test Root");
+    for critical in ["", "critical,"] {
+        let exts = format!(
+            "basicConstraints=critical,CA:TRUE,pathlen:0\n\
+             keyUsage=critical,keyCertSign,cRLSign,digitalSignature\n\
+             extendedKeyUsage={critical}serverAuth,clientAuth\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+        );
+        std::fs::write(d.join("int.ext"), exts).unwrap();
+        openssl_p256_csr(d, "int.key", "int.csr", "/CN=EKU Test Intermediate");
+        openssl_ok(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "int.csr",
+                "-CA",
+                "root.crt",
+                "-CAkey",
+                "root.key",
+                "-set_serial",
+                "7",
+                "-days",
+                "20",
+                "-extfile",
+                "int.ext",
+                "-out",
+                "int.crt",
+            ],
+        );
+        let leaf = d.join("leaf");
+        let _ = std::fs::remove_dir_all(&leaf);
+        issue("int.crt", "int.key")
+            .san("api.example.com")
+            .out(&leaf)
+            .current_dir(d)
+            .assert()
+            .success();
+        let out = d.join("rotated");
+        let _ = std::fs::remove_dir_all(&out);
+        chainsmith()
+            .current_dir(d)
+            .args([
+                "rotate",
+                "intermediate",
+                "--ca",
+                "root.crt",
+                "--ca-key",
+                "root.key",
+            ])
+            .args([
+                "--intermediate",
+                "int.crt",
+                "--leaf",
+                "leaf/server.crt",
+                "-o",
+                "rotated",
+            ])
+            .assert()
+            .success();
+        let eku = |cert: &str| {
+            openssl_ok(
+                d,
+                &["x509", "-in", cert, "-noout", "-ext", "extendedKeyUsage"],
+            )
+        };
+        let (old, new) = (eku("int.crt"), eku("rotated/intermediate.crt"));
+        assert!(
+            new.contains("TLS Web Server Authentication, TLS Web Client Authentication"),
+            "{new}"
+        );
+        assert_eq!(
+            old.contains("critical"),
+            new.contains("critical"),
+            "old: {old}\nnew: {new}"
+        );
+        assert_eq!(!critical.is_empty(), new.contains("critical"), "{new}");
+        let (ok, text) = openssl(
+            d,
+            &[
+                "verify",
+                "-purpose",
+                "sslserver",
+                "-CAfile",
+                "root.crt",
+                "-untrusted",
+                "rotated/intermediate.crt",
+                "rotated/server.crt",
+            ],
+        );
+        assert!(ok, "{text}");
+    }
+}
