@@ -261,11 +261,6 @@ fn pubkey(dir: &Path, file: &str, req: bool) -> String {
     out
 }
 
-/// `openssl x509 -ext NAME` of a certificate.
-fn ext(dir: &Path, file: &str, name: &str) -> String {
-    openssl_ok(dir, &["x509", "-in", file, "-noout", "-ext", name])
-}
-
 #[test]
 fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
     let Some(tmp) = tempdir_with(&["openssl"]) else {
@@ -335,7 +330,7 @@ fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
         );
         assert!(ok, "{name}: {v}");
         assert_eq!(pubkey(dir, &crt, false), pubkey(dir, &csr, true), "{name}");
-        let san = ext(dir, &crt, "subjectAltName");
+        let san = openssl_ext(dir, &crt, "subjectAltName");
         for want in [
             "DNS:api.example.com",
             "DNS:*.svc.example.com",
@@ -343,12 +338,12 @@ fn csrs_from_openssl_req_are_signed_with_their_key_and_only_allowed_parts() {
         ] {
             assert!(san.contains(want), "{name}: {san}");
         }
-        let bc = ext(dir, &crt, "basicConstraints");
+        let bc = openssl_ext(dir, &crt, "basicConstraints");
         assert!(
             bc.contains("CA:FALSE") && !bc.contains("CA:TRUE"),
             "{name}: {bc}"
         );
-        let ku = ext(dir, &crt, "keyUsage");
+        let ku = openssl_ext(dir, &crt, "keyUsage");
         assert!(
             ku.contains("Digital Signature") && !ku.contains("Certificate Sign"),
             "{name}: {ku}"
@@ -397,7 +392,7 @@ fn a_csr_san_outside_the_allow_list_is_refused_and_nothing_is_written() {
     .stderr(predicate::str::contains(
         "requested SAN `evil.example.org` is not copied",
     ));
-    let san = ext(dir, "out/req.crt", "subjectAltName");
+    let san = openssl_ext(dir, "out/req.crt", "subjectAltName");
     assert!(
         san.contains("DNS:api.example.com") && !san.contains("evil"),
         "{san}"
@@ -695,7 +690,7 @@ fn name_constrained_intermediates_are_enforced_by_openssl_go_and_lint() {
         .assert()
         .success();
     for ca in ["intermediate", "team"] {
-        let nc = ext(&gen_dir, &format!("{ca}.crt"), "nameConstraints");
+        let nc = openssl_ext(&gen_dir, &format!("{ca}.crt"), "nameConstraints");
         assert!(nc.contains("critical"), "{ca}: {nc}");
         for want in [
             "DNS:example.com",
@@ -845,9 +840,9 @@ fn a_csr_signed_as_a_name_constrained_intermediate_keeps_its_key_and_its_limits(
         .stderr(predicate::str::contains(
             "basicConstraints (2.5.29.19, critical) is not copied",
         ));
-    let bc = ext(dir, "team.crt", "basicConstraints");
+    let bc = openssl_ext(dir, "team.crt", "basicConstraints");
     assert!(bc.contains("critical") && bc.contains("CA:TRUE"), "{bc}");
-    let nc = ext(dir, "team.crt", "nameConstraints");
+    let nc = openssl_ext(dir, "team.crt", "nameConstraints");
     assert!(
         nc.contains("critical") && nc.contains("DNS:team.example.com"),
         "{nc}"

@@ -16,10 +16,7 @@ fn subject_and_sans(dir: &Path, file: &str) -> (String, String) {
             "x509", "-in", file, "-noout", "-subject", "-nameopt", "RFC2253",
         ],
     );
-    let san = openssl_ok(
-        dir,
-        &["x509", "-in", file, "-noout", "-ext", "subjectAltName"],
-    );
+    let san = openssl_ext(dir, file, "subjectAltName");
     (subj, san)
 }
 

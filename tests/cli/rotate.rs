@@ -724,16 +724,10 @@ fn intermediate_rollover_keeps_name_constraints_and_path_length() {
         .assert()
         .success();
     for dir in [&chain, &out] {
-        let text = openssl_ok(
+        let text = openssl_ext(
             tmp.path(),
-            &[
-                "x509",
-                "-in",
-                dir.join("intermediate.crt").to_str().unwrap(),
-                "-noout",
-                "-ext",
-                "nameConstraints,basicConstraints",
-            ],
+            dir.join("intermediate.crt").to_str().unwrap(),
+            "nameConstraints,basicConstraints",
         );
         assert!(text.contains("X509v3 Name Constraints: critical"), "{text}");
         assert!(text.contains("DNS:example.com"), "{text}");
@@ -813,12 +807,7 @@ fn intermediate_rollover_keeps_extended_key_usage() {
             ])
             .assert()
             .success();
-        let eku = |cert: &str| {
-            openssl_ok(
-                d,
-                &["x509", "-in", cert, "-noout", "-ext", "extendedKeyUsage"],
-            )
-        };
+        let eku = |cert: &str| openssl_ext(d, cert, "extendedKeyUsage");
         let (old, new) = (eku("int.crt"), eku("rotated/intermediate.crt"));
         assert!(
             new.contains("TLS Web Server Authentication, TLS Web Client Authentication"),

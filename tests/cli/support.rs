@@ -769,3 +769,9 @@ impl Nginx {
         Nginx::start(&chain.join(served), &chain.join("server.key"))
     }
 }
+
+/// `openssl x509 -noout -ext NAMES` of the certificate `file` (relative to
+/// `dir`): the extensions as openssl prints them, criticality included.
+pub fn openssl_ext(dir: &Path, file: &str, names: &str) -> String {
+    openssl_ok(dir, &["x509", "-in", file, "-noout", "-ext", names])
+}
